@@ -1,0 +1,61 @@
+"""The user agent's model role: would the user accept this proposal (or this silence)?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Protocol
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from backends import prompts
+from backends.llm import chat_model, is_local, structured_reply
+from backends.schema import Judgement
+from graphs.state import Event
+
+HISTORY_EVENTS = 30
+"""Events shown to a language-model judge."""
+
+
+class JudgeModel(Protocol):
+    """Something that judges a proposal like the user would."""
+
+    def judge(self, events: Sequence[Event], task: str | None) -> Judgement: ...
+
+
+class LocalJudge:
+    """The embedded judge, trained on the human-annotated reward rows."""
+
+    def judge(self, events: Sequence[Event], task: str | None) -> Judgement:
+        from backends.local import load_models  # noqa: PLC0415 - keeps LLM-only runs light
+
+        verdict = load_models().judge.judge(events, task)
+        return Judgement(accepted=verdict.accepted, reason=verdict.reason)
+
+
+class ChatJudge:
+    """A chat model answering as the user."""
+
+    def __init__(self, spec: str, max_retries: int) -> None:
+        self.spec = spec
+        self.max_retries = max_retries
+
+    def judge(self, events: Sequence[Event], task: str | None) -> Judgement:
+        offer = f'the task "{task}"' if task else "nothing (it stayed silent)"
+        messages = [
+            SystemMessage(content=prompts.JUDGE_SYSTEM),
+            HumanMessage(
+                content=prompts.JUDGE_REQUEST.format(
+                    events=prompts.render_events(events[-HISTORY_EVENTS:]), offer=offer
+                )
+            ),
+        ]
+        return structured_reply(
+            chat_model(self.spec), messages, Judgement, role="judge", max_retries=self.max_retries
+        )
+
+
+@cache
+def judge_for(spec: str, max_retries: int = 2) -> JudgeModel:
+    """The judge named by a backend setting."""
+    return LocalJudge() if is_local(spec) else ChatJudge(spec, max_retries)

@@ -1,0 +1,71 @@
+"""Embedded, offline CPU models: need detector, judge and drafter, loaded from JSON artifacts.
+
+    from backends.local import load_models
+    models = load_models()
+    models.need.score(events); models.judge.judge(events, task); models.drafter.candidates(events)
+
+Artifacts are written by `backends.local.train.train` (the `proactive train` command); inference
+needs numpy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from backends.local.drafter import ARTIFACT as DRAFTER_ARTIFACT
+from backends.local.drafter import Drafter
+from backends.local.entities import Entities, extract_entities
+from backends.local.judge import ARTIFACT as JUDGE_ARTIFACT
+from backends.local.judge import Judge, Verdict
+from backends.local.kinds import KINDS
+from backends.local.linear import ArtifactError
+from backends.local.need import ARTIFACT as NEED_ARTIFACT
+from backends.local.need import NeedDetector
+
+ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
+"""The artifacts shipped with the project."""
+
+__all__ = [
+    "ARTIFACT_DIR",
+    "KINDS",
+    "ArtifactError",
+    "Drafter",
+    "Entities",
+    "Judge",
+    "LocalModels",
+    "NeedDetector",
+    "Verdict",
+    "extract_entities",
+    "load_models",
+]
+
+
+@dataclass(frozen=True)
+class LocalModels:
+    """The three embedded models, loaded from one artifact directory."""
+
+    need: NeedDetector
+    """Scores whether the user needs help at the latest event."""
+    judge: Judge
+    """Accepts or rejects a proposal (or silence) on the user's behalf."""
+    drafter: Drafter
+    """Writes candidate tasks."""
+    artifact_dir: Path
+    """Where they were loaded from."""
+
+
+@lru_cache(maxsize=8)
+def _load(artifact_dir: Path) -> LocalModels:
+    return LocalModels(
+        need=NeedDetector.load(artifact_dir / NEED_ARTIFACT),
+        judge=Judge.load(artifact_dir / JUDGE_ARTIFACT),
+        drafter=Drafter.load(artifact_dir / DRAFTER_ARTIFACT),
+        artifact_dir=artifact_dir,
+    )
+
+
+def load_models(artifact_dir: Path | None = None) -> LocalModels:
+    """Load (once per directory) the embedded models; ArtifactError names any missing file."""
+    return _load(Path(artifact_dir or ARTIFACT_DIR).resolve())

@@ -1,0 +1,592 @@
+"""Train the embedded models from ProactiveBench and write their JSON artifacts.
+
+    python -m backends.local.train [--data DIR] [--out DIR] [--seed N] [--exclude NAME ...]
+
+scikit-learn is needed here only; inference reads the artifacts with numpy. Cross-validation
+holds whole traces out (reward traces merged with the test traces that share their events), so
+the reported numbers say how the models do on activity they have never seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backends.local.data import (
+    RewardRow,
+    TestTrace,
+    default_data_dir,
+    load_reward_rows,
+    load_test_traces,
+    trace_digest,
+    trace_id,
+    trace_ids_for_events,
+)
+from backends.local.drafter import ARTIFACT as DRAFTER_ARTIFACT
+from backends.local.features import FEATURE_VERSION, Features, window_features
+from backends.local.judge import ARTIFACT as JUDGE_ARTIFACT
+from backends.local.judge import judge_features
+from backends.local.kinds import KINDS, label_kind
+from backends.local.linear import HASH_BITS, LinearModel, artifact_payload, dump_json, hash_features
+from backends.local.need import ARTIFACT as NEED_ARTIFACT
+
+__all__ = ["train", "trace_id", "trace_ids_for_events", "DEFAULT_ARTIFACT_DIR", "TrainSettings"]
+
+DEFAULT_ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
+"""Where the shipped artifacts live."""
+
+MANIFEST = "manifest.json"
+"""File name of the training manifest."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Model settings; fixed rather than searched, so the cross-validated numbers stay honest."""
+
+    need_c: float = 0.1
+    """Inverse L2 strength of the need detector."""
+    judge_c: float = 0.1
+    """Inverse L2 strength of the judge."""
+    drafter_c: float = 0.5
+    """Inverse L2 strength of the drafter's kind model."""
+    use_task_status: bool = True
+    """Also train the need detector on the test traces' task_status labels."""
+    max_iter: int = 3000
+    """Solver iteration cap."""
+
+
+@dataclass
+class Sample:
+    """One training example."""
+
+    features: Features
+    """Named feature values."""
+    label: Any
+    """Target: 0/1 for binary models, a kind name for the drafter."""
+    group: str
+    """Cross-validation group (merged trace); a whole group is held out together."""
+    source: str
+    """'reward' (a reward row) or 'test' (a test-trace event)."""
+    weight: float = 1.0
+    """Sample weight."""
+    _hashed: tuple[np.ndarray, np.ndarray] | None = None
+    """Cache of `hashed()`."""
+
+    def hashed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Hashed ids and values of the features (computed once: every fold reuses them)."""
+        if self._hashed is None:
+            self._hashed = hash_features(self.features)
+        return self._hashed
+
+
+def _log(message: str) -> None:
+    print(f"[train] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- groups and exclusions
+
+
+class _Groups:
+    """Union-find over trace ids: traces that share events must be held out together."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            # The smaller id wins so that group names do not depend on order.
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _links(rows: Sequence[RewardRow], tests: Sequence[TestTrace]) -> dict[str, set[str]]:
+    """Test trace name -> reward traces that share an event with it (from the rows read)."""
+    index: dict[str, set[str]] = {}
+    for row in rows:
+        for event in row.obs:
+            index.setdefault(event.text, set()).add(row.trace)
+    return {t.name: {tr for e in t.events for tr in index.get(e.text, ())} for t in tests}
+
+
+def _expand_exclusions(
+    exclude: Collection[str], tests: Sequence[TestTrace], links: dict[str, set[str]]
+) -> set[str]:
+    """Trace ids to drop. A test trace's name ('code_11' or 'code_11.json') stands for its own
+    trace and every reward trace that shares its events."""
+    by_name = {t.name: t for t in tests}
+    out: set[str] = set()
+    for item in exclude:
+        key = item[:-5] if item.endswith(".json") else item
+        if key in by_name:
+            out |= {by_name[key].trace} | links[key]
+        else:
+            out.add(" ".join(item.split()))
+    return out
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def _design(samples: Sequence[Sample], columns: np.ndarray | None = None) -> tuple[Any, np.ndarray]:
+    """Sparse design matrix over hashed ids; `columns` defaults to every id seen."""
+    from scipy.sparse import csr_matrix
+
+    hashed = [s.hashed() for s in samples]
+    if columns is None:
+        columns = np.unique(np.concatenate([ids for ids, _ in hashed] or [np.zeros(0, np.int64)]))
+    data: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    indptr = [0]
+    for ids, values in hashed:
+        pos = np.searchsorted(columns, ids)
+        if columns.size:
+            pos[pos >= columns.size] = 0
+            mask = columns[pos] == ids
+        else:
+            mask = np.zeros(ids.size, bool)
+        cols.append(pos[mask])
+        data.append(values[mask])
+        indptr.append(indptr[-1] + int(mask.sum()))
+    matrix = csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(cols) if cols else np.zeros(0, np.int64),
+            np.asarray(indptr),
+        ),
+        shape=(len(samples), columns.size),
+    )
+    return matrix, columns
+
+
+def _fit(
+    samples: Sequence[Sample],
+    classes: Sequence[str],
+    c: float,
+    balanced: bool,
+    seed: int,
+    max_iter: int,
+) -> LinearModel:
+    """Fit an L2 logistic regression; binary when `classes` has two names ('no', 'yes')."""
+    from sklearn.linear_model import LogisticRegression
+
+    matrix, columns = _design(samples)
+    binary = len(classes) == 2
+    y = np.asarray([int(s.label) if binary else classes.index(s.label) for s in samples])
+    weights = np.asarray([s.weight for s in samples], dtype=np.float64)
+    present = np.unique(y)
+    if present.size < 2:
+        # One class only (a tiny fold): a constant model that predicts it.
+        n_out = 1 if binary else len(classes)
+        intercept = np.full(n_out, -20.0)
+        if binary:
+            intercept[0] = 20.0 if present.size and present[0] == 1 else -20.0
+        elif present.size:
+            intercept[present[0]] = 20.0
+        return LinearModel(
+            index=np.zeros(0, np.int64),
+            coef=np.zeros((0, n_out)),
+            intercept=intercept,
+            classes=tuple(classes),
+        )
+    model = LogisticRegression(
+        C=c,
+        class_weight="balanced" if balanced else None,
+        max_iter=max_iter,
+        random_state=seed,
+    )
+    model.fit(matrix, y, sample_weight=weights)
+    if binary:
+        coef = model.coef_.T.copy()
+        intercept = model.intercept_.copy()
+    else:
+        # Classes absent from this fit get no weights and a very low intercept.
+        coef = np.zeros((columns.size, len(classes)))
+        intercept = np.full(len(classes), -20.0)
+        for j, cls in enumerate(model.classes_):
+            coef[:, cls] = model.coef_[j]
+            intercept[cls] = model.intercept_[j]
+    # Round as the artifact will, so cross-validation scores the model that is shipped.
+    coef = np.round(coef, 6)
+    intercept = np.round(intercept, 6)
+    keep = np.any(coef != 0.0, axis=1)
+    return LinearModel(
+        index=columns[keep], coef=coef[keep], intercept=intercept, classes=tuple(classes)
+    )
+
+
+def _prob_yes(model: LinearModel, samples: Sequence[Sample]) -> np.ndarray:
+    logits = np.asarray([model.logits(s.features)[0] for s in samples])
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def _kind_probs(model: LinearModel, samples: Sequence[Sample]) -> np.ndarray:
+    out = []
+    for s in samples:
+        z = model.logits(s.features)
+        z = np.exp(z - z.max())
+        out.append(z / z.sum())
+    return np.asarray(out)
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def _binary_metrics(y: Sequence[int], p: Sequence[float], threshold: float = 0.5) -> dict[str, Any]:
+    """F1 of the positive class, accuracy, precision, recall, and the rate of positives."""
+    yt = np.asarray(y, dtype=int)
+    yp = (np.asarray(p) >= threshold).astype(int)
+    tp = int(((yp == 1) & (yt == 1)).sum())
+    fp = int(((yp == 1) & (yt == 0)).sum())
+    fn = int(((yp == 0) & (yt == 1)).sum())
+    n = int(yt.size)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    always = 2 * yt.mean() / (1 + yt.mean()) if n and yt.mean() > 0 else 0.0
+    return {
+        "n": n,
+        "f1": round(f1, 4),
+        "accuracy": round(float((yp == yt).mean()) if n else 0.0, 4),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "predicted_positive_rate": round(float(yp.mean()) if n else 0.0, 4),
+        "positive_rate": round(float(yt.mean()) if n else 0.0, 4),
+        "f1_always_positive": round(float(always), 4),
+    }
+
+
+def _held_out(
+    samples: Sequence[Sample],
+    fit: Callable[[Sequence[Sample]], LinearModel],
+    predict: Callable[[LinearModel, Sequence[Sample]], np.ndarray],
+) -> tuple[np.ndarray, list[str]]:
+    """Leave-one-group-out predictions, aligned with `samples`."""
+    groups = sorted({s.group for s in samples})
+    out: list[Any] = [None] * len(samples)
+    for group in groups:
+        train_idx = [i for i, s in enumerate(samples) if s.group != group]
+        test_idx = [i for i, s in enumerate(samples) if s.group == group]
+        model = fit([samples[i] for i in train_idx])
+        preds = predict(model, [samples[i] for i in test_idx])
+        for i, pred in zip(test_idx, preds, strict=True):
+            out[i] = pred
+    return np.asarray(out), groups
+
+
+# ---------------------------------------------------------------- datasets
+
+
+def _need_samples(
+    rows: Sequence[RewardRow],
+    tests: Sequence[TestTrace],
+    group_of: Callable[[str], str],
+    use_task_status: bool,
+) -> list[Sample]:
+    """One sample per distinct observation prefix (help_needed), plus test events (task_status)."""
+    samples: list[Sample] = []
+    seen: set[tuple[str, ...]] = set()
+    for row in rows:
+        key = tuple(e.text for e in row.obs)
+        if key in seen:
+            continue
+        seen.add(key)
+        samples.append(
+            Sample(window_features(row.obs), int(row.help_needed), group_of(row.trace), "reward")
+        )
+    if use_task_status:
+        for trace in tests:
+            for i, status in enumerate(trace.task_status):
+                samples.append(
+                    Sample(
+                        window_features(trace.events[: i + 1]),
+                        int(status),
+                        group_of("test:" + trace.name),
+                        "test",
+                    )
+                )
+    return samples
+
+
+def _judge_samples(rows: Sequence[RewardRow], group_of: Callable[[str], str]) -> list[Sample]:
+    return [
+        Sample(
+            judge_features(row.obs, row.pred_task), int(row.valid), group_of(row.trace), "reward"
+        )
+        for row in rows
+    ]
+
+
+def _drafter_samples(
+    rows: Sequence[RewardRow], tests: Sequence[TestTrace], group_of: Callable[[str], str]
+) -> list[Sample]:
+    """Window -> kind of an accepted task (reward rows) or of an offered candidate (test traces).
+
+    The kind is a weak label read from the task's wording by `label_kind`.
+    """
+    samples: list[Sample] = []
+    for row in rows:
+        if row.valid and row.pred_task:
+            kind = label_kind(row.pred_task)
+            if kind:
+                samples.append(
+                    Sample(window_features(row.obs), kind, group_of(row.trace), "reward")
+                )
+    for trace in tests:
+        for i, tasks in enumerate(trace.candidates):
+            kinds = [k for k in (label_kind(t) for t in tasks) if k]
+            if not kinds:
+                continue
+            features = window_features(trace.events[: i + 1])
+            # Several candidates share one window: together they weigh as much as one row.
+            for kind in kinds:
+                samples.append(
+                    Sample(features, kind, group_of("test:" + trace.name), "test", 1.0 / len(kinds))
+                )
+    return samples
+
+
+# ---------------------------------------------------------------- training
+
+
+def train(
+    data_dir: Path | None = None,
+    out_dir: Path | None = None,
+    seed: int = 0,
+    exclude_traces: Collection[str] = (),
+    *,
+    cv: bool = True,
+    max_rows: int | None = None,
+    settings: TrainSettings | None = None,
+) -> dict[str, Any]:
+    """Train the need detector, judge and drafter; write their artifacts and a manifest.
+
+    `exclude_traces` holds whole traces out: reward-trace ids (`trace_id`) and/or test trace
+    names ('code_11'); a test trace name also removes every reward trace sharing its events.
+    `cv=False` skips cross-validation; `max_rows` reads only the first reward rows (for quick
+    tests). Returns the manifest (metrics under "cv").
+    """
+    from threadpoolctl import threadpool_limits
+
+    # Many small fits: one BLAS thread each is much faster than threads fighting over two cores.
+    with threadpool_limits(limits=1):
+        return _train(data_dir, out_dir, seed, exclude_traces, cv, max_rows, settings)
+
+
+def _train(
+    data_dir: Path | None,
+    out_dir: Path | None,
+    seed: int,
+    exclude_traces: Collection[str],
+    cv: bool,
+    max_rows: int | None,
+    settings: TrainSettings | None,
+) -> dict[str, Any]:
+    """The body of `train`, run under a one-thread BLAS limit."""
+    start = time.perf_counter()
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    out_dir = Path(out_dir) if out_dir is not None else DEFAULT_ARTIFACT_DIR
+    settings = settings or TrainSettings()
+    if not (data_dir / "reward_data").is_dir():
+        raise FileNotFoundError(
+            f"no ProactiveBench data at {data_dir} (set PROACTIVEBENCH_DATA to its directory)"
+        )
+    all_rows = load_reward_rows(data_dir, max_rows=max_rows)
+    all_tests = load_test_traces(data_dir)
+    links = _links(all_rows, all_tests)
+    excluded = _expand_exclusions(exclude_traces, all_tests, links)
+    rows = [r for r in all_rows if r.trace not in excluded]
+    tests = [t for t in all_tests if t.trace not in excluded and not (links[t.name] & excluded)]
+    present = {r.trace for r in all_rows}
+    _log(
+        f"{len(all_rows)} reward rows in {len(present)} traces, {len(all_tests)} test traces; "
+        f"using {len(rows)} rows and {len(tests)} test traces"
+    )
+
+    groups = _Groups()
+    for row in rows:
+        groups.find(row.trace)
+    for trace in tests:
+        for linked in sorted(links[trace.name]):
+            groups.union("test:" + trace.name, linked)
+
+    def group_of(name: str) -> str:
+        return groups.find(name)
+
+    need_set = _need_samples(rows, tests, group_of, settings.use_task_status)
+    judge_set = _judge_samples(rows, group_of)
+    drafter_set = _drafter_samples(rows, tests, group_of)
+    _log(
+        f"features: need {len(need_set)}, judge {len(judge_set)}, drafter {len(drafter_set)} "
+        f"samples ({time.perf_counter() - start:.1f}s)"
+    )
+    if not need_set or not judge_set:
+        raise ValueError("nothing left to train on after the exclusions")
+
+    def fit_need(s: Sequence[Sample]) -> LinearModel:
+        return _fit(s, ("no", "yes"), settings.need_c, True, seed, settings.max_iter)
+
+    def fit_judge(s: Sequence[Sample]) -> LinearModel:
+        return _fit(s, ("reject", "accept"), settings.judge_c, True, seed, settings.max_iter)
+
+    def fit_drafter(s: Sequence[Sample]) -> LinearModel:
+        return _fit(s, KINDS, settings.drafter_c, False, seed, settings.max_iter)
+
+    metrics: dict[str, Any] | None = None
+    if cv:
+        metrics = _cross_validate(
+            need_set, judge_set, drafter_set, tests, fit_need, fit_judge, fit_drafter
+        )
+        _log(f"cross-validation done ({time.perf_counter() - start:.1f}s)")
+
+    need_model = fit_need(need_set)
+    judge_model = fit_judge(judge_set)
+    drafter_model = (
+        fit_drafter(drafter_set) if drafter_set else _fit([], KINDS, 1.0, False, seed, 1)
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, dict[str, int]] = {}
+    for name, payload in (
+        (NEED_ARTIFACT, artifact_payload("need", need_model, threshold=0.5)),
+        (JUDGE_ARTIFACT, artifact_payload("judge", judge_model, threshold=0.5)),
+        (DRAFTER_ARTIFACT, artifact_payload("drafter", drafter_model)),
+    ):
+        text = dump_json(payload)
+        (out_dir / name).write_text(text, encoding="utf-8")
+        written[name] = {
+            "bytes": len(text.encode("utf-8")),
+            "weights": len(payload["model"]["index"]),
+        }
+
+    import sklearn
+
+    manifest: dict[str, Any] = {
+        "seed": seed,
+        "feature_version": FEATURE_VERSION,
+        "hash_bits": HASH_BITS,
+        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
+        "data": {
+            "reward_rows_read": len(all_rows),
+            "reward_rows_used": len(rows),
+            "reward_traces_used": sorted({trace_digest(r.trace) for r in rows}),
+            "reward_traces_excluded": sorted(trace_digest(t) for t in excluded & present),
+            "exclusions_requested": len(exclude_traces),
+            "test_traces_used": [t.name for t in tests],
+            "test_traces_excluded": sorted({t.name for t in all_tests} - {t.name for t in tests}),
+            "cv_groups": len({s.group for s in need_set}),
+            "need_samples": dict(sorted(Counter(s.source for s in need_set).items())),
+            "judge_samples": len(judge_set),
+            "drafter_samples": dict(sorted(Counter(s.source for s in drafter_set).items())),
+            "drafter_kind_counts": dict(sorted(Counter(s.label for s in drafter_set).items())),
+        },
+        "cv": metrics,
+        "artifacts": written,
+        "trainer": {"sklearn": sklearn.__version__, "numpy": np.__version__},
+    }
+    (out_dir / MANIFEST).write_text(dump_json(manifest), encoding="utf-8")
+    _log(
+        f"wrote {', '.join(written)} and {MANIFEST} to {out_dir} "
+        f"({time.perf_counter() - start:.1f}s)"
+    )
+    return manifest
+
+
+def _cross_validate(
+    need_set: Sequence[Sample],
+    judge_set: Sequence[Sample],
+    drafter_set: Sequence[Sample],
+    tests: Sequence[TestTrace],
+    fit_need: Callable[[Sequence[Sample]], LinearModel],
+    fit_judge: Callable[[Sequence[Sample]], LinearModel],
+    fit_drafter: Callable[[Sequence[Sample]], LinearModel],
+) -> dict[str, Any]:
+    """Leave-one-trace-group-out metrics for the three models."""
+    need_p, need_groups = _held_out(need_set, fit_need, _prob_yes)
+    reward = [i for i, s in enumerate(need_set) if s.source == "reward"]
+    test = [i for i, s in enumerate(need_set) if s.source == "test"]
+    need = {
+        "protocol": "leave one trace group out; threshold 0.5",
+        "groups": len(need_groups),
+        "vs_help_needed": _binary_metrics([need_set[i].label for i in reward], need_p[reward]),
+    }
+    if test:
+        need["vs_task_status"] = _binary_metrics([need_set[i].label for i in test], need_p[test])
+        need["vs_task_status"]["traces"] = [t.name for t in tests]
+    _log(
+        f"need: held-out F1 {need['vs_help_needed']['f1']} vs help_needed"
+        + (f", {need['vs_task_status']['f1']} vs task_status" if test else "")
+    )
+
+    judge_p, judge_groups = _held_out(judge_set, fit_judge, _prob_yes)
+    is_null = np.asarray(["proposal:none" in s.features for s in judge_set])
+    labels = np.asarray([s.label for s in judge_set])
+    judge = {
+        "protocol": "leave one trace group out; threshold 0.5; positive class = accept (valid)",
+        "groups": len(judge_groups),
+        "all": _binary_metrics(labels, judge_p),
+        "null_proposals": _binary_metrics(labels[is_null], judge_p[is_null]),
+        "task_proposals": _binary_metrics(labels[~is_null], judge_p[~is_null]),
+    }
+    _log(f"judge: held-out F1 {judge['all']['f1']}, accuracy {judge['all']['accuracy']}")
+
+    drafter: dict[str, Any] = {"protocol": "leave one trace group out", "n": len(drafter_set)}
+    if drafter_set:
+        probs, _ = _held_out(drafter_set, fit_drafter, _kind_probs)
+        truth = np.asarray([KINDS.index(s.label) for s in drafter_set])
+        weights = np.asarray([s.weight for s in drafter_set])
+        order = np.argsort(-probs, axis=1, kind="stable")
+        top1 = order[:, 0] == truth
+        top3 = (order[:, :3] == truth[:, None]).any(axis=1)
+        prior = Counter()
+        for s in drafter_set:
+            prior[s.label] += s.weight
+        ranked = [k for k, _ in sorted(prior.items(), key=lambda kv: (-kv[1], kv[0]))]
+        base1 = np.asarray([s.label == ranked[0] for s in drafter_set])
+        base3 = np.asarray([s.label in ranked[:3] for s in drafter_set])
+        drafter.update(
+            top1=round(float((top1 * weights).sum() / weights.sum()), 4),
+            top3=round(float((top3 * weights).sum() / weights.sum()), 4),
+            top1_majority_baseline=round(float((base1 * weights).sum() / weights.sum()), 4),
+            top3_majority_baseline=round(float((base3 * weights).sum() / weights.sum()), 4),
+        )
+        _log(f"drafter: held-out top-1 {drafter['top1']}, top-3 {drafter['top3']}")
+    return {"need": need, "judge": judge, "drafter": drafter}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: train and print the held-out metrics."""
+    parser = argparse.ArgumentParser(description="Train the embedded offline models.")
+    parser.add_argument("--data", type=Path, default=None, help="ProactiveBench directory")
+    parser.add_argument("--out", type=Path, default=None, help="artifact directory")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        help="trace id or test trace name to hold out (repeatable)",
+    )
+    parser.add_argument("--no-cv", action="store_true", help="skip cross-validation")
+    args = parser.parse_args(argv)
+    manifest = train(args.data, args.out, args.seed, args.exclude, cv=not args.no_cv)
+    import json
+
+    print(json.dumps(manifest["cv"], indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""The `proactive` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+SCENARIOS = ("coding", "writing")
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "proactivebench"
+
+
+def _context_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", help="agent backend: local (default), provider:model, ...")
+    parser.add_argument("--judge", help="judge backend for simulated feedback")
+    parser.add_argument("--executor", help="executor backend")
+    parser.add_argument("--threshold", type=float, help="need threshold, 0..1")
+    parser.add_argument("--max-refinements", type=int, help="refinements before giving up")
+    parser.add_argument(
+        "--feedback",
+        choices=("simulated", "human"),
+        help="who answers proposals (default simulated)",
+    )
+    parser.add_argument("--data-dir", help="directory of the on-disk memory and workspace")
+    parser.add_argument("--workspace", help="directory the executor's file tools are confined to")
+    parser.add_argument("--thread", help="thread id (memory and state namespace)")
+    parser.add_argument("--user", help="user id (memory namespace)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="proactive", description="A proactive assistant that offers help before being asked."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="play the bundled scenarios with the embedded models")
+    demo.add_argument("--scenario", choices=(*SCENARIOS, "all"), default="all")
+    _context_args(demo)
+
+    run = sub.add_parser("run", help="run the agent on your events (JSON lines: time, event)")
+    run.add_argument("--events", required=True, help="JSONL file, or - for standard input")
+    _context_args(run)
+
+    train = sub.add_parser("train", help="train the embedded models from ProactiveBench data")
+    train.add_argument(
+        "--data",
+        default=os.environ.get("PROACTIVEBENCH_DATA", str(DEFAULT_DATA)),
+        help="ProactiveBench data (default $PROACTIVEBENCH_DATA or ../shared/proactivebench)",
+    )
+    train.add_argument("--out", help="artifact directory (default: the shipped artifacts)")
+    train.add_argument("--seed", type=int, default=0)
+
+    sub.add_parser("graph", help="print the agent graph as a mermaid diagram")
+    return parser
+
+
+def make_context(args: argparse.Namespace, data_dir: str) -> Any:
+    from graphs.context import Context  # noqa: PLC0415
+
+    given = {
+        "agent_backend": args.agent,
+        "judge_backend": args.judge,
+        "executor_backend": args.executor,
+        "need_threshold": args.threshold,
+        "max_refinements": args.max_refinements,
+        "feedback_mode": args.feedback,
+        "workspace": args.workspace,
+        "user_id": args.user,
+    }
+    return Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
+
+
+def ask_on_terminal(payload: dict[str, Any]) -> Any:
+    """Answer a review interrupt at the terminal."""
+    print(f"      proposal: {payload['task']}", file=sys.stderr)
+    if payload.get("error"):
+        print(f"      ({payload['error']})", file=sys.stderr)
+    with open("/dev/tty") as tty:
+        sys.stderr.write("      answer [a]ccept / [r]eject / [e]dit / [i]gnore: ")
+        sys.stderr.flush()
+        choice = tty.readline().strip().lower()[:1]
+        if choice == "r":
+            sys.stderr.write("      reason (optional): ")
+            sys.stderr.flush()
+            return {"answer": "reject", "reason": tty.readline().strip()}
+        if choice == "e":
+            sys.stderr.write("      changed task: ")
+            sys.stderr.flush()
+            return {"answer": "edit", "task": tty.readline().strip()}
+        return {"a": "accept", "i": "ignore"}.get(choice, choice)
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    from cli.runner import EventLineError, read_events, run_stream  # noqa: PLC0415
+    from graphs.agent import build_graph  # noqa: PLC0415
+
+    if args.command == "demo":
+        data_dir = args.data_dir or tempfile.mkdtemp(prefix="proactive-demo-")
+        names = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    else:
+        data_dir = args.data_dir or os.environ.get("PROACTIVE_MEMORY_DIR") or ".proactive"
+        names = (args.events,)
+    context = make_context(args, data_dir)
+    answer = ask_on_terminal if context.feedback_mode == "human" else None
+    if answer and args.command == "run" and args.events == "-":
+        print(
+            "error: --feedback human needs --events FILE (stdin carries the events)",
+            file=sys.stderr,
+        )
+        return 2
+    graph = build_graph()
+    print(f"memory and workspace: {Path(data_dir).resolve()}")
+    for name in names:
+        if args.command == "demo":
+            print(f"\n== scenario: {name} ==")
+            text = resources.files("cli.scenarios").joinpath(f"{name}.jsonl").read_text()
+            lines: Any = text.splitlines()
+            thread = args.thread or f"demo-{name}"
+        else:
+            thread = args.thread or "cli"
+        try:
+            if args.command == "run":
+                lines = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
+            summary = run_stream(
+                graph,
+                read_events(lines),
+                thread=thread,
+                context=context,
+                out=sys.stdout,
+                answer=answer,
+            )
+        except EventLineError as exc:
+            print(f"error: {name}: {exc}; the events before it were processed", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(summary.text())
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from backends.local.train import train  # noqa: PLC0415
+
+    data = Path(args.data)
+    if not data.is_dir():
+        print(
+            f"error: data directory {data} not found (set --data or PROACTIVEBENCH_DATA)",
+            file=sys.stderr,
+        )
+        return 2
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(__file__).resolve().parents[1] / "backends" / "local" / "artifacts"
+    )
+    metrics = train(data, out, seed=args.seed)
+    print(json.dumps(metrics, indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_graph(_: argparse.Namespace) -> int:
+    from graphs.agent import graph  # noqa: PLC0415
+
+    print(graph.get_graph().draw_mermaid())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"demo": cmd_stream, "run": cmd_stream, "train": cmd_train, "graph": cmd_graph}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

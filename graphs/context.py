@@ -1,0 +1,140 @@
+"""Runtime settings of the proactive agent (LangGraph's context schema).
+
+Every field can be passed at invocation (`graph.invoke(..., context={...})`, or `context` in a
+`langgraph dev` run); a field left at its default takes the environment variable
+`PROACTIVE_<FIELD NAME IN CAPITALS>` when that is set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+FeedbackMode = Literal["simulated", "human"]
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Settings for one run of the agent graph."""
+
+    agent_backend: str = field(
+        default="local",
+        metadata={
+            "description": "Model that detects need and drafts tasks: 'local' (embedded), "
+            "'provider:model' for init_chat_model, or 'openai-compatible:MODEL' "
+            "(uses OPENAI_BASE_URL / OPENAI_API_KEY)."
+        },
+    )
+    judge_backend: str = field(
+        default="local",
+        metadata={"description": "Model that judges proposals in simulated feedback mode."},
+    )
+    executor_backend: str = field(
+        default="local",
+        metadata={"description": "Model that carries out accepted tasks with tools."},
+    )
+    need_threshold: float = field(
+        default=0.5,
+        metadata={"description": "Need score at or above which the agent considers helping."},
+    )
+    max_refinements: int = field(
+        default=2,
+        metadata={"description": "Refinement rounds after a rejection before giving up quietly."},
+    )
+    feedback_mode: FeedbackMode = field(
+        default="simulated",
+        metadata={"description": "'simulated': the judge answers; 'human': interrupt and ask."},
+    )
+    llm_gate: bool = field(
+        default=False,
+        metadata={
+            "description": "With an LLM agent, call it only when the embedded need detector fires."
+        },
+    )
+    ignore_cooldown: int = field(
+        default=3,
+        metadata={"description": "User events without proposals after an ignored proposal."},
+    )
+    reject_hold_seconds: float = field(
+        default=900.0,
+        metadata={
+            "description": "After a rejection, that kind of help is not proposed again "
+            "for this many seconds of event time."
+        },
+    )
+    user_id: str = field(
+        default="default",
+        metadata={"description": "Memory namespace: whose memories to read and write."},
+    )
+    memory_dir: str = field(
+        default="",
+        metadata={
+            "description": "Directory of the on-disk vector memory; empty keeps memory "
+            "in this process only."
+        },
+    )
+    workspace: str = field(
+        default="",
+        metadata={
+            "description": "Directory the executor's file tools are confined to; empty "
+            "uses <memory_dir>/workspace, or a temporary directory."
+        },
+    )
+    allow_shell: bool = field(
+        default=False,
+        metadata={"description": "Give the executor a shell tool (off by default)."},
+    )
+    max_retries: int = field(
+        default=2,
+        metadata={"description": "Retries of a malformed LLM reply, showing the model its error."},
+    )
+    memory_k: int = field(
+        default=4,
+        metadata={"description": "Memories retrieved per event."},
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if getattr(self, f.name) != f.default:
+                continue
+            raw = os.environ.get(f"PROACTIVE_{f.name.upper()}")
+            if raw is not None and raw != "":
+                setattr(self, f.name, _coerce(f.name, raw, f.default))
+        if self.feedback_mode not in ("simulated", "human"):
+            raise ValueError(
+                f"feedback_mode must be 'simulated' or 'human', got {self.feedback_mode!r}"
+            )
+        if not 0.0 <= float(self.need_threshold) <= 1.0:
+            raise ValueError(f"need_threshold must be within 0..1, got {self.need_threshold!r}")
+        if int(self.max_refinements) < 0:
+            raise ValueError(f"max_refinements must be >= 0, got {self.max_refinements!r}")
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError as err:
+        raise ValueError(
+            f"environment variable PROACTIVE_{name.upper()}={raw!r} is not a valid "
+            f"{type(default).__name__}"
+        ) from err
+    return raw
+
+
+def settings(context: Context | dict[str, Any] | None) -> Context:
+    """The settings of a run: the context given, or the defaults with environment fallbacks."""
+    if context is None:
+        return Context()
+    if isinstance(context, dict):
+        return Context(**context)
+    return context

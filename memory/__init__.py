@@ -1,0 +1,49 @@
+"""The agent's memory: a per-user Chroma vector store of events, feedback and executions.
+
+Importing this package registers the offline hashing embedding with Chroma, which is what lets a
+new process reopen a collection that an earlier process persisted.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from memory.embedding import HashingEmbedding
+from memory.store import (
+    RECORD_KINDS,
+    FeedbackRecord,
+    MemoryStore,
+    collection_name,
+    format_hits,
+)
+
+__all__ = [
+    "RECORD_KINDS",
+    "FeedbackRecord",
+    "HashingEmbedding",
+    "MemoryStore",
+    "collection_name",
+    "format_hits",
+    "open_memory",
+]
+
+_stores: dict[str | None, MemoryStore] = {}
+_stores_lock = threading.Lock()
+
+
+def open_memory(path: str | Path | None) -> MemoryStore:
+    """The process's store for `path`, one per resolved directory; None: the shared in-memory one.
+
+    Graph nodes call this on every step, so it must be cheap and must not open a second Chroma
+    client on a directory that is already open.
+    """
+    if path is not None and (not isinstance(path, str | Path) or not str(path).strip()):
+        raise ValueError(f"path must be a directory path or None, got {path!r}")
+    key = None if path is None else str(Path(path).expanduser().resolve())
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None or store.closed:
+            store = MemoryStore(key)
+            _stores[key] = store
+        return store

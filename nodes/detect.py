@@ -1,0 +1,54 @@
+"""detect: does the user need help now? A need score and a decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from backends.llm import is_local
+from graphs.context import Context
+from graphs.state import Event, State
+from nodes.common import run_settings
+
+FEEDBACK_PENALTY = 0.05
+"""Need lowered per rejected or ignored proposal among the memories recalled for this event:
+the user has turned down help in situations like this one."""
+
+
+def user_window(state: State) -> list[Event]:
+    """The user's and environment's events up to the current one (what the detector reads)."""
+    return [e for e in state.events[: state.current + 1] if e.source != "agent"]
+
+
+def need_score(state: State) -> float:
+    """The embedded need detector's score, lowered by remembered refusals."""
+    from backends.local import load_models  # noqa: PLC0415 - keeps import of the graph light
+
+    score = load_models().need.score(user_window(state))
+    refusals = sum(
+        1
+        for hit in state.memories
+        if hit.kind == "feedback" and hit.metadata.get("answer") in ("reject", "ignore")
+    )
+    return max(0.0, score - FEEDBACK_PENALTY * refusals)
+
+
+def detect(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Score the need for help at the current event and decide whether to draft."""
+    ctx = run_settings(runtime)
+    event = state.events[state.current]
+    if event.source == "agent":
+        return {"needs_help": False, "status": "silent"}  # never react to our own actions
+    if state.cooldown > 0:
+        return {"needs_help": False, "status": "cooling_down"}
+    score = need_score(state)
+    if is_local(ctx.agent_backend) or ctx.llm_gate:
+        needs_help = score >= ctx.need_threshold
+    else:
+        needs_help = True  # the language model itself decides, by answering null or a task
+    return {
+        "need": round(score, 4),
+        "needs_help": needs_help,
+        "status": "observing" if needs_help else "silent",
+    }

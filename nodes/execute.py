@@ -1,0 +1,60 @@
+"""execute: carry out the accepted (or edited) task with tools and record what was done."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from backends.executor import executor_for
+from backends.schema import ModelOutputError
+from graphs.context import Context
+from graphs.state import Event, Execution, State, ToolCall
+from nodes.common import memory, run_settings, thread_id, workspace
+from tools import ToolRunner, build_tools
+
+
+def describe_call(call: ToolCall) -> str:
+    """One sentence for the event log about a tool call."""
+    args = json.dumps(call.args, ensure_ascii=False)
+    if len(args) > 160:
+        args = args[:157] + "..."
+    outcome = "done" if call.ok else f"refused: {call.output[:120]}"
+    return f"The assistant called {call.tool} with {args} ({outcome})."
+
+
+def execute(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Run the executor on the draft; every tool call becomes an agent event."""
+    ctx = run_settings(runtime)
+    draft = state.draft
+    assert draft is not None, "execute follows an accepted draft"
+    store = memory(ctx)
+    user, thread = ctx.user_id, thread_id()
+
+    def search_memory(query: str) -> str:
+        hits = store.search(user=user, query=query, k=5)
+        return "\n".join(f"- {h.text}" for h in hits) or "nothing related remembered"
+
+    tools = build_tools(workspace(ctx), memory_search=search_memory, allow_shell=ctx.allow_shell)
+    events = [e for e in state.events[: state.current + 1] if e.source != "agent"]
+    try:
+        result = executor_for(ctx.executor_backend).execute(draft, events, tools, ToolRunner(tools))
+    except ModelOutputError as exc:
+        result = Execution(task=draft.task, kind=draft.kind, summary=str(exc), ok=False)
+    now = state.events[state.current].time
+    records = [Event(time=now, text=describe_call(c), source="agent") for c in result.calls]
+    records.append(
+        Event(time=now, text=result.summary or "The assistant finished.", source="agent")
+    )
+    base = len(state.events)
+    for offset, record in enumerate(records):
+        store.add_event(user=user, thread=thread, index=base + offset, event=record)
+    store.add_execution(
+        user=user, thread=thread, task=draft.task, kind=draft.kind, summary=result.summary, time=now
+    )
+    return {
+        "executions": [result],
+        "events": records,
+        "status": "executed" if result.ok else "failed",
+    }

@@ -1,0 +1,54 @@
+"""observe: validate and normalise the incoming event, and start handling it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from graphs.state import Event, State
+
+
+class BadEventError(ValueError):
+    """An incoming event that cannot be used; the message names what is wrong."""
+
+
+def parse_event(raw: Any) -> Event:
+    """An :class:`Event` from a dict with ``time`` and ``text`` (or the paper's ``event``)."""
+    if isinstance(raw, Event):
+        return raw
+    if not isinstance(raw, dict):
+        raise BadEventError(f"an event must be an object with 'time' and 'text', got {raw!r:.80}")
+    data = dict(raw)
+    if "text" not in data and "event" in data:
+        data["text"] = data.pop("event")
+    missing = [name for name in ("time", "text") if name not in data]
+    if missing:
+        raise BadEventError(f"event is missing {' and '.join(repr(m) for m in missing)}")
+    try:
+        return Event.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in exc.errors()
+        )
+        raise BadEventError(f"invalid event: {problems}") from None
+
+
+def observe(state: State) -> dict[str, Any]:
+    """Append the new event and reset what is decided per event."""
+    event = parse_event(state.event)
+    cooldown = state.cooldown
+    if event.source == "user" and cooldown > 0:
+        cooldown -= 1  # the back-off after an ignored proposal counts the user's events
+    return {
+        "events": [event],
+        "current": len(state.events),
+        "memories": [],
+        "need": 0.0,
+        "needs_help": False,
+        "draft": None,
+        "rejected": [],
+        "refinements": 0,
+        "cooldown": cooldown,
+        "status": "observing",
+    }

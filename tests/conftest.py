@@ -1,0 +1,37 @@
+"""Shared fixtures: the ProactiveBench data location, fresh settings, fake chat models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench_data_dir() -> Path:
+    """Where the ProactiveBench data is: $PROACTIVEBENCH_DATA or ../shared/proactivebench."""
+    return Path(os.environ.get("PROACTIVEBENCH_DATA", ROOT.parent / "shared" / "proactivebench"))
+
+
+@pytest.fixture
+def bench_data() -> Path:
+    """The ProactiveBench data directory; skips when absent (fails when CI requires it)."""
+    path = bench_data_dir()
+    if not (path / "reward_data").is_dir():
+        reason = f"ProactiveBench data not found at {path} (set PROACTIVEBENCH_DATA)"
+        if os.environ.get("PROACTIVE_REQUIRE_DATA") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests set what they need: no PROACTIVE_* or OpenAI variables leak in from the shell."""
+    for name in list(os.environ):
+        if name.startswith("PROACTIVE_") and name != "PROACTIVE_REQUIRE_DATA":
+            monkeypatch.delenv(name)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)

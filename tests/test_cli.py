@@ -1,0 +1,68 @@
+"""The `proactive` command line, run as a user runs it (a separate process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def proactive(
+    *args: str, stdin: str | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_demo_end_to_end_with_the_embedded_default(tmp_path: Path) -> None:
+    result = proactive("demo", "--data-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "== scenario: coding ==" in out and "== scenario: writing ==" in out
+    assert "-> silent (no help needed)" in out
+    assert "judge: accepted" in out and "judge: rejected" in out
+    assert "refinement 1" in out
+    assert "executed write_note" in out or "executed write_file" in out
+    assert out.count("events: silent at") == 2
+    assert (tmp_path / "workspace" / "notes.md").exists()
+
+
+def test_run_reports_the_bad_line_and_keeps_what_came_before(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"time": 1_767_000_000, "event": "The user opens 'notes.txt' in an editor."}),
+        json.dumps({"time": 1_767_000_020, "event": "The user types a heading 'Ideas'."}),
+        '{"time": 1767000040, "event": ',
+        json.dumps({"time": 1_767_000_060, "event": "never reached"}),
+    ]
+    result = proactive(
+        "run", "--events", "-", "--data-dir", str(tmp_path), stdin="\n".join(lines) + "\n"
+    )
+    assert result.returncode == 2
+    assert "line 3: not valid JSON" in result.stderr
+    assert "notes.txt" in result.stdout and "Ideas" in result.stdout
+    assert "never reached" not in result.stdout
+
+
+def test_run_names_a_missing_field(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({"event": "no time here"}) + "\n")
+    result = proactive("run", "--events", str(path), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "line 1: event is missing 'time'" in result.stderr
+
+
+def test_graph_prints_mermaid() -> None:
+    result = proactive("graph")
+    assert result.returncode == 0
+    for node in ("observe", "remember", "detect", "draft", "feedback", "refine", "execute"):
+        assert node in result.stdout

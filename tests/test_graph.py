@@ -1,0 +1,333 @@
+"""The agent graph: every node, every conditional edge, human feedback, and model failures."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from langgraph.types import Command
+
+from backends.llm import register_chat_model
+from graphs.agent import (
+    build_graph,
+    route_after_detect,
+    route_after_draft,
+    route_after_feedback,
+    route_after_refine,
+)
+from graphs.context import Context
+from graphs.state import Draft, Event, State
+from tests.fakes import ScriptedChatModel, agent_json, judge_json
+
+_names = itertools.count()
+
+CODING = [
+    "The user opens 'report.py' in Visual Studio Code.",
+    "The user runs 'python report.py' and the terminal shows \"ValueError: could not convert "
+    "string to float: 'N/A'\".",
+    "The user searches on Google for 'pandas to_numeric ignore N/A values'.",
+]
+
+
+def event(i: int, text: str | None = None, source: str = "user") -> dict[str, Any]:
+    return {
+        "time": 1_767_000_000 + 30 * i,
+        "text": text or CODING[i % len(CODING)],
+        "source": source,
+    }
+
+
+def scripted(replies: list[str]) -> tuple[str, ScriptedChatModel]:
+    """Register a scripted chat model; returns its backend setting and the model."""
+    name = f"scripted-{next(_names)}"
+    model = ScriptedChatModel(replies)
+    register_chat_model(name, model)
+    return f"custom:{name}", model
+
+
+def run(graph: Any, ev: dict[str, Any], ctx: Context, thread: str = "t") -> dict[str, Any]:
+    return graph.invoke({"event": ev}, {"configurable": {"thread_id": thread}}, context=ctx)
+
+
+@pytest.fixture
+def ctx(tmp_path: Any) -> Context:
+    """Settings with an on-disk memory of this test's own."""
+    return Context(memory_dir=str(tmp_path / "memory"), user_id="tester")
+
+
+# --- routes, one test per branch ---------------------------------------------------------
+
+
+def test_route_after_detect_both_branches() -> None:
+    assert route_after_detect(State(needs_help=True)) == "draft"
+    assert route_after_detect(State(needs_help=False)) == "__end__"
+
+
+def test_route_after_draft_both_branches() -> None:
+    assert route_after_draft(State(draft=Draft(task="Explain X", kind="explain"))) == "feedback"
+    assert route_after_draft(State(draft=None)) == "__end__"
+
+
+@pytest.mark.parametrize(
+    ("status", "route"),
+    [
+        ("accepted", "execute"),
+        ("edited", "execute"),
+        ("rejected", "refine"),
+        ("gave_up", "__end__"),
+        ("ignored", "__end__"),
+        ("failed", "__end__"),
+    ],
+)
+def test_route_after_feedback_every_branch(status: str, route: str) -> None:
+    assert route_after_feedback(State(status=status)) == route
+
+
+def test_route_after_refine_both_branches() -> None:
+    assert route_after_refine(State(draft=Draft(task="Summarise", kind="summarise"))) == "feedback"
+    assert route_after_refine(State(draft=None)) == "__end__"
+
+
+# --- the graph end to end, each edge taken ---------------------------------------------------
+
+
+def test_no_need_ends_silently(ctx: Context) -> None:
+    graph = build_graph()
+    ctx.need_threshold = 1.0  # nothing reaches certainty: the detector keeps quiet
+    out = run(graph, event(1), ctx)
+    assert out["status"] == "silent"
+    assert out["proposals"] == []
+    assert out["need"] < 1.0
+
+
+def test_accepted_draft_is_executed_and_recorded(ctx: Context) -> None:
+    graph = build_graph()
+    judge, _ = scripted([judge_json(True, "useful now")])
+    ctx.need_threshold, ctx.judge_backend = 0.0, judge
+    out = run(graph, event(1), ctx)
+    assert out["status"] == "executed"
+    [proposal] = out["proposals"]
+    assert proposal.outcome == "accept" and proposal.round == 0
+    [execution] = out["executions"]
+    assert execution.calls and all(c.ok for c in execution.calls)
+    agent_events = [e for e in out["events"] if e.source == "agent"]
+    assert len(agent_events) == len(execution.calls) + 1  # each call, then the summary
+    assert (ctx_workspace(ctx) / "notes.md").exists() or any(
+        c.tool == "write_file" for c in execution.calls
+    )
+
+
+def ctx_workspace(ctx: Context) -> Any:
+    from nodes.common import workspace
+
+    return workspace(ctx)
+
+
+def test_rejected_then_refined_draft_differs_and_is_accepted(ctx: Context) -> None:
+    graph = build_graph()
+    judge, _ = scripted([judge_json(False, "not this"), judge_json(True, "better")])
+    ctx.need_threshold, ctx.judge_backend = 0.0, judge
+    out = run(graph, event(1), ctx)
+    first, second = out["proposals"]
+    assert (first.outcome, second.outcome) == ("reject", "accept")
+    assert second.round == 1 and second.task != first.task and second.kind != first.kind
+    assert out["status"] == "executed"
+
+
+def test_rejection_at_the_bound_gives_up_quietly(ctx: Context) -> None:
+    graph = build_graph()
+    judge, _ = scripted([judge_json(False)] * 3)
+    ctx.need_threshold, ctx.judge_backend, ctx.max_refinements = 0.0, judge, 1
+    out = run(graph, event(1), ctx)
+    assert [p.outcome for p in out["proposals"]] == ["reject", "reject"]
+    assert out["status"] == "gave_up"
+    assert out["executions"] == []
+
+
+def test_refine_ends_when_the_agent_has_nothing_new(ctx: Context) -> None:
+    graph = build_graph()
+    agent, _ = scripted(
+        [agent_json("Explain the ValueError"), agent_json("Explain the ValueError")]
+    )
+    judge, _ = scripted([judge_json(False)])
+    ctx.agent_backend, ctx.judge_backend = agent, judge
+    out = run(graph, event(1), ctx)
+    assert len(out["proposals"]) == 1
+    assert out["status"] == "gave_up" and out["draft"] is None
+
+
+def test_llm_agent_null_task_is_silence(ctx: Context) -> None:
+    graph = build_graph()
+    agent, _ = scripted([agent_json(None)])
+    ctx.agent_backend = agent
+    out = run(graph, event(0), ctx)
+    assert out["status"] == "silent" and out["proposals"] == []
+
+
+def test_agent_events_never_trigger_proposals(ctx: Context) -> None:
+    graph = build_graph()
+    ctx.need_threshold = 0.0
+    out = run(graph, event(0, "The assistant wrote a note.", source="agent"), ctx)
+    assert out["status"] == "silent" and out["proposals"] == []
+
+
+# --- human feedback through interrupt() -------------------------------------------------------
+
+
+def human_step(answer: Any, ctx: Context, thread: str) -> tuple[Any, dict[str, Any], Any]:
+    graph = build_graph()
+    ctx.need_threshold, ctx.feedback_mode = 0.0, "human"
+    config = {"configurable": {"thread_id": thread}}
+    first = graph.invoke({"event": event(1)}, config, context=ctx)
+    payload = first["__interrupt__"][0].value
+    out = graph.invoke(Command(resume=answer), config, context=ctx)
+    return graph, out, payload
+
+
+def test_interrupt_payload_lists_allowed_answers(ctx: Context) -> None:
+    _, _, payload = human_step("accept", ctx, "h0")
+    assert {a["answer"] for a in payload["allowed"]} == {"accept", "reject", "edit", "ignore"}
+    assert payload["task"] and payload["type"] == "proposal_review"
+
+
+def test_human_accept_executes(ctx: Context) -> None:
+    _, out, _ = human_step({"answer": "accept"}, ctx, "h1")
+    assert out["status"] == "executed" and out["feedback"][-1].by == "human"
+
+
+def test_human_edit_executes_the_changed_task(ctx: Context) -> None:
+    _, out, _ = human_step(
+        {"answer": "edit", "task": "Summarise my notes on N/A values"}, ctx, "h2"
+    )
+    assert out["status"] == "executed"
+    assert out["executions"][-1].task == "Summarise my notes on N/A values"
+    assert out["proposals"][-1].outcome == "edit"
+
+
+def test_human_reject_with_reason_refines(ctx: Context) -> None:
+    graph, out, payload = human_step(
+        {"answer": "reject", "reason": "I know this already"}, ctx, "h3"
+    )
+    assert "__interrupt__" in out  # a refined draft is shown again
+    second = out["__interrupt__"][0].value
+    assert second["task"] != payload["task"] and second["round"] == 1
+    assert out["feedback"][-1].reason == "I know this already"
+
+
+def test_human_ignore_backs_off(ctx: Context) -> None:
+    graph, out, _ = human_step("ignore", ctx, "h4")
+    assert out["status"] == "ignored" and out["cooldown"] == ctx.ignore_cooldown
+    config = {"configurable": {"thread_id": "h4"}}
+    nxt = graph.invoke({"event": event(2)}, config, context=ctx)
+    assert nxt["status"] == "cooling_down" and "__interrupt__" not in nxt
+
+
+def test_human_invalid_answer_is_asked_again(ctx: Context) -> None:
+    graph, out, _ = human_step({"answer": "maybe"}, ctx, "h5")
+    again = out["__interrupt__"][0].value
+    assert "accept, reject, edit or ignore" in again["error"]
+    config = {"configurable": {"thread_id": "h5"}}
+    done = graph.invoke(Command(resume="accept"), config, context=ctx)
+    assert done["status"] == "executed"
+
+
+# --- model failures never crash the loop --------------------------------------------------------
+
+
+def test_malformed_reply_is_retried_with_the_error_shown(ctx: Context) -> None:
+    graph = build_graph()
+    agent, model = scripted(["Sure! I'd love to help.", agent_json("Explain the ValueError")])
+    judge, _ = scripted([judge_json(True)])
+    ctx.agent_backend, ctx.judge_backend = agent, judge
+    out = run(graph, event(1), ctx)
+    assert out["proposals"][0].task == "Explain the ValueError"
+    retry = model.seen[1]
+    assert "could not be used" in retry[-1].content and retry[-2].content.startswith("Sure!")
+
+
+def test_malformed_reply_after_retries_is_a_failure_event(ctx: Context) -> None:
+    graph = build_graph()
+    agent, _ = scripted(['{"Purpose": "x"}'] * 3 + [agent_json(None)])
+    ctx.agent_backend, ctx.max_retries = agent, 2
+    out = run(graph, event(1), ctx)
+    assert out["status"] == "failed" and out["errors"]
+    assert "Proactive Task" in out["errors"][0]
+    assert out["events"][-1].source == "agent" and "failed" in out["events"][-1].text
+    nxt = run(graph, event(2), ctx)  # the loop goes on
+    assert nxt["status"] == "silent"
+
+
+# --- validation and memory --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"text": "no time"}, "missing 'time'"),
+        ({"time": 1}, "missing 'text'"),
+        ({"time": "yesterday-ish", "text": "x"}, "time"),
+        ({"time": 1, "text": "  "}, "empty"),
+        ("just a string", "must be an object"),
+    ],
+)
+def test_bad_events_get_clear_errors(ctx: Context, bad: Any, message: str) -> None:
+    graph = build_graph()
+    run(graph, event(0), ctx, thread="v")
+    with pytest.raises(ValueError, match=message):
+        run(graph, bad, ctx, thread="v")
+    state = graph.get_state({"configurable": {"thread_id": "v"}}).values
+    assert len(state["events"]) == 1  # what was stored stays
+
+
+def test_paper_format_event_and_day_clock_times_are_accepted(ctx: Context) -> None:
+    graph = build_graph()
+    ctx.need_threshold = 1.0
+    out = run(graph, {"time": "Day 1, 11:05 PM", "event": "The user types 'import os'."}, ctx)
+    assert out["events"][0] == Event(time=82_800 + 300, text="The user types 'import os'.")
+
+
+def test_remember_recalls_past_events_of_the_same_user(ctx: Context) -> None:
+    graph = build_graph()
+    ctx.need_threshold = 1.0
+    run(graph, event(0, "The user opens 'budget.xlsx' in Excel."), ctx, thread="a")
+    out = run(graph, event(1, "The user edits the totals row of 'budget.xlsx'."), ctx, thread="b")
+    assert any("budget.xlsx" in m.text for m in out["memories"])
+    other = Context(memory_dir=ctx.memory_dir, user_id="someone-else", need_threshold=1.0)
+    out = run(graph, event(2, "The user edits 'budget.xlsx' again."), other, thread="c")
+    assert out["memories"] == []  # another user's memories never come back
+
+
+def test_rejected_kind_is_not_proposed_again_right_away(ctx: Context) -> None:
+    graph = build_graph()
+    judge, _ = scripted([judge_json(False, "no")] + [judge_json(True)] * 3)
+    ctx.need_threshold, ctx.judge_backend, ctx.max_refinements = 0.0, judge, 0
+    first = run(graph, event(1), ctx)
+    rejected_kind = first["proposals"][0].kind
+    nxt = run(graph, event(2), ctx)
+    assert nxt["proposals"][-1].kind != rejected_kind
+
+
+def test_memory_survives_a_new_process(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from memory import open_memory
+    from tests.conftest import ROOT
+
+    memory_dir = tmp_path / "memory"
+    script = (
+        "from graphs.agent import build_graph\n"
+        "from graphs.context import Context\n"
+        f"ctx = Context(memory_dir={str(memory_dir)!r}, user_id='p', need_threshold=1.0)\n"
+        "build_graph().invoke({'event': {'time': 5, 'text': \"The user opens 'thesis.tex'.\"}},\n"
+        "    {'configurable': {'thread_id': 'first'}}, context=ctx)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    store = open_memory(memory_dir)
+    assert store.count(user="p") == 1
+    [hit] = store.search(user="p", query="thesis.tex", k=3)
+    assert "thesis.tex" in hit.text and hit.metadata["thread"] == "first"

@@ -1,0 +1,108 @@
+"""The graph served by a real `langgraph dev` server, driven through `langgraph_sdk`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFLINE_ENV = {
+    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+    "LANGGRAPH_NO_VERSION_CHECK": "true",
+    "LANGSMITH_TRACING": "false",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`langgraph dev` on a free loopback port, with its log kept for failures."""
+    cli = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
+        "langgraph"
+    )
+    if cli is None:
+        pytest.fail("the langgraph CLI is not installed (pip install -e '.[dev]')")
+    port = free_port()
+    memory_dir = tmp_path_factory.mktemp("served-memory")
+    log_path = tmp_path_factory.mktemp("served-log") / "langgraph-dev.log"
+    env = {**os.environ, **OFFLINE_ENV, "PROACTIVE_MEMORY_DIR": str(memory_dir)}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [cli, "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/ok", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"langgraph dev did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.server
+def test_langgraph_dev_serves_the_agent_graph(server: str) -> None:
+    from langgraph_sdk import get_client
+
+    async def scenario() -> tuple[list[str], dict]:
+        client = get_client(url=server)
+        thread = await client.threads.create()
+        seen: list[str] = []
+        events = [
+            {"time": 1_767_000_000, "text": "The user opens 'main.py' in Visual Studio Code."},
+            {
+                "time": 1_767_000_030,
+                "text": 'The terminal shows "ModuleNotFoundError: No module '
+                "named 'requests'\" after the user runs 'python main.py'.",
+            },
+        ]
+        for ev in events:
+            async for chunk in client.runs.stream(
+                thread["thread_id"],
+                "proactive_agent",
+                input={"event": ev},
+                context={"need_threshold": 0.0},
+                stream_mode="updates",
+            ):
+                if chunk.event == "updates":
+                    seen.extend(chunk.data.keys())
+        state = await client.threads.get_state(thread["thread_id"])
+        return seen, state["values"]
+
+    seen, values = asyncio.run(scenario())
+    assert {"observe", "remember", "detect", "draft", "feedback"} <= set(seen)
+    user_events = [e for e in values["events"] if e["source"] == "user"]
+    assert len(user_events) == 2
+    assert values["proposals"], "with threshold 0 the agent proposes at each event"
+    assert values["status"] in ("executed", "gave_up")

@@ -1,0 +1,107 @@
+"""Training the embedded models from ProactiveBench: determinism and trace hold-out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backends.local.data import (
+    default_data_dir,
+    load_reward_rows,
+    load_test_traces,
+    trace_digest,
+)
+from backends.local.train import DEFAULT_ARTIFACT_DIR, trace_id, trace_ids_for_events, train
+from graphs.state import Event
+
+pytestmark = pytest.mark.data
+
+MODEL_FILES = ("need.json", "judge.json", "drafter.json")
+
+
+@pytest.fixture
+def data(bench_data: Path) -> Path:
+    """The ProactiveBench directory (the shared fixture skips, or fails in CI, when absent)."""
+    assert bench_data.resolve() == default_data_dir().resolve()
+    return bench_data
+
+
+@pytest.fixture
+def rows(data: Path):
+    return load_reward_rows(data)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+
+
+def test_trace_id_is_the_first_events_text() -> None:
+    obs = [{"time": "Day 1, 9:00 AM", "event": "  The user  opens a file. "}, {"event": "x"}]
+    assert trace_id(obs) == "The user opens a file."
+    assert trace_id([Event(time=0, text="A b"), Event(time=1, text="c")]) == "A b"
+    with pytest.raises(ValueError):
+        trace_id([])
+
+
+def test_same_seed_gives_byte_identical_artifacts(tmp_path: Path, data: Path) -> None:
+    # A slice of the rows keeps this quick; the full data is retrained in the last test below.
+    first = train(data, tmp_path / "a", seed=0, cv=False, max_rows=600)
+    second = train(data, tmp_path / "b", seed=0, cv=False, max_rows=600)
+    assert first == second
+    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert set(a) == {*MODEL_FILES, "manifest.json"}
+    assert a == b
+
+
+def test_an_excluded_trace_contributes_no_row(tmp_path: Path, data: Path, rows) -> None:
+    held_out = rows[0].trace
+    n_held_out = sum(r.trace == held_out for r in rows)
+    manifest = train(data, tmp_path, exclude_traces=[held_out], cv=False)
+    data = manifest["data"]
+    assert data["reward_rows_read"] == len(rows)
+    assert data["reward_rows_used"] == len(rows) - n_held_out
+    assert trace_digest(held_out) not in data["reward_traces_used"]
+    assert data["reward_traces_excluded"] == [trace_digest(held_out)]
+    assert json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8")) == manifest
+
+
+def test_holding_out_a_test_trace_drops_every_trace_sharing_its_events(
+    tmp_path: Path, data: Path
+) -> None:
+    test_trace = load_test_traces(data)[0]
+    linked = trace_ids_for_events([e.text for e in test_trace.events], data)
+    assert linked, "the test traces' events appear inside reward rows"
+    manifest = train(data, tmp_path, exclude_traces=[test_trace.name], cv=False)
+    data = manifest["data"]
+    assert test_trace.name in data["test_traces_excluded"]
+    assert test_trace.name not in data["test_traces_used"]
+    assert not set(data["reward_traces_used"]) & {trace_digest(t) for t in linked}
+
+
+def test_cross_validation_holds_whole_traces_out(tmp_path: Path, data: Path) -> None:
+    manifest = train(data, tmp_path, max_rows=400, cv=True)
+    cv = manifest["cv"]
+    assert cv["need"]["groups"] >= 2
+    assert cv["need"]["groups"] == manifest["data"]["cv_groups"]
+    for metrics in (cv["need"]["vs_help_needed"], cv["judge"]["all"]):
+        assert 0.0 <= metrics["f1"] <= 1.0 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert 0.0 <= cv["drafter"]["top1"] <= cv["drafter"]["top3"] <= 1.0
+
+
+def test_shipped_artifacts_are_what_training_produces(tmp_path: Path, data: Path) -> None:
+    shipped = json.loads((DEFAULT_ARTIFACT_DIR / "manifest.json").read_text(encoding="utf-8"))
+    import sklearn
+
+    if shipped["trainer"]["sklearn"] != sklearn.__version__:
+        pytest.skip("the shipped artifacts were trained with another scikit-learn version")
+    if shipped["data"]["reward_rows_read"] != len(load_reward_rows(data)) or shipped["data"][
+        "test_traces_used"
+    ] != [t.name for t in load_test_traces(data)]:
+        pytest.skip("the shipped artifacts were trained on a different copy of the data")
+    train(data, tmp_path, seed=shipped["seed"], cv=False)
+    for name in MODEL_FILES:
+        assert (tmp_path / name).read_bytes() == (DEFAULT_ARTIFACT_DIR / name).read_bytes(), (
+            f"{name} is stale: retrain with `python -m backends.local.train`"
+        )
