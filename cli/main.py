@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 SCENARIOS = ("coding", "writing")
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "proactivebench"
 
 
 def _context_args(parser: argparse.ArgumentParser) -> None:
@@ -46,14 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--events", required=True, help="JSONL file, or - for standard input")
     _context_args(run)
 
-    train = sub.add_parser("train", help="train the embedded models from ProactiveBench data")
-    train.add_argument(
-        "--data",
-        default=os.environ.get("PROACTIVEBENCH_DATA", str(DEFAULT_DATA)),
-        help="ProactiveBench data (default $PROACTIVEBENCH_DATA or ../shared/proactivebench)",
-    )
-    train.add_argument("--out", help="artifact directory (default: the shipped artifacts)")
-    train.add_argument("--seed", type=int, default=0)
+    # Options of `train` are those of `python -m backends.local.train` (see `proactive train -h`).
+    sub.add_parser("train", help="train the embedded models from ProactiveBench data",
+                   add_help=False)
 
     sub.add_parser("graph", help="print the agent graph as a mermaid diagram")
     return parser
@@ -144,24 +137,10 @@ def cmd_stream(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from backends.local.train import train  # noqa: PLC0415
+def cmd_train(argv: list[str]) -> int:
+    from backends.local.train import main as train_main  # noqa: PLC0415
 
-    data = Path(args.data)
-    if not data.is_dir():
-        print(
-            f"error: data directory {data} not found (set --data or PROACTIVEBENCH_DATA)",
-            file=sys.stderr,
-        )
-        return 2
-    out = (
-        Path(args.out)
-        if args.out
-        else Path(__file__).resolve().parents[1] / "backends" / "local" / "artifacts"
-    )
-    metrics = train(data, out, seed=args.seed)
-    print(json.dumps(metrics, indent=2, sort_keys=True))
-    return 0
+    return train_main(argv)
 
 
 def cmd_graph(_: argparse.Namespace) -> int:
@@ -172,8 +151,13 @@ def cmd_graph(_: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handlers = {"demo": cmd_stream, "run": cmd_stream, "train": cmd_train, "graph": cmd_graph}
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "train":
+        return cmd_train(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    handlers = {"demo": cmd_stream, "run": cmd_stream, "graph": cmd_graph}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -66,3 +66,11 @@ def test_graph_prints_mermaid() -> None:
     assert result.returncode == 0
     for node in ("observe", "remember", "detect", "draft", "feedback", "refine", "execute"):
         assert node in result.stdout
+
+
+def test_readme_picture_is_generated_from_the_graph() -> None:
+    result = proactive("graph")
+    readme = (ROOT / "README.md").read_text()
+    assert "```mermaid\n" + result.stdout.rstrip("\n") + "\n```" in readme, (
+        "README's graph is stale: paste the output of `proactive graph`"
+    )

@@ -569,7 +569,9 @@ def _cross_validate(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry: train and print the held-out metrics."""
-    parser = argparse.ArgumentParser(description="Train the embedded offline models.")
+    parser = argparse.ArgumentParser(
+        prog="proactive train", description="Train the embedded offline models."
+    )
     parser.add_argument("--data", type=Path, default=None, help="ProactiveBench directory")
     parser.add_argument("--out", type=Path, default=None, help="artifact directory")
     parser.add_argument("--seed", type=int, default=0)
