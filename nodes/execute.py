@@ -47,9 +47,7 @@ def execute(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     records.append(
         Event(time=now, text=result.summary or "The assistant finished.", source="agent")
     )
-    base = len(state.events)
-    for offset, record in enumerate(records):
-        store.add_event(user=user, thread=thread, index=base + offset, event=record)
+    store.add_events(user=user, thread=thread, events=records, start=len(state.events))
     store.add_execution(
         user=user, thread=thread, task=draft.task, kind=draft.kind, summary=result.summary, time=now
     )
