@@ -1,0 +1,1 @@
+"""ProactiveBench: evaluate agents, judges and need detectors on annotated user traces."""
