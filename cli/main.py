@@ -10,6 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cli import bench as bench_cli
+
 SCENARIOS = ("coding", "writing")
 
 
@@ -45,10 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     _context_args(run)
 
     # Options of `train` are those of `python -m backends.local.train` (see `proactive train -h`).
-    sub.add_parser("train", help="train the embedded models from ProactiveBench data",
-                   add_help=False)
+    sub.add_parser(
+        "train", help="train the embedded models from ProactiveBench data", add_help=False
+    )
 
     sub.add_parser("graph", help="print the agent graph as a mermaid diagram")
+    bench_cli.add_parser(sub)
     return parser
 
 
@@ -157,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_train(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    handlers = {"demo": cmd_stream, "run": cmd_stream, "graph": cmd_graph}
+    handlers = {"demo": cmd_stream, "run": cmd_stream, "graph": cmd_graph, "bench": bench_cli.run}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

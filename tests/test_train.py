@@ -105,3 +105,19 @@ def test_shipped_artifacts_are_what_training_produces(tmp_path: Path, data: Path
         assert (tmp_path / name).read_bytes() == (DEFAULT_ARTIFACT_DIR / name).read_bytes(), (
             f"{name} is stale: retrain with `python -m backends.local.train`"
         )
+
+
+def test_multiclass_fit_with_only_two_kinds_present() -> None:
+    """A drafter fit that sees two kinds (a small or heavily excluded rows file) still works."""
+    from backends.local.train import Sample, _fit, _kind_probs
+
+    kinds = ["explain", "fix_error", "summarise"]
+    samples = [
+        Sample(features={f"w{i % 2}": 1.0}, label=kinds[i % 2], group=f"g{i}", source="t")
+        for i in range(20)
+    ]
+    model = _fit(samples, kinds, c=1.0, balanced=False, seed=0, max_iter=200)
+    probs = _kind_probs(model, samples)
+    assert probs.shape == (20, 3)
+    assert (probs.argmax(axis=1) == [i % 2 for i in range(20)]).all()
+    assert probs[:, 2].max() < 0.01

@@ -33,12 +33,19 @@ from backends.local.data import (
 from backends.local.drafter import ARTIFACT as DRAFTER_ARTIFACT
 from backends.local.features import FEATURE_VERSION, Features, window_features
 from backends.local.judge import ARTIFACT as JUDGE_ARTIFACT
-from backends.local.judge import judge_features
+from backends.local.judge import Judge, judge_features
 from backends.local.kinds import KINDS, label_kind
 from backends.local.linear import HASH_BITS, LinearModel, artifact_payload, dump_json, hash_features
 from backends.local.need import ARTIFACT as NEED_ARTIFACT
 
-__all__ = ["train", "trace_id", "trace_ids_for_events", "DEFAULT_ARTIFACT_DIR", "TrainSettings"]
+__all__ = [
+    "train",
+    "train_judge",
+    "trace_id",
+    "trace_ids_for_events",
+    "DEFAULT_ARTIFACT_DIR",
+    "TrainSettings",
+]
 
 DEFAULT_ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 """Where the shipped artifacts live."""
@@ -217,9 +224,17 @@ def _fit(
         # Classes absent from this fit get no weights and a very low intercept.
         coef = np.zeros((columns.size, len(classes)))
         intercept = np.full(len(classes), -20.0)
-        for j, cls in enumerate(model.classes_):
-            coef[:, cls] = model.coef_[j]
-            intercept[cls] = model.intercept_[j]
+        if model.classes_.size == 2:
+            # Two kinds present: scikit-learn fits one logit for the second against the first;
+            # a softmax over (0, w.x + b) gives exactly the same probabilities.
+            first, second = model.classes_
+            intercept[first] = 0.0
+            coef[:, second] = model.coef_[0]
+            intercept[second] = model.intercept_[0]
+        else:
+            for j, cls in enumerate(model.classes_):
+                coef[:, cls] = model.coef_[j]
+                intercept[cls] = model.intercept_[j]
     # Round as the artifact will, so cross-validation scores the model that is shipped.
     coef = np.round(coef, 6)
     intercept = np.round(intercept, 6)
@@ -372,19 +387,21 @@ def train(
     cv: bool = True,
     max_rows: int | None = None,
     settings: TrainSettings | None = None,
+    rows: Sequence[RewardRow] | None = None,
 ) -> dict[str, Any]:
     """Train the need detector, judge and drafter; write their artifacts and a manifest.
 
     `exclude_traces` holds whole traces out: reward-trace ids (`trace_id`) and/or test trace
     names ('code_11'); a test trace name also removes every reward trace sharing its events.
     `cv=False` skips cross-validation; `max_rows` reads only the first reward rows (for quick
-    tests). Returns the manifest (metrics under "cv").
+    tests). `rows` replaces the data directory's reward rows (test traces still come from
+    `data_dir`). Returns the manifest (metrics under "cv").
     """
     from threadpoolctl import threadpool_limits
 
     # Many small fits: one BLAS thread each is much faster than threads fighting over two cores.
     with threadpool_limits(limits=1):
-        return _train(data_dir, out_dir, seed, exclude_traces, cv, max_rows, settings)
+        return _train(data_dir, out_dir, seed, exclude_traces, cv, max_rows, settings, rows)
 
 
 def _train(
@@ -395,17 +412,21 @@ def _train(
     cv: bool,
     max_rows: int | None,
     settings: TrainSettings | None,
+    given_rows: Sequence[RewardRow] | None = None,
 ) -> dict[str, Any]:
     """The body of `train`, run under a one-thread BLAS limit."""
     start = time.perf_counter()
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     out_dir = Path(out_dir) if out_dir is not None else DEFAULT_ARTIFACT_DIR
     settings = settings or TrainSettings()
-    if not (data_dir / "reward_data").is_dir():
+    if given_rows is not None:
+        all_rows = list(given_rows)[:max_rows]
+    elif not (data_dir / "reward_data").is_dir():
         raise FileNotFoundError(
             f"no ProactiveBench data at {data_dir} (set PROACTIVEBENCH_DATA to its directory)"
         )
-    all_rows = load_reward_rows(data_dir, max_rows=max_rows)
+    else:
+        all_rows = load_reward_rows(data_dir, max_rows=max_rows)
     all_tests = load_test_traces(data_dir)
     links = _links(all_rows, all_tests)
     excluded = _expand_exclusions(exclude_traces, all_tests, links)
@@ -503,6 +524,24 @@ def _train(
         f"({time.perf_counter() - start:.1f}s)"
     )
     return manifest
+
+
+def train_judge(
+    rows: Sequence[RewardRow], seed: int = 0, settings: TrainSettings | None = None
+) -> Judge:
+    """Fit only the judge on `rows`, in memory: the judge `train` would write for these rows.
+
+    For evaluations that refit the judge many times (cross-validation folds, held-out traces).
+    """
+    from threadpoolctl import threadpool_limits
+
+    settings = settings or TrainSettings()
+    samples = _judge_samples(rows, lambda trace: trace)
+    if not samples:
+        raise ValueError("no reward rows to train the judge on")
+    with threadpool_limits(limits=1):
+        model = _fit(samples, ("reject", "accept"), settings.judge_c, True, seed, settings.max_iter)
+    return Judge(model=model, threshold=0.5)
 
 
 def _cross_validate(

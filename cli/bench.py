@@ -1,0 +1,158 @@
+"""`proactive bench agent|judge|need`: ProactiveBench from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from backends.local.data import default_data_dir
+
+SUMMARY_KEYS = {
+    "agent": ("recall", "precision", "accuracy", "false_alarm", "f1", "proposal_rate", "n"),
+    "judge": ("accuracy", "precision", "recall", "f1", "n"),
+    "need": ("precision", "recall", "f1", "accuracy", "n"),
+}
+
+
+def add_parser(sub: Any) -> None:
+    """Register `bench` and its three commands on the top-level subparsers."""
+    bench = sub.add_parser("bench", help="evaluate agents, judges and need detection")
+    kinds = bench.add_subparsers(dest="bench", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--data",
+            type=Path,
+            default=None,
+            help="ProactiveBench directory (default $PROACTIVEBENCH_DATA or "
+            "../shared/proactivebench)",
+        )
+        p.add_argument("--out", type=Path, help="write records, metrics and plots here")
+        p.add_argument(
+            "--json",
+            action="store_true",
+            help="print one JSON object of the metrics and nothing else on stdout",
+        )
+
+    agent = kinds.add_parser("agent", help="replay the test traces with the paper's protocol")
+    common(agent)
+    agent.add_argument("--agent", default="local", help="agent backend (default local)")
+    agent.add_argument("--judge", default="local", help="judge backend (default local)")
+    agent.add_argument("--threshold", type=float, default=0.5, help="local need threshold")
+    agent.add_argument(
+        "--train-rows",
+        type=Path,
+        help="retrain the embedded models per trace from these reward rows, "
+        "without any row that shares an event with the trace (leakage guard)",
+    )
+    agent.add_argument("--concurrency", type=int, default=4, help="traces at once (remote)")
+    agent.add_argument("--cache", type=Path, help="cache of model calls (resume a run)")
+
+    judge = kinds.add_parser("judge", help="agreement of a judge with the human majority")
+    common(judge)
+    judge.add_argument("--judge", default="local", help="judge backend (default local)")
+    judge.add_argument(
+        "--rows", type=Path, help="reward rows to judge (default reward_data/train_data.jsonl)"
+    )
+    judge.add_argument("--cv", type=int, help="grouped K-fold CV of the embedded judge")
+    judge.add_argument(
+        "--train-rows",
+        type=Path,
+        help="retrain the embedded judge on these rows, without the evaluated rows' traces",
+    )
+
+    need = kinds.add_parser("need", help="need detection against the annotators' task_status")
+    common(need)
+    need.add_argument("--threshold", type=float, default=0.5)
+    need.add_argument("--train-rows", type=Path, help="retrain from these reward rows")
+    need.add_argument("--cache", type=Path, help="directory of retrained models")
+    need.add_argument(
+        "--allow-leakage",
+        action="store_true",
+        help="score with the shipped detector (it saw the local test traces)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one bench command; returns the exit code."""
+    data = args.data or default_data_dir()
+    if not (data / "test_data").is_dir() and not (data / "reward_data").is_dir():
+        print(
+            f"error: no ProactiveBench data at {data} (expected test_data/ and reward_data/; "
+            "set --data or PROACTIVEBENCH_DATA)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.bench == "agent":
+        from bench.agent_eval import evaluate_agent  # noqa: PLC0415
+
+        result = evaluate_agent(
+            data,
+            agent=args.agent,
+            judge=args.judge,
+            threshold=args.threshold,
+            train_rows=args.train_rows,
+            concurrency=args.concurrency,
+            cache_dir=args.cache,
+            out_dir=args.out,
+        )
+    elif args.bench == "judge":
+        from bench.judge_eval import evaluate_judge  # noqa: PLC0415
+
+        rows = args.rows or data / "reward_data" / "train_data.jsonl"
+        result = evaluate_judge(
+            args.judge,
+            rows,
+            data_dir=data,
+            cv=args.cv,
+            train_rows=args.train_rows,
+            out_dir=args.out,
+        )
+    else:
+        from bench.need_eval import evaluate_need  # noqa: PLC0415
+
+        result = evaluate_need(
+            data,
+            threshold=args.threshold,
+            leakage_free=not args.allow_leakage,
+            train_rows=args.train_rows,
+            out_dir=args.out,
+            cache_dir=args.cache,
+        )
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        print(summary(args.bench, result))
+    return 0
+
+
+def summary(kind: str, result: dict[str, Any]) -> str:
+    """A plain-text table of the headline metrics."""
+    keys = SUMMARY_KEYS[kind]
+    rows = result["splits"] if kind == "agent" else {kind: result}
+    if kind == "need":
+        rows = {
+            "detector": result,
+            **{f"baseline: {k}": v for k, v in result.get("baselines", {}).items()},
+        }
+    width = max(len(name) for name in rows) + 2
+    lines = ["".ljust(width) + "".join(k.rjust(14) for k in keys)]
+    for name, metrics in rows.items():
+        cells = []
+        for key in keys:
+            value = metrics.get(key, "")
+            cells.append((f"{value:.4f}" if isinstance(value, float) else str(value)).rjust(14))
+        flag = "  (partial)" if metrics.get("partial") else ""
+        lines.append(name.ljust(width) + "".join(cells) + flag)
+    if kind == "judge" and "per_category" in result:
+        lines.append(
+            "per category: "
+            + ", ".join(
+                f"{c} {v['accuracy']:.3f} (n={v['n']})" for c, v in result["per_category"].items()
+            )
+        )
+    lines.append(f"leakage: {result.get('leakage', 'unknown')}")
+    return "\n".join(lines)
