@@ -91,6 +91,7 @@ def evaluate_agent(
     out_dir: Path | None = None,
     max_retries: int = 2,
     retry: RetryPolicy | None = None,
+    gate: bool = False,
 ) -> dict[str, Any]:
     """Replay every test trace found under ``data_dir`` and return per-split metrics.
 
@@ -99,7 +100,13 @@ def evaluate_agent(
     ``agent_failures``, ``judge_failures``), ``leakage``, ``agent``, ``judge``, ``threshold``
     (local agent only), ``latency_ms``, ``calls``, ``tokens`` (None when no backend reported
     any), ``protocol`` and ``records`` (the per-event records file, with ``out_dir``).
+
+    ``gate``: with a chat-model agent, call it only at events where the embedded need detector's
+    score reaches ``threshold`` (elsewhere the reply is null without a call); the result's
+    ``gate`` field gives the fraction of agent calls saved.
     """
+    if gate and is_local(agent):
+        raise ValueError("gate applies to a chat-model agent; the local agent is gated already")
     data_dir = Path(data_dir)
     splits = read_splits(data_dir)
     wanted = {name for files in splits.values() for name in files}
@@ -109,7 +116,7 @@ def evaluate_agent(
             f"no test trace of {data_dir / SPLITS_FILE} found in {data_dir / 'test_data'}"
         )
     local_agent, local_judge = is_local(agent), is_local(judge)
-    if not local_agent and not local_judge and train_rows is not None:
+    if not local_agent and not local_judge and train_rows is not None and not gate:
         raise ValueError("train_rows retrains the embedded models, but neither role is local")
 
     cache = CallCache(cache_dir)
@@ -123,15 +130,18 @@ def evaluate_agent(
         rows = training_rows(data_dir, train_rows)
     for trace in traces:  # models first, in this thread: retraining is not run concurrently
         models = None
-        if local_agent or local_judge:
+        if local_agent or local_judge or gate:
             models = _models_for(data_dir, trace, train_rows)
             model_info[trace.name] = _describe_models(models, data_dir, trace, rows)
+        chat_agent: Any = None
+        if not local_agent:
+            chat_agent = ChatProtocolAgent(agent, cache, retry, max_retries)
+            if gate:
+                chat_agent = GatedProtocolAgent(chat_agent, models, threshold)
         runs.append(
             TraceRun(
                 trace=trace,
-                agent=LocalProtocolAgent(models, threshold)
-                if local_agent
-                else ChatProtocolAgent(agent, cache, retry, max_retries),
+                agent=LocalProtocolAgent(models, threshold) if local_agent else chat_agent,
                 judge=LocalProtocolJudge(models)
                 if local_judge
                 else ChatProtocolJudge(judge, cache, retry, max_retries),
@@ -162,8 +172,16 @@ def evaluate_agent(
         "wall_s": round(wall_s, 3),
         "events": len(records),
     }
-    if local_agent:
+    if local_agent or gate:
         result["threshold"] = threshold
+    if gate:
+        gated = sum(1 for r in records if r.get("gated"))
+        result["gate"] = {
+            "threshold": threshold,
+            "events": len(records),
+            "llm_calls_skipped": gated,
+            "llm_calls_saved": round(gated / len(records), 4) if records else 0.0,
+        }
     if model_info:
         result["models"] = model_info
     if agent.strip() == judge.strip() and not local_agent:
@@ -365,6 +383,30 @@ class LocalProtocolAgent:
         return AgentStep(
             reply=json.loads(text), turn=text, extra={"need_score": round(float(score), 6)}
         )
+
+
+class GatedProtocolAgent:
+    """The LLM gate: a chat agent called only where the embedded need detector fires."""
+
+    def __init__(self, inner: ChatProtocolAgent, models: LocalModels | None, threshold: float):
+        assert models is not None
+        self.inner = inner
+        self.models = models
+        self.threshold = threshold
+
+    def step(self, messages: Sequence[Any], events: Sequence[Event]) -> AgentStep:
+        score = float(self.models.need.score(events))
+        if score < self.threshold:
+            why = f"need score {score:.3f} is below the gate {self.threshold:g}; no model call"
+            text = reply_json(describe(events).purpose, f"Staying silent: {why}.", None, "")
+            return AgentStep(
+                reply=json.loads(text),
+                turn=text,
+                extra={"need_score": round(score, 6), "gated": True},
+            )
+        result = self.inner.step(messages, events)
+        result.extra.update(need_score=round(score, 6), gated=False)
+        return result
 
 
 class ChatProtocolAgent:

@@ -48,6 +48,12 @@ def add_parser(sub: Any) -> None:
         help="retrain the embedded models per trace from these reward rows, "
         "without any row that shares an event with the trace (leakage guard)",
     )
+    agent.add_argument(
+        "--gate",
+        action="store_true",
+        help="call a chat-model agent only where the embedded need detector "
+        "fires (the LLM gate); reports the fraction of calls saved",
+    )
     agent.add_argument("--concurrency", type=int, default=4, help="traces at once (remote)")
     agent.add_argument("--cache", type=Path, help="cache of model calls (resume a run)")
 
@@ -98,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             cache_dir=args.cache,
             out_dir=args.out,
+            gate=args.gate,
         )
     elif args.bench == "judge":
         from bench.judge_eval import evaluate_judge  # noqa: PLC0415
