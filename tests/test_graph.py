@@ -331,3 +331,16 @@ def test_memory_survives_a_new_process(tmp_path: Any) -> None:
     assert store.count(user="p") == 1
     [hit] = store.search(user="p", query="thesis.tex", k=3)
     assert "thesis.tex" in hit.text and hit.metadata["thread"] == "first"
+
+
+def test_llm_gate_skips_the_model_when_no_need(ctx: Context) -> None:
+    graph = build_graph()
+    agent, model = scripted([agent_json("Explain the ValueError")])
+    judge, _ = scripted([judge_json(True)])
+    ctx.agent_backend, ctx.judge_backend = agent, judge
+    ctx.llm_gate, ctx.need_threshold = True, 1.0
+    out = run(graph, event(1), ctx)
+    assert out["status"] == "silent" and model.seen == []  # the LLM was never called
+    ctx.need_threshold = 0.0
+    out = run(graph, event(2), ctx)
+    assert len(model.seen) == 1 and out["proposals"][-1].task == "Explain the ValueError"
