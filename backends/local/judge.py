@@ -22,6 +22,7 @@ from backends.local.features import (
     user_events,
     window_features,
 )
+from backends.local.judge_features import fit_features
 from backends.local.kinds import KIND_PHRASES, kind_of
 from backends.local.linear import ArtifactError, LinearModel, load_linear, sigmoid
 from backends.local.text import read_event
@@ -50,9 +51,13 @@ def judge_features(
     help rejects silence and accepts a fitting task.
     """
     situation = window_features(events)
-    if task is None or not task.strip():
-        return {**prefixed(situation, "silent|"), "proposal:none": 1.0}
     seen = user_events(events)
+    if task is None or not task.strip():
+        return {
+            **prefixed(situation, "silent|"),
+            **prefixed(fit_features(seen, None), "fit_null|"),
+            "proposal:none": 1.0,
+        }
     ents = entities if entities is not None else extract_entities(seen)
     kind = kind_of(task)
     out: Features = {**prefixed(situation, "task|"), "proposal:task": 1.0, "tk:" + kind: 1.0}
@@ -83,6 +88,8 @@ def judge_features(
         for role, names in (("file", last.files), ("query", last.queries), ("error", last.errors)):
             if names:
                 out[f"tk*has:{kind}|{role}"] = 1.0
+    # How the task relates to the last, the last three and all events (judge_features.py).
+    out.update(prefixed(fit_features(seen, task), "fit_task|"))
     return out
 
 

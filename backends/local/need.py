@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from backends.local.features import window_features
 from backends.local.linear import ArtifactError, LinearModel, load_linear, sigmoid
+from backends.local.need_features import NEED_FEATURES_VERSION, target_features
 from graphs.state import Event
 
 ARTIFACT = "need.json"
@@ -16,14 +16,19 @@ ARTIFACT = "need.json"
 
 @dataclass(frozen=True)
 class NeedDetector:
-    """Logistic regression over the features of the event window ending at the latest event.
+    """Logistic regression over `need_features` of the window ending at the latest event,
+    read in the `task_status` domain (`need_features.in_domain`).
+
+    The features are ~60 named situation features (action, application, consuming vs producing,
+    the switch and dwell time before the event, searching in circles), not the words of the
+    events: see docs/need.md for why and for the held-out numbers.
 
     Trained with balanced class weights, so its score is a ranking score centred on 0.5 rather
     than a calibrated frequency: 0.5 is a sensible default threshold.
     """
 
     model: LinearModel
-    """Binary linear model over `window_features`."""
+    """Binary linear model over domain-augmented `need_features`."""
     threshold: float = 0.5
     """Score at or above which `needs_help` says yes."""
 
@@ -31,6 +36,11 @@ class NeedDetector:
     def load(cls, path: Path) -> NeedDetector:
         """Load from a `need.json` artifact."""
         model, payload = load_linear(path, "need")
+        if payload.get("need_features") != NEED_FEATURES_VERSION:
+            raise ArtifactError(
+                f"{path} was written for need features {payload.get('need_features')} "
+                f"(this code reads {NEED_FEATURES_VERSION}); run `proactive train`"
+            )
         threshold = payload.get("threshold", 0.5)
         if not isinstance(threshold, int | float):
             raise ArtifactError(f"{path} has a non-numeric threshold; run `proactive train`")
@@ -43,7 +53,7 @@ class NeedDetector:
         """
         if not any(e.source != "agent" for e in events):
             return 0.0
-        return sigmoid(float(self.model.logits(window_features(events))[0]))
+        return sigmoid(float(self.model.logits(target_features(events))[0]))
 
     def needs_help(self, events: Sequence[Event]) -> bool:
         """Whether the score reaches the threshold."""

@@ -37,6 +37,7 @@ from backends.local.judge import Judge, judge_features
 from backends.local.kinds import KINDS, label_kind
 from backends.local.linear import HASH_BITS, LinearModel, artifact_payload, dump_json, hash_features
 from backends.local.need import ARTIFACT as NEED_ARTIFACT
+from backends.local.need_features import NEED_FEATURES_VERSION, in_domain, need_features
 
 __all__ = [
     "train",
@@ -60,8 +61,10 @@ class TrainSettings:
 
     need_c: float = 0.1
     """Inverse L2 strength of the need detector."""
-    judge_c: float = 0.1
+    judge_c: float = 0.03
     """Inverse L2 strength of the judge."""
+    judge_inner_folds: int = 3
+    """Grouped inner folds that choose the judge's decision threshold (0: keep 0.5)."""
     drafter_c: float = 0.5
     """Inverse L2 strength of the drafter's kind model."""
     use_task_status: bool = True
@@ -312,7 +315,11 @@ def _need_samples(
     group_of: Callable[[str], str],
     use_task_status: bool,
 ) -> list[Sample]:
-    """One sample per distinct observation prefix (help_needed), plus test events (task_status)."""
+    """One sample per distinct observation prefix (help_needed), plus test events (task_status).
+
+    Features are `need_features` (situation features, not words), augmented per label source
+    (`in_domain`: "help" for help_needed, "task" for task_status): see docs/need.md.
+    """
     samples: list[Sample] = []
     seen: set[tuple[str, ...]] = set()
     for row in rows:
@@ -321,20 +328,89 @@ def _need_samples(
             continue
         seen.add(key)
         samples.append(
-            Sample(window_features(row.obs), int(row.help_needed), group_of(row.trace), "reward")
+            Sample(
+                in_domain(need_features(row.obs), "help"),
+                int(row.help_needed),
+                group_of(row.trace),
+                "reward",
+            )
         )
     if use_task_status:
         for trace in tests:
             for i, status in enumerate(trace.task_status):
                 samples.append(
                     Sample(
-                        window_features(trace.events[: i + 1]),
+                        in_domain(need_features(trace.events[: i + 1]), "task"),
                         int(status),
                         group_of("test:" + trace.name),
                         "test",
                     )
                 )
     return samples
+
+
+_JUDGE_THRESHOLDS = tuple(round(0.3 + 0.025 * i, 3) for i in range(13))
+"""Decision thresholds the judge's inner cross-validation chooses from (0.30 .. 0.60)."""
+
+
+def _inner_folds(samples: Sequence[Sample], k: int) -> list[list[int]]:
+    """Grouped folds over `samples` (largest group first into the smallest fold): deterministic."""
+    members: dict[str, list[int]] = {}
+    for i, s in enumerate(samples):
+        members.setdefault(s.group, []).append(i)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for group in sorted(members, key=lambda g: (-len(members[g]), g)):
+        smallest = min(range(k), key=lambda f: (len(folds[f]), f))
+        folds[smallest].extend(members[group])
+    return [sorted(f) for f in folds]
+
+
+def _fit_judge(samples: Sequence[Sample], settings: TrainSettings, seed: int) -> LinearModel:
+    """Fit the judge and fold its decision threshold for task proposals into the model.
+
+    Balanced class weights centre the scores on 0.5, which under-accepts tasks for F1 (accept is
+    the positive class). The threshold for task proposals that maximises F1 on grouped inner
+    folds of `samples` (whole traces held out, nothing from outside `samples`) is chosen from
+    `_JUDGE_THRESHOLDS`, and the weight of the "proposal:task" feature (1 on every task
+    proposal, absent on silence) is shifted by its logit, so the shipped model decides at 0.5.
+    Silence keeps the balanced 0.5: lowering it would accept every "no proposal", which F1
+    rewards but which would hide every missed need.
+    """
+
+    def fit(s: Sequence[Sample]) -> LinearModel:
+        return _fit(s, ("reject", "accept"), settings.judge_c, True, seed, settings.max_iter)
+
+    model = fit(samples)
+    k = settings.judge_inner_folds
+    if k < 2 or len({s.group for s in samples}) < k:
+        return model
+    probs = np.zeros(len(samples))
+    for held in _inner_folds(samples, k):
+        held_set = set(held)
+        inner = fit([s for i, s in enumerate(samples) if i not in held_set])
+        probs[held] = _prob_yes(inner, [samples[i] for i in held])
+    labels = [int(s.label) for s in samples]
+    is_task = np.asarray(["proposal:task" in s.features for s in samples])
+    scores = []
+    for t in _JUDGE_THRESHOLDS:
+        shifted = np.where(is_task, probs + (0.5 - t), probs)
+        scores.append((_binary_metrics(labels, shifted)["f1"], -abs(t - 0.5), t))
+    threshold = max(scores)[2]
+    return _shift_feature(model, "proposal:task", -float(np.log(threshold / (1.0 - threshold))))
+
+
+def _shift_feature(model: LinearModel, name: str, delta: float) -> LinearModel:
+    """The same model with `delta` added to the weight of feature `name`."""
+    from backends.local.linear import feature_id
+
+    fid = feature_id(name)
+    index, coef = model.index, model.coef.copy()
+    pos = int(np.searchsorted(index, fid))
+    if pos >= index.size or index[pos] != fid:
+        index = np.insert(index, pos, fid)
+        coef = np.insert(coef, pos, np.zeros(coef.shape[1]), axis=0)
+    coef[pos, 0] = round(float(coef[pos, 0]) + delta, 6)
+    return LinearModel(index=index, coef=coef, intercept=model.intercept, classes=model.classes)
 
 
 def _judge_samples(rows: Sequence[RewardRow], group_of: Callable[[str], str]) -> list[Sample]:
@@ -462,7 +538,7 @@ def _train(
         return _fit(s, ("no", "yes"), settings.need_c, True, seed, settings.max_iter)
 
     def fit_judge(s: Sequence[Sample]) -> LinearModel:
-        return _fit(s, ("reject", "accept"), settings.judge_c, True, seed, settings.max_iter)
+        return _fit_judge(s, settings, seed)
 
     def fit_drafter(s: Sequence[Sample]) -> LinearModel:
         return _fit(s, KINDS, settings.drafter_c, False, seed, settings.max_iter)
@@ -482,7 +558,12 @@ def _train(
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, dict[str, int]] = {}
     for name, payload in (
-        (NEED_ARTIFACT, artifact_payload("need", need_model, threshold=0.5)),
+        (
+            NEED_ARTIFACT,
+            artifact_payload(
+                "need", need_model, threshold=0.5, need_features=NEED_FEATURES_VERSION
+            ),
+        ),
         (JUDGE_ARTIFACT, artifact_payload("judge", judge_model, threshold=0.5)),
         (DRAFTER_ARTIFACT, artifact_payload("drafter", drafter_model)),
     ):
@@ -540,7 +621,7 @@ def train_judge(
     if not samples:
         raise ValueError("no reward rows to train the judge on")
     with threadpool_limits(limits=1):
-        model = _fit(samples, ("reject", "accept"), settings.judge_c, True, seed, settings.max_iter)
+        model = _fit_judge(samples, settings, seed)
     return Judge(model=model, threshold=0.5)
 
 
@@ -558,7 +639,10 @@ def _cross_validate(
     reward = [i for i, s in enumerate(need_set) if s.source == "reward"]
     test = [i for i, s in enumerate(need_set) if s.source == "test"]
     need = {
-        "protocol": "leave one trace group out; threshold 0.5",
+        "protocol": (
+            "leave one trace group out; threshold 0.5; help_needed rows scored in the help "
+            "domain, task_status events in the task domain (need_features.in_domain)"
+        ),
         "groups": len(need_groups),
         "vs_help_needed": _binary_metrics([need_set[i].label for i in reward], need_p[reward]),
     }
