@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from cli import bench as bench_cli
+from cli import gym as gym_cli
+from cli import scenes as scenes_cli
 
 SCENARIOS = ("coding", "writing")
 
@@ -53,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("graph", help="print the agent graph as a mermaid diagram")
     bench_cli.add_parser(sub)
+    gym_cli.add_parser(sub)
+    scenes_cli.add_parser(sub)
     return parser
 
 
@@ -161,7 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_train(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    handlers = {"demo": cmd_stream, "run": cmd_stream, "graph": cmd_graph, "bench": bench_cli.run}
+    handlers = {
+        "demo": cmd_stream,
+        "run": cmd_stream,
+        "graph": cmd_graph,
+        "bench": bench_cli.run,
+        "gym": gym_cli.run,
+        "scenes": scenes_cli.run,
+    }
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -103,8 +103,7 @@ def _read_yaml(path: Path) -> Any:
 
 def _problems(exc: ValidationError) -> str:
     return "; ".join(
-        f"field {'.'.join(str(p) for p in e['loc']) or '(scene)'}: {e['msg']}"
-        for e in exc.errors()
+        f"field {'.'.join(str(p) for p in e['loc']) or '(scene)'}: {e['msg']}" for e in exc.errors()
     )
 
 
