@@ -106,3 +106,59 @@ def test_langgraph_dev_serves_the_agent_graph(server: str) -> None:
     assert len(user_events) == 2
     assert values["proposals"], "with threshold 0 the agent proposes at each event"
     assert values["status"] in ("executed", "gave_up")
+
+
+@pytest.mark.server
+def test_langgraph_dev_interrupt_and_resume_with_each_answer(server: str) -> None:
+    """A person answers the served graph's review interrupt through langgraph_sdk."""
+    from langgraph_sdk import get_client
+
+    context = {"need_threshold": 0.0, "feedback_mode": "human", "max_refinements": 1}
+    stuck = {
+        "time": 1_767_000_100,
+        "text": "The terminal shows \"KeyError: 'total'\" in 'invoice_parser.py'.",
+    }
+
+    async def propose(client, thread_id: str) -> dict:
+        await client.runs.wait(
+            thread_id, "proactive_agent", input={"event": stuck}, context=context
+        )
+        state = await client.threads.get_state(thread_id)
+        [task] = [t for t in state["tasks"] if t.get("interrupts")]
+        return task["interrupts"][0]["value"]
+
+    async def answer(client, thread_id: str, value) -> dict:
+        await client.runs.wait(
+            thread_id, "proactive_agent", command={"resume": value}, context=context
+        )
+        return await client.threads.get_state(thread_id)
+
+    async def scenario() -> dict[str, dict]:
+        client = get_client(url=server)
+        results = {}
+        for value in (
+            {"answer": "accept"},
+            {"answer": "edit", "task": "Explain KeyError"},
+            {"answer": "reject", "reason": "not now"},
+            "ignore",
+        ):
+            thread = await client.threads.create()
+            payload = await propose(client, thread["thread_id"])
+            assert {a["answer"] for a in payload["allowed"]} == {
+                "accept",
+                "reject",
+                "edit",
+                "ignore",
+            }
+            name = value if isinstance(value, str) else value["answer"]
+            results[name] = await answer(client, thread["thread_id"], value)
+        return results
+
+    results = asyncio.run(scenario())
+    assert results["accept"]["values"]["status"] == "executed"
+    assert results["edit"]["values"]["executions"][-1]["task"] == "Explain KeyError"
+    rejected = results["reject"]
+    assert rejected["values"]["feedback"][-1]["reason"] == "not now"
+    assert rejected["next"] == ["feedback"]  # a refined draft waits for the next answer
+    assert results["ignore"]["values"]["status"] == "ignored"
+    assert results["ignore"]["values"]["cooldown"] > 0
