@@ -18,6 +18,12 @@ from graphs.state import Draft, Event, Feedback, MemoryHit
 HISTORY_EVENTS = 30
 """Events shown to a language model: enough context for a work session, bounded cost."""
 
+PREFERENCE_CANDIDATES = 2
+"""Candidates the embedded drafter ranks; an accepted kind may win among them."""
+
+PREFERENCE_MARGIN = 0.8
+"""A preferred kind wins when its score is at least this fraction of the best score."""
+
 
 @dataclass(frozen=True)
 class ProposalRequest:
@@ -33,6 +39,8 @@ class ProposalRequest:
     """The answers that turned them down (with reasons), in order."""
     avoid_kinds: Collection[str] = field(default_factory=frozenset)
     """Kinds of help recently rejected by this user: not proposed again right away."""
+    prefer_kinds: Collection[str] = field(default_factory=frozenset)
+    """Kinds of help this user accepted before: preferred among close candidates."""
 
 
 class ProposalModel(Protocol):
@@ -52,9 +60,21 @@ class LocalAgent:
             request.events,
             avoid_kinds=avoid_kinds,
             avoid_tasks=[d.task for d in request.rejected],
-            k=1,
+            k=PREFERENCE_CANDIDATES,
         )
-        return candidates[0] if candidates else None
+        if not candidates:
+            return None
+        # An accepted kind of help wins only against close runners-up, so one accepted
+        # proposal does not lock the agent into one kind.
+        best = candidates[0]
+        for candidate in candidates[1:]:
+            if (
+                best.kind not in request.prefer_kinds
+                and candidate.kind in request.prefer_kinds
+                and candidate.score >= PREFERENCE_MARGIN * best.score
+            ):
+                return candidate
+        return best
 
 
 class ChatAgent:

@@ -30,7 +30,11 @@ class LocalJudge:
         from backends.local import load_models  # noqa: PLC0415 - keeps LLM-only runs light
 
         verdict = load_models().judge.judge(events, task)
-        return Judgement(accepted=verdict.accepted, reason=verdict.reason)
+        return Judgement(
+            accepted=verdict.accepted,
+            reason=verdict.reason,
+            probability=float(verdict.accept_probability),
+        )
 
 
 class ChatJudge:

@@ -46,6 +46,8 @@ class Judgement(BaseModel):
     """True when the user would accept the proposal (or agrees that silence was right)."""
     reason: str = ""
     """One sentence on why."""
+    probability: float | None = None
+    """The judge's probability of acceptance, when it has one (the embedded judge does)."""
 
 
 class ModelOutputError(RuntimeError):

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-FeedbackMode = Literal["simulated", "human"]
+FeedbackMode = Literal["simulated", "human", "auto"]
 
 
 @dataclass(kw_only=True)
@@ -44,7 +44,10 @@ class Context:
     )
     feedback_mode: FeedbackMode = field(
         default="simulated",
-        metadata={"description": "'simulated': the judge answers; 'human': interrupt and ask."},
+        metadata={
+            "description": "'simulated': the judge answers; 'human': interrupt and ask; "
+            "'auto': ask only when the judge is unsure."
+        },
     )
     llm_gate: bool = field(
         default=False,
@@ -55,6 +58,39 @@ class Context:
     ignore_cooldown: int = field(
         default=3,
         metadata={"description": "User events without proposals after an ignored proposal."},
+    )
+    auto_band_low: float = field(
+        default=0.35,
+        metadata={
+            "description": "feedback_mode 'auto': ask the person when the judge's accept "
+            "probability is at least this..."
+        },
+    )
+    auto_band_high: float = field(
+        default=0.65,
+        metadata={"description": "...and at most this; outside the band the judge answers."},
+    )
+    max_proposals: int = field(
+        default=0,
+        metadata={
+            "description": "Interruption budget: at most this many proposals per "
+            "budget_window_seconds of event time (0: no limit)."
+        },
+    )
+    budget_window_seconds: float = field(
+        default=3600.0,
+        metadata={"description": "The window of the interruption budget."},
+    )
+    min_gap_seconds: float = field(
+        default=0.0,
+        metadata={"description": "Event time that must pass between two proposals."},
+    )
+    quiet_hours: str = field(
+        default="",
+        metadata={
+            "description": "Hours without proposals, 'START-END' in UTC hours of event "
+            "time (e.g. '22-7'); empty: none."
+        },
     )
     reject_hold_seconds: float = field(
         default=900.0,
@@ -101,14 +137,33 @@ class Context:
             raw = os.environ.get(f"PROACTIVE_{f.name.upper()}")
             if raw is not None and raw != "":
                 setattr(self, f.name, _coerce(f.name, raw, f.default))
-        if self.feedback_mode not in ("simulated", "human"):
+        if self.feedback_mode not in ("simulated", "human", "auto"):
             raise ValueError(
-                f"feedback_mode must be 'simulated' or 'human', got {self.feedback_mode!r}"
+                f"feedback_mode must be 'simulated', 'human' or 'auto', got {self.feedback_mode!r}"
             )
+        if not 0.0 <= self.auto_band_low <= self.auto_band_high <= 1.0:
+            raise ValueError(
+                f"auto band must satisfy 0 <= low <= high <= 1, got "
+                f"{self.auto_band_low!r}..{self.auto_band_high!r}"
+            )
+        parse_quiet_hours(self.quiet_hours)
         if not 0.0 <= float(self.need_threshold) <= 1.0:
             raise ValueError(f"need_threshold must be within 0..1, got {self.need_threshold!r}")
         if int(self.max_refinements) < 0:
             raise ValueError(f"max_refinements must be >= 0, got {self.max_refinements!r}")
+
+
+def parse_quiet_hours(text: str) -> tuple[int, int] | None:
+    """'22-7' → (22, 7); empty → None. Hours are 0..23; the span may wrap past midnight."""
+    if not text.strip():
+        return None
+    try:
+        start, end = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise ValueError(f"quiet_hours must look like '22-7', got {text!r}") from None
+    if not (0 <= start <= 23 and 0 <= end <= 23):
+        raise ValueError(f"quiet_hours hours must be within 0..23, got {text!r}")
+    return start, end
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:

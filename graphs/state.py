@@ -25,6 +25,7 @@ Status = Literal[
     "observing",  # the event is being handled
     "silent",  # no help needed, or the drafter chose silence
     "cooling_down",  # a recent proposal was ignored: hold back for a while
+    "held_back",  # the interruption budget, minimum gap or quiet hours forbid a proposal now
     "proposed",  # a draft waits for feedback
     "accepted",  # the draft was accepted and goes to the executor
     "edited",  # the user changed the task and accepted it

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from backends.llm import is_local
-from graphs.context import Context
+from graphs.context import Context, parse_quiet_hours
 from graphs.state import Event, State
 from nodes.common import run_settings
 
@@ -34,6 +34,31 @@ def need_score(state: State) -> float:
     return max(0.0, score - FEEDBACK_PENALTY * refusals)
 
 
+def interruption_limit(state: State, ctx: Context) -> str | None:
+    """Why no proposal may be made now (budget, minimum gap, quiet hours), or None."""
+    now = state.events[state.current].time
+    quiet = parse_quiet_hours(ctx.quiet_hours)
+    if quiet is not None:
+        hour = int(now // 3600) % 24  # UTC hour of the event's time
+        start, end = quiet
+        inside = start <= hour < end if start <= end else (hour >= start or hour < end)
+        if inside:
+            return f"quiet hours {ctx.quiet_hours} (UTC)"
+    # One interruption per event, however many refinements it took.
+    asked = sorted({p.event_index for p in state.proposals if p.event_index < state.current})
+    times = [state.events[i].time for i in asked]
+    if ctx.min_gap_seconds > 0 and times and now - times[-1] < ctx.min_gap_seconds:
+        return f"less than {ctx.min_gap_seconds:g} s since the last proposal"
+    if ctx.max_proposals > 0:
+        recent = [t for t in times if now - t < ctx.budget_window_seconds]
+        if len(recent) >= ctx.max_proposals:
+            return (
+                f"{len(recent)} proposals in the last {ctx.budget_window_seconds:g} s "
+                f"(budget {ctx.max_proposals})"
+            )
+    return None
+
+
 def detect(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Score the need for help at the current event and decide whether to draft."""
     ctx = run_settings(runtime)
@@ -42,6 +67,8 @@ def detect(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {"needs_help": False, "status": "silent"}  # never react to our own actions
     if state.cooldown > 0:
         return {"needs_help": False, "status": "cooling_down"}
+    if interruption_limit(state, ctx) is not None:
+        return {"needs_help": False, "status": "held_back"}
     score = need_score(state)
     if is_local(ctx.agent_backend) or ctx.llm_gate:
         needs_help = score >= ctx.need_threshold

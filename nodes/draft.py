@@ -23,6 +23,12 @@ def recently_rejected_kinds(ctx: Context, now: float) -> set[str]:
     }
 
 
+def accepted_kinds(ctx: Context) -> set[str]:
+    """Kinds of help this user accepted (or edited) among their latest answers."""
+    recent = memory(ctx).recent_feedback(user=ctx.user_id, limit=20)
+    return {r.feedback.kind for r in recent if r.feedback.answer in ("accept", "edit")}
+
+
 def failure_update(state: State, role: str, error: Exception) -> dict[str, Any]:
     """Record a model failure as an agent event and end the handling of this event quietly."""
     now = state.events[state.current].time
@@ -43,6 +49,7 @@ def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         events=state.events[: state.current + 1],
         memories=state.memories,
         avoid_kinds=recently_rejected_kinds(ctx, now),
+        prefer_kinds=accepted_kinds(ctx),
     )
     try:
         proposal = agent_for(ctx.agent_backend, ctx.max_retries).propose(request)

@@ -1,8 +1,10 @@
 """feedback: the user agent answers the current draft.
 
 `simulated`: the judge model answers as the user would. `human`: the graph interrupts with a
-payload listing the allowed answers and resumes with the person's answer. Both end in the same
-code path: the answer is recorded, remembered, and decides the route.
+payload listing the allowed answers and resumes with the person's answer. `auto`: the judge
+answers when it is sure and the person is asked when its accept probability falls inside the
+band `auto_band_low..auto_band_high`. All end in the same code path: the answer is recorded,
+remembered, and decides the route.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ ALLOWED_ANSWERS: list[dict[str, Any]] = [
     {"answer": "edit", "task": "the changed task", "description": "Carry out this task instead."},
     {"answer": "ignore", "description": "Not now; the assistant backs off for a while."},
 ]
+
+
+MAX_COOLDOWN_FACTOR = 8
+"""Consecutive ignored proposals double the cooldown, up to this factor."""
 
 
 class BadAnswerError(ValueError):
@@ -87,11 +93,11 @@ def ask_person(state: State, draft: Draft) -> Feedback:
             error = str(exc)  # ask again, saying what was wrong
 
 
-def ask_judge(state: State, draft: Draft, ctx: Context) -> Feedback:
-    """The judge model's verdict as a :class:`Feedback`."""
+def ask_judge(state: State, draft: Draft, ctx: Context) -> tuple[Feedback, float | None]:
+    """The judge model's verdict as a :class:`Feedback`, with its accept probability."""
     events = [e for e in state.events[: state.current + 1] if e.source != "agent"]
     verdict = judge_for(ctx.judge_backend, ctx.max_retries).judge(events, draft.task)
-    return Feedback(
+    answer = Feedback(
         answer="accept" if verdict.accepted else "reject",
         reason=verdict.reason,
         task=draft.task,
@@ -100,6 +106,23 @@ def ask_judge(state: State, draft: Draft, ctx: Context) -> Feedback:
         event_index=state.current,
         time=state.events[state.current].time,
     )
+    return answer, verdict.probability
+
+
+def judge_is_unsure(probability: float | None, ctx: Context) -> bool:
+    """In auto mode, whether the person should be asked (a judge without a probability is
+    taken at its word)."""
+    return probability is not None and ctx.auto_band_low <= probability <= ctx.auto_band_high
+
+
+def ignore_cooldown(state: State, ctx: Context) -> int:
+    """The back-off after an ignore: doubled for each ignore just before it, capped."""
+    streak = 0
+    for answer in reversed(state.feedback):
+        if answer.answer != "ignore":
+            break
+        streak += 1
+    return ctx.ignore_cooldown * min(2**streak, MAX_COOLDOWN_FACTOR)
 
 
 def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -112,9 +135,11 @@ def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         answer = ask_person(state, draft)
     else:
         try:
-            answer = ask_judge(state, draft, ctx)
+            answer, probability = ask_judge(state, draft, ctx)
         except ModelOutputError as exc:
             return failure_update(state, "judge", exc)
+        if ctx.feedback_mode == "auto" and judge_is_unsure(probability, ctx):
+            answer = ask_person(state, draft)
     memory(ctx).add_feedback(
         user=ctx.user_id, thread=thread_id(), feedback=answer, time=answer.time
     )
@@ -137,7 +162,7 @@ def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         update["draft"] = draft.model_copy(update={"task": answer.edited_task})
     elif answer.answer == "ignore":
         update["status"] = "ignored"
-        update["cooldown"] = ctx.ignore_cooldown
+        update["cooldown"] = ignore_cooldown(state, ctx)
     elif state.refinements < ctx.max_refinements:
         update["status"] = "rejected"
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -344,3 +345,68 @@ def test_llm_gate_skips_the_model_when_no_need(ctx: Context) -> None:
     ctx.need_threshold = 0.0
     out = run(graph, event(2), ctx)
     assert len(model.seen) == 1 and out["proposals"][-1].task == "Explain the ValueError"
+
+
+# --- issue 6: auto feedback, back-off that grows, interruption budget ---------------------------
+
+
+def unsure_judge(probability: float) -> str:
+    return json.dumps({"accepted": True, "reason": "maybe", "probability": probability})
+
+
+def test_auto_mode_asks_the_person_only_when_the_judge_is_unsure(ctx: Context) -> None:
+    graph = build_graph()
+    judge, _ = scripted([unsure_judge(0.5), unsure_judge(0.5), unsure_judge(0.95)])
+    ctx.need_threshold, ctx.judge_backend, ctx.feedback_mode = 0.0, judge, "auto"
+    config = {"configurable": {"thread_id": "auto"}}
+    first = graph.invoke({"event": event(1)}, config, context=ctx)
+    assert first["__interrupt__"][0].value["type"] == "proposal_review"
+    done = graph.invoke(Command(resume="accept"), config, context=ctx)
+    assert done["feedback"][-1].by == "human" and done["status"] == "executed"
+    sure = graph.invoke({"event": event(2)}, config, context=ctx)
+    assert "__interrupt__" not in sure and sure["feedback"][-1].by == "judge"
+
+
+def test_consecutive_ignores_lengthen_the_cooldown(ctx: Context) -> None:
+    graph = build_graph()
+    ctx.need_threshold, ctx.feedback_mode, ctx.ignore_cooldown = 0.0, "human", 1
+    config = {"configurable": {"thread_id": "ign"}}
+    cooldowns = []
+    for i in range(0, 8, 2):
+        out = graph.invoke({"event": event(i)}, config, context=ctx)
+        if "__interrupt__" in out:
+            out = graph.invoke(Command(resume="ignore"), config, context=ctx)
+            cooldowns.append(out["cooldown"])
+        graph.invoke({"event": event(i + 1)}, config, context=ctx)  # spent cooling down
+    assert cooldowns[:2] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("settings", "held"),
+    [
+        ({"max_proposals": 1, "budget_window_seconds": 3600}, True),
+        ({"min_gap_seconds": 600}, True),
+        ({"min_gap_seconds": 10}, False),
+        ({"quiet_hours": "0-23"}, True),
+    ],
+)
+def test_interruption_budget_holds_proposals_back(
+    ctx: Context, settings: dict[str, Any], held: bool
+) -> None:
+    graph = build_graph()
+    judge, _ = scripted([judge_json(True)] * 4)
+    ctx.need_threshold, ctx.judge_backend = 0.0, judge
+    for name, value in settings.items():
+        setattr(ctx, name, value)
+    first = run(graph, event(1), ctx, thread="budget")
+    second = run(graph, event(2), ctx, thread="budget")  # 30 s later
+    if "quiet_hours" in settings:
+        assert first["status"] == "held_back" and first["proposals"] == []
+        return
+    assert len({p.event_index for p in first["proposals"]}) == 1
+    assert (second["status"] == "held_back") is held
+
+
+def test_bad_quiet_hours_are_refused() -> None:
+    with pytest.raises(ValueError, match="quiet_hours"):
+        Context(quiet_hours="late")
