@@ -92,6 +92,12 @@ class Context:
             "time (e.g. '22-7'); empty: none."
         },
     )
+    learn_from_feedback: bool = field(
+        default=True,
+        metadata={"description": "Let past answers change behaviour: hold back rejected kinds, "
+                  "prefer accepted ones, lower the need score after refusals, back off after "
+                  "ignores. Off: every event is judged afresh (for comparison)."},
+    )
     reject_hold_seconds: float = field(
         default=900.0,
         metadata={
@@ -120,6 +126,13 @@ class Context:
     allow_shell: bool = field(
         default=False,
         metadata={"description": "Give the executor a shell tool (off by default)."},
+    )
+    local_only: bool = field(
+        default=False,
+        metadata={
+            "description": "Refuse every backend other than 'local': no event text leaves "
+            "this machine for a remote model."
+        },
     )
     max_retries: int = field(
         default=2,

@@ -21,11 +21,13 @@ def user_window(state: State) -> list[Event]:
     return [e for e in state.events[: state.current + 1] if e.source != "agent"]
 
 
-def need_score(state: State) -> float:
+def need_score(state: State, learn_from_feedback: bool = True) -> float:
     """The embedded need detector's score, lowered by remembered refusals."""
     from backends.local import load_models  # noqa: PLC0415 - keeps import of the graph light
 
     score = load_models().need.score(user_window(state))
+    if not learn_from_feedback:
+        return score
     refusals = sum(
         1
         for hit in state.memories
@@ -69,7 +71,7 @@ def detect(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {"needs_help": False, "status": "cooling_down"}
     if interruption_limit(state, ctx) is not None:
         return {"needs_help": False, "status": "held_back"}
-    score = need_score(state)
+    score = need_score(state, ctx.learn_from_feedback)
     if is_local(ctx.agent_backend) or ctx.llm_gate:
         needs_help = score >= ctx.need_threshold
     else:

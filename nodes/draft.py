@@ -15,6 +15,8 @@ from nodes.common import memory, run_settings
 
 def recently_rejected_kinds(ctx: Context, now: float) -> set[str]:
     """Kinds of help this user rejected within the hold window (read from memory)."""
+    if not ctx.learn_from_feedback:
+        return set()
     recent = memory(ctx).recent_feedback(user=ctx.user_id, limit=20)
     return {
         r.feedback.kind
@@ -25,6 +27,8 @@ def recently_rejected_kinds(ctx: Context, now: float) -> set[str]:
 
 def accepted_kinds(ctx: Context) -> set[str]:
     """Kinds of help this user accepted (or edited) among their latest answers."""
+    if not ctx.learn_from_feedback:
+        return set()
     recent = memory(ctx).recent_feedback(user=ctx.user_id, limit=20)
     return {r.feedback.kind for r in recent if r.feedback.answer in ("accept", "edit")}
 

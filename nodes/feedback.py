@@ -117,6 +117,8 @@ def judge_is_unsure(probability: float | None, ctx: Context) -> bool:
 
 def ignore_cooldown(state: State, ctx: Context) -> int:
     """The back-off after an ignore: doubled for each ignore just before it, capped."""
+    if not ctx.learn_from_feedback:
+        return 0
     streak = 0
     for answer in reversed(state.feedback):
         if answer.answer != "ignore":

@@ -410,3 +410,14 @@ def test_interruption_budget_holds_proposals_back(
 def test_bad_quiet_hours_are_refused() -> None:
     with pytest.raises(ValueError, match="quiet_hours"):
         Context(quiet_hours="late")
+
+
+def test_without_learning_an_ignore_does_not_back_off(ctx: Context) -> None:
+    graph = build_graph()
+    ctx.need_threshold, ctx.feedback_mode, ctx.learn_from_feedback = 0.0, "human", False
+    config = {"configurable": {"thread_id": "nolearn"}}
+    graph.invoke({"event": event(1)}, config, context=ctx)
+    out = graph.invoke(Command(resume="ignore"), config, context=ctx)
+    assert out["status"] == "ignored" and out["cooldown"] == 0
+    nxt = graph.invoke({"event": event(2)}, config, context=ctx)
+    assert "__interrupt__" in nxt  # proposes again at once
