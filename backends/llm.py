@@ -43,9 +43,37 @@ def register_chat_model(name: str, model: BaseChatModel) -> None:
         _registered[name] = model
 
 
-def chat_model(spec: str) -> BaseChatModel:
-    """The chat model named by a backend setting (built once per process)."""
+def local_only_requested() -> bool:
+    """Whether this run asks for local models only: the ``local_only`` setting of the graph run
+    being executed, else the environment variable ``PROACTIVE_LOCAL_ONLY``."""
+    from graphs.context import Context  # noqa: PLC0415 - keeps this module's imports light
+
+    context = None
+    try:
+        from langgraph.runtime import get_runtime  # noqa: PLC0415
+
+        context = get_runtime().context
+    except Exception:  # noqa: BLE001 - outside a graph run there is no runtime
+        context = None
+    if isinstance(context, dict):
+        context = Context(**{k: v for k, v in context.items() if k == "local_only"})
+    value = getattr(context, "local_only", None)
+    return bool(Context().local_only if value is None else value)
+
+
+def chat_model(spec: str, *, local_only: bool | None = None) -> BaseChatModel:
+    """The chat model named by a backend setting (built once per process).
+
+    With ``local_only`` (by default: :func:`local_only_requested`) every backend is refused
+    with a ValueError: the embedded models are not chat models, so any chat model here could
+    send the events to a remote service.
+    """
     spec = spec.strip()
+    if local_only if local_only is not None else local_only_requested():
+        raise ValueError(
+            f"local_only is set: backend {spec!r} would send data to a remote model "
+            "(use the 'local' backend, or unset local_only / PROACTIVE_LOCAL_ONLY)"
+        )
     if spec.startswith("custom:"):
         name = spec.removeprefix("custom:")
         try:

@@ -13,6 +13,7 @@ from typing import Any
 from cli import bench as bench_cli
 from cli import gym as gym_cli
 from cli import scenes as scenes_cli
+from cli import watch as watch_cli
 
 SCENARIOS = ("coding", "writing")
 
@@ -32,6 +33,12 @@ def _context_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", help="directory the executor's file tools are confined to")
     parser.add_argument("--thread", help="thread id (memory and state namespace)")
     parser.add_argument("--user", help="user id (memory namespace)")
+    parser.add_argument(
+        "--local-only",
+        action="store_true",
+        default=None,
+        help="refuse any non-local model backend (also PROACTIVE_LOCAL_ONLY=1)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cli.add_parser(sub)
     gym_cli.add_parser(sub)
     scenes_cli.add_parser(sub)
+    watch_cli.add_parser(sub)
     return parser
 
 
@@ -72,6 +80,7 @@ def make_context(args: argparse.Namespace, data_dir: str) -> Any:
         "feedback_mode": args.feedback,
         "workspace": args.workspace,
         "user_id": args.user,
+        "local_only": getattr(args, "local_only", None),
     }
     return Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
 
@@ -97,8 +106,13 @@ def ask_on_terminal(payload: dict[str, Any]) -> Any:
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
-    from cli.runner import EventLineError, read_events, run_stream  # noqa: PLC0415
-    from graphs.agent import build_graph  # noqa: PLC0415
+    from cli.runner import (  # noqa: PLC0415
+        EventLineError,
+        ThreadMismatchError,
+        read_events,
+        run_stream,
+    )
+    from graphs.persistence import build_durable_graph  # noqa: PLC0415
 
     if args.command == "demo":
         data_dir = args.data_dir or tempfile.mkdtemp(prefix="proactive-demo-")
@@ -114,7 +128,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    graph = build_graph()
+    # Checkpoints at <data_dir>/checkpoints.sqlite: a stopped run resumes where it stopped.
+    graph = build_durable_graph(data_dir)
     print(f"memory and workspace: {Path(data_dir).resolve()}")
     for name in names:
         if args.command == "demo":
@@ -134,9 +149,14 @@ def cmd_stream(args: argparse.Namespace) -> int:
                 context=context,
                 out=sys.stdout,
                 answer=answer,
+                resume=True,
+                keep_history=False,  # only the latest checkpoint: the file grows linearly
             )
         except EventLineError as exc:
             print(f"error: {name}: {exc}; the events before it were processed", file=sys.stderr)
+            return 2
+        except ThreadMismatchError as exc:
+            print(f"error: {name}: {exc}", file=sys.stderr)
             return 2
         except OSError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -172,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": bench_cli.run,
         "gym": gym_cli.run,
         "scenes": scenes_cli.run,
+        "watch": watch_cli.run,
     }
     try:
         return handlers[args.command](args)

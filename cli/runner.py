@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
 from backends.prompts import render_time
 from graphs.context import Context
+from graphs.persistence import prune_history
 from nodes.observe import BadEventError, parse_event
+from privacy.redact import redact
+
+INPUTS_KEY = "proactive_inputs"
+"""Checkpoint metadata: how many input events the thread has taken (the current one included)."""
+DIGEST_KEY = "proactive_inputs_digest"
+"""Checkpoint metadata: a hash chained over those input events, in order."""
+
+Durability = Literal["sync", "async", "exit"]
 
 
 class EventLineError(ValueError):
@@ -77,6 +87,10 @@ class RunSummary:
     executed: int = 0
     refinements: int = 0
     seconds: list[float] = field(default_factory=list)
+    skipped: int = 0
+    """Input events skipped because the thread had already processed them (durable runs)."""
+    resumed: int = 0
+    """Events whose handling was cut short by a stop and was finished in this run."""
 
     def add(self, report: StepReport) -> None:
         values = report.values
@@ -100,6 +114,11 @@ class RunSummary:
             f"({self.accepted} accepted, {self.rejected} rejected, {self.ignored} ignored, "
             f"{self.refinements} refinements), {self.executed} executed. "
             f"Time per event: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms."
+            + (
+                f" Skipped {self.skipped} events already processed, resumed {self.resumed}."
+                if self.skipped or self.resumed
+                else ""
+            )
         )
 
 
@@ -109,23 +128,43 @@ Answerer = Callable[[dict[str, Any]], Any]
 
 def step(
     graph: CompiledStateGraph,
-    event: dict[str, Any],
+    event: dict[str, Any] | None,
     *,
     thread: str,
     context: Context,
     answer: Answerer | None = None,
+    metadata: dict[str, Any] | None = None,
+    durability: Durability = "sync",
 ) -> StepReport:
-    """Run one event through the graph, answering review interrupts with ``answer``."""
-    config = {"configurable": {"thread_id": thread}}
+    """Run one event through the graph, answering review interrupts with ``answer``.
+
+    ``event=None`` finishes the thread's run that was cut short instead of feeding an event.
+    ``metadata`` goes into every checkpoint the step writes. With ``durability="sync"`` each
+    checkpoint is committed before the next node runs, so a killed process loses no step.
+    """
+    config: dict[str, Any] = {"configurable": {"thread_id": thread}}
+    if metadata:
+        config["metadata"] = dict(metadata)
     started = time.perf_counter()
-    result = graph.invoke({"event": event}, config, context=context)
+    if event is not None and isinstance(event.get("text"), str):
+        # Redact before the event reaches the checkpoint: the graph's input is stored as is.
+        event = {**event, "text": redact(event["text"]).text}
+    feed = None if event is None else {"event": event}
+    result = graph.invoke(feed, config, context=context, durability=durability)
     while "__interrupt__" in result:
         if answer is None:
             raise RuntimeError("the graph asks for a human answer but no answerer was given")
         payload = result["__interrupt__"][0].value
-        result = graph.invoke(Command(resume=answer(payload)), config, context=context)
+        result = graph.invoke(
+            Command(resume=answer(payload)), config, context=context, durability=durability
+        )
     seconds = time.perf_counter() - started
-    values = graph.get_state(config).values
+    # The run's output is the thread's whole state (State is the output schema): no need to
+    # read the checkpoint back (deserializing it costs about as much as the step's writes).
+    values = dict(result)
+    if event is None:  # the event that was being handled
+        current = values["events"][values.get("current", -1)]
+        event = {"time": current.time, "text": current.text, "source": current.source}
     return StepReport(event=event, values=values, seconds=seconds, lines=describe(event, values))
 
 
@@ -175,6 +214,56 @@ def _args(args: dict[str, Any]) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
+class ThreadMismatchError(ValueError):
+    """The events fed to a thread differ from the events it has already processed."""
+
+
+@dataclass
+class ThreadProgress:
+    """What a thread's latest checkpoint says about the input events it has taken."""
+
+    inputs: int
+    """Input events taken, including one whose handling was cut short."""
+    digest: str | None
+    """Hash chained over those inputs (None for a thread written without it)."""
+    pending: bool
+    """True when the latest run stopped before the graph finished (a kill, an interrupt)."""
+
+
+def chain_digest(previous: str, event: dict[str, Any]) -> str:
+    """The input digest after ``event``: a hash over the previous digest and the event."""
+    data = json.dumps(
+        {"time": event["time"], "text": event["text"], "source": event.get("source", "user")},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.blake2b(f"{previous}\x1f{data}".encode(), digest_size=16).hexdigest()
+
+
+def thread_progress(graph: CompiledStateGraph, thread: str) -> ThreadProgress:
+    """Read a thread's input count from its latest checkpoint.
+
+    Runs through :func:`run_stream` write the count (and the digest) into the metadata of
+    every checkpoint, in the same SQLite transaction as the state itself, so the two never
+    disagree. A thread written without them counts its user and environment events.
+    """
+    snapshot: StateSnapshot = graph.get_state({"configurable": {"thread_id": thread}})
+    metadata = snapshot.metadata or {}
+    pending = bool(snapshot.next)
+    if isinstance(metadata.get(INPUTS_KEY), int):
+        digest = metadata.get(DIGEST_KEY)
+        return ThreadProgress(
+            inputs=metadata[INPUTS_KEY],
+            digest=digest if isinstance(digest, str) else None,
+            pending=pending,
+        )
+    events = (snapshot.values or {}).get("events", [])
+    taken = sum(e.source != "agent" for e in events)
+    if pending and snapshot.values.get("event") is not None and "observe" in snapshot.next:
+        taken += 1  # fed, but cut short before `observe` appended it
+    return ThreadProgress(inputs=taken, digest=None, pending=pending)
+
+
 def run_stream(
     graph: CompiledStateGraph,
     events: Iterable[tuple[int, dict[str, Any]]],
@@ -183,12 +272,77 @@ def run_stream(
     context: Context,
     out: IO[str],
     answer: Answerer | None = None,
+    resume: bool = False,
+    keep_history: bool = True,
 ) -> RunSummary:
-    """Process events one by one, printing each step; return the counts."""
+    """Process events one by one, printing each step; return the counts.
+
+    Every checkpoint records how many input events the thread has taken. With ``resume``
+    (durable runs: the graph's checkpointer outlives the process) the stream is the thread's
+    whole input: an event whose handling was cut short is finished first, from its last
+    checkpoint (never fed again), then the events the thread already took are skipped, after
+    checking they are the same events (:class:`ThreadMismatchError` otherwise), and the rest
+    are processed. Without ``resume`` every event of the stream is fed to the thread.
+    Without ``keep_history`` only the latest checkpoint of the thread is kept (see
+    :func:`graphs.persistence.prune_history`).
+    """
     summary = RunSummary()
+    progress = thread_progress(graph, thread)
+    taken, digest = progress.inputs, progress.digest
+    if resume and progress.pending:
+        meta = {INPUTS_KEY: taken, DIGEST_KEY: digest} if digest is not None else None
+        report = step(graph, None, thread=thread, context=context, answer=answer, metadata=meta)
+        summary.add(report)
+        summary.resumed += 1
+        if not keep_history:
+            prune_history(graph, thread)
+        out.write(f"thread {thread}: finishing event {taken}, cut short by an earlier stop\n")
+        out.write("\n".join(report.lines) + "\n")
+        out.flush()
+        progress = thread_progress(graph, thread)
+        taken, digest = progress.inputs, progress.digest
+    to_skip = taken if resume else 0
+    seen, running = 0, ""
+
+    def report_skipped() -> None:
+        if to_skip:
+            out.write(
+                f"thread {thread}: skipped {summary.skipped} events already processed"
+                f" (resumed {summary.resumed} cut short)\n"
+            )
+            out.flush()
+
     for _, event in events:
-        report = step(graph, event, thread=thread, context=context, answer=answer)
+        if seen < to_skip:
+            seen += 1
+            running = chain_digest(running, event)
+            summary.skipped += 1
+            if seen == to_skip:
+                if digest is not None and running != digest:
+                    raise ThreadMismatchError(
+                        f"thread {thread!r} has already processed {to_skip} events and they "
+                        f"differ from the first {to_skip} events of this stream; use another "
+                        "--thread (or --data-dir) for other events"
+                    )
+                digest = running
+                report_skipped()
+            continue
+        taken += 1
+        digest = chain_digest(digest or "", event) if digest is not None or taken == 1 else None
+        meta: dict[str, Any] = {INPUTS_KEY: taken}
+        if digest is not None:
+            meta[DIGEST_KEY] = digest
+        report = step(graph, event, thread=thread, context=context, answer=answer, metadata=meta)
+        if not keep_history:
+            prune_history(graph, thread)
         summary.add(report)
         out.write("\n".join(report.lines) + "\n")
+        out.flush()
+    if seen < to_skip:
+        report_skipped()
+        out.write(
+            f"thread {thread}: the stream ended after {seen} of the {to_skip} events "
+            "the thread had already processed\n"
+        )
         out.flush()
     return summary

@@ -94,9 +94,11 @@ class Context:
     )
     learn_from_feedback: bool = field(
         default=True,
-        metadata={"description": "Let past answers change behaviour: hold back rejected kinds, "
-                  "prefer accepted ones, lower the need score after refusals, back off after "
-                  "ignores. Off: every event is judged afresh (for comparison)."},
+        metadata={
+            "description": "Let past answers change behaviour: hold back rejected kinds, "
+            "prefer accepted ones, lower the need score after refusals, back off after "
+            "ignores. Off: every event is judged afresh (for comparison)."
+        },
     )
     reject_hold_seconds: float = field(
         default=900.0,

@@ -1,4 +1,8 @@
-"""observe: validate and normalise the incoming event, and start handling it."""
+"""observe: validate and normalise the incoming event, and start handling it.
+
+The event's text is redacted here (secrets and personal data, see :mod:`privacy.redact`), so
+the event kept in state, the memory and every prompt only ever see the redacted text.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from graphs.state import Event, State
+from privacy.redact import redact
 
 
 class BadEventError(ValueError):
@@ -34,13 +39,20 @@ def parse_event(raw: Any) -> Event:
         raise BadEventError(f"invalid event: {problems}") from None
 
 
+def redact_event(event: Event) -> Event:
+    """The event with secrets and personal data in its text replaced by placeholders."""
+    redaction = redact(event.text)
+    return event.model_copy(update={"text": redaction.text}) if redaction.changed else event
+
+
 def observe(state: State) -> dict[str, Any]:
-    """Append the new event and reset what is decided per event."""
-    event = parse_event(state.event)
+    """Append the new (redacted) event and reset what is decided per event."""
+    event = redact_event(parse_event(state.event))
     cooldown = state.cooldown
     if event.source == "user" and cooldown > 0:
         cooldown -= 1  # the back-off after an ignored proposal counts the user's events
     return {
+        "event": event,  # the raw input (with any secret) does not stay in the state
         "events": [event],
         "current": len(state.events),
         "memories": [],

@@ -17,7 +17,13 @@ def remember(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     store = memory(ctx)
     event = state.events[state.current]
     thread = thread_id()
-    # Recall before writing, so the event does not retrieve itself.
-    hits = store.search(user=ctx.user_id, query=event.text, k=ctx.memory_k)
+    # Recall before writing, so the event does not retrieve itself; a replayed step (after a
+    # crash between the write and its checkpoint) finds it stored already, so drop that hit.
+    hits = store.search(user=ctx.user_id, query=event.text, k=ctx.memory_k + 1)
+    hits = [
+        h
+        for h in hits
+        if not (h.metadata.get("thread") == thread and h.metadata.get("index") == state.current)
+    ][: ctx.memory_k]
     store.add_event(user=ctx.user_id, thread=thread, index=state.current, event=event)
     return {"memories": hits}

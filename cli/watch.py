@@ -1,0 +1,87 @@
+"""`proactive watch --aw URL`: feed live ActivityWatch activity into the agent graph."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    """Register `watch` on the top-level subparsers."""
+    from cli.main import _context_args  # noqa: PLC0415 (cli.main imports this module)
+
+    watch = sub.add_parser(
+        "watch", help="run the agent on live activity from an ActivityWatch server"
+    )
+    watch.add_argument(
+        "--aw",
+        default="http://127.0.0.1:5600",
+        metavar="URL",
+        help="ActivityWatch server (default http://127.0.0.1:5600)",
+    )
+    watch.add_argument(
+        "--interval", type=float, default=10.0, help="seconds between polls (default 10)"
+    )
+    watch.add_argument(
+        "--once", action="store_true", help="process what the server has now, then exit"
+    )
+    watch.add_argument(
+        "--since",
+        type=float,
+        default=60.0,
+        metavar="MINUTES",
+        help="at start, read activity from this many minutes back (default 60)",
+    )
+    _context_args(watch)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cli.main import ask_on_terminal, make_context  # noqa: PLC0415
+    from cli.runner import RunSummary, step  # noqa: PLC0415
+    from graphs.agent import build_graph  # noqa: PLC0415
+    from sources.activitywatch import (  # noqa: PLC0415
+        ActivityWatchClient,
+        ActivityWatchError,
+        ActivityWatchSource,
+    )
+
+    client = ActivityWatchClient(args.aw)
+    try:
+        info = client.info()
+    except ActivityWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    data_dir = args.data_dir or os.environ.get("PROACTIVE_MEMORY_DIR") or ".proactive"
+    context = make_context(args, data_dir)
+    answer = ask_on_terminal if context.feedback_mode == "human" else None
+    source = ActivityWatchSource(client, since=time.time() - 60 * args.since)
+    graph = build_graph()
+    thread = args.thread or "watch"
+    print(f"memory and workspace: {Path(data_dir).resolve()}")
+    print(f"watching ActivityWatch {info.get('version', '?')} at {client.url}")
+    sys.stdout.flush()
+    summary = RunSummary()
+    try:
+        while True:
+            try:
+                events = source.poll()
+            except ActivityWatchError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                if args.once:
+                    return 2
+                events = []
+            for event in events:
+                report = step(graph, event, thread=thread, context=context, answer=answer)
+                summary.add(report)
+                print("\n".join(report.lines), flush=True)
+            if args.once:
+                break
+            time.sleep(max(0.1, args.interval))
+    except KeyboardInterrupt:
+        pass
+    print(summary.text())
+    return 0

@@ -1,0 +1,127 @@
+"""ActivityWatch as a live event source, over its REST API (``/api/0``).
+
+:class:`ActivityWatchClient` speaks to a running ``aw-server`` (the Python one from PyPI or
+aw-server-rust; both serve the same API); :class:`ActivityWatchSource` finds the buckets
+worth reading (window, web, AFK, editor), polls each one for what is new since the last
+poll, and turns the raw events into sentence events with
+:class:`sources.sentences.SentenceBuilder`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any
+
+from sources.sentences import Bucket, SentenceBuilder, parse_timestamp
+
+DEFAULT_URL = "http://127.0.0.1:5600"
+"""Where a local ActivityWatch listens (5666 in its testing mode)."""
+
+
+class ActivityWatchError(RuntimeError):
+    """The server cannot be reached or answered something unusable."""
+
+
+def iso(seconds: float) -> str:
+    """An ISO 8601 UTC timestamp from unix seconds."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+class ActivityWatchClient:
+    """The few REST calls this source needs."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        if not self.url.endswith("/api/0"):
+            self.url += "/api/0"
+        self.timeout = timeout
+
+    def _get(self, path: str, **params: Any) -> Any:
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        address = f"{self.url}/{path}" + (f"?{query}" if query else "")
+        try:
+            with urllib.request.urlopen(address, timeout=self.timeout) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            raise ActivityWatchError(f"{address}: HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ActivityWatchError(
+                f"cannot reach ActivityWatch at {self.url} ({reason}); is aw-server running?"
+            ) from None
+        except ValueError as exc:
+            raise ActivityWatchError(f"{address}: not JSON ({exc})") from None
+
+    def info(self) -> dict[str, Any]:
+        """The server's info (hostname, version, testing)."""
+        return self._get("info")
+
+    def buckets(self) -> list[Bucket]:
+        """All buckets, as :class:`Bucket`."""
+        raw = self._get("buckets/")
+        if not isinstance(raw, dict):
+            raise ActivityWatchError(f"{self.url}/buckets/: expected an object of buckets")
+        return [
+            Bucket(
+                id=str(b.get("id", bid)),
+                type=str(b.get("type", "")),
+                hostname=str(b.get("hostname") or ""),
+                client=str(b.get("client") or ""),
+            )
+            for bid, b in raw.items()
+        ]
+
+    def events(
+        self, bucket_id: str, *, start: float | None = None, end: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Events of a bucket that end after ``start`` (the server clips them to it)."""
+        path = f"buckets/{urllib.parse.quote(bucket_id, safe='')}/events"
+        raw = self._get(
+            path,
+            start=iso(start) if start is not None else None,
+            end=iso(end) if end is not None else None,
+            limit=-1,
+        )
+        if not isinstance(raw, list):
+            raise ActivityWatchError(f"{path}: expected a list of events")
+        return raw
+
+
+class ActivityWatchSource:
+    """Polls the window, web, AFK and editor buckets and yields new sentence events.
+
+    Each bucket has a cursor, the end of the latest event seen; the next poll asks for
+    events from there on, and the still-open run of each bucket lives in the builder, so a
+    window that stays in focus across polls is said once and no event is said twice.
+    """
+
+    def __init__(
+        self,
+        client: ActivityWatchClient,
+        *,
+        since: float | None = None,
+        builder: SentenceBuilder | None = None,
+    ) -> None:
+        self.client = client
+        self.since = time.time() - 3600 if since is None else since
+        self.builder = builder or SentenceBuilder()
+        self.cursors: dict[str, float] = {}
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Sentence events new since the last poll, oldest first."""
+        batches = []
+        for bucket in self.client.buckets():
+            if bucket.kind is None:
+                continue
+            start = self.cursors.get(bucket.id, self.since)
+            events = self.client.events(bucket.id, start=start)
+            for event in events:
+                end = parse_timestamp(event["timestamp"]) + float(event.get("duration") or 0)
+                self.cursors[bucket.id] = max(self.cursors.get(bucket.id, start), end)
+            batches.append((bucket, events))
+        return self.builder.feed(batches)
