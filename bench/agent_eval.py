@@ -409,8 +409,8 @@ class GatedProtocolAgent:
         return result
 
 
-class ChatProtocolAgent:
-    """A chat model that receives the protocol's conversation."""
+class ChatRole:
+    """A chat model called through the bench's call cache and retry policy."""
 
     def __init__(self, spec: str, cache: CallCache, retry: RetryPolicy, max_retries: int) -> None:
         self.spec = spec
@@ -418,6 +418,10 @@ class ChatProtocolAgent:
         self.cache = cache
         self.retry = retry
         self.max_retries = max_retries
+
+
+class ChatProtocolAgent(ChatRole):
+    """A chat model that receives the protocol's conversation."""
 
     def step(self, messages: Sequence[Any], events: Sequence[Event]) -> AgentStep:
         result = structured_call(
@@ -473,15 +477,8 @@ class LocalProtocolJudge:
         )
 
 
-class ChatProtocolJudge:
+class ChatProtocolJudge(ChatRole):
     """A chat model answering as the user (backends.judge.ChatJudge's request)."""
-
-    def __init__(self, spec: str, cache: CallCache, retry: RetryPolicy, max_retries: int) -> None:
-        self.spec = spec
-        self.model = chat_model(spec)
-        self.cache = cache
-        self.retry = retry
-        self.max_retries = max_retries
 
     def step(self, events: Sequence[Event], task: str | None) -> JudgeStep:
         result = structured_call(
