@@ -135,7 +135,7 @@ def _read_if_present(runner: ToolRunner, name: str) -> list[ToolCall]:
     return [found, runner.call("read_file", {"file_path": paths[0].strip()})]
 
 
-_QUOTED = re.compile(r"'([^']{2,120})'")
+_QUOTED = re.compile(r"'(.{2,120}?)'(?=[\s.,;:!?)]|$)")
 
 
 def _subject(draft: Draft, entities: object) -> str:

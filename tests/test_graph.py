@@ -421,3 +421,16 @@ def test_without_learning_an_ignore_does_not_back_off(ctx: Context) -> None:
     assert out["status"] == "ignored" and out["cooldown"] == 0
     nxt = graph.invoke({"event": event(2)}, config, context=ctx)
     assert "__interrupt__" in nxt  # proposes again at once
+
+
+@pytest.mark.parametrize(
+    ("task", "subject"),
+    [
+        ("Diagnose the error 'KeyError: 'total'' and propose a fix.", "KeyError: 'total'"),
+        ("Summarise 'Usage' in five bullet points.", "Usage"),
+    ],
+)
+def test_executor_subject_keeps_nested_quotes(task: str, subject: str) -> None:
+    from backends.executor import _subject
+
+    assert _subject(Draft(task=task), None) == subject
