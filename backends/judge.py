@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Protocol
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from backends import prompts
 from backends.llm import chat_model, is_local, structured_reply
@@ -45,18 +45,23 @@ class ChatJudge:
         self.max_retries = max_retries
 
     def judge(self, events: Sequence[Event], task: str | None) -> Judgement:
-        offer = f'the task "{task}"' if task else "nothing (it stayed silent)"
-        messages = [
-            SystemMessage(content=prompts.JUDGE_SYSTEM),
-            HumanMessage(
-                content=prompts.JUDGE_REQUEST.format(
-                    events=prompts.render_events(events[-HISTORY_EVENTS:]), offer=offer
-                )
-            ),
-        ]
+        messages = judge_messages(events, task)
         return structured_reply(
             chat_model(self.spec), messages, Judgement, role="judge", max_retries=self.max_retries
         )
+
+
+def judge_messages(events: Sequence[Event], task: str | None) -> list[BaseMessage]:
+    """The request a chat-model judge receives: the events so far and the offer (or none)."""
+    offer = f'the task "{task}"' if task else "nothing (it stayed silent)"
+    return [
+        SystemMessage(content=prompts.JUDGE_SYSTEM),
+        HumanMessage(
+            content=prompts.JUDGE_REQUEST.format(
+                events=prompts.render_events(events[-HISTORY_EVENTS:]), offer=offer
+            )
+        ),
+    ]
 
 
 @cache

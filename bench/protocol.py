@@ -37,7 +37,7 @@ from langchain_core.utils.json import parse_json_markdown
 from pydantic import BaseModel, ValidationError
 
 from backends import prompts
-from backends.judge import HISTORY_EVENTS as JUDGE_HISTORY_EVENTS
+from backends.judge import judge_messages  # noqa: F401 - re-exported: the bench's judge request
 from backends.llm import _short_error
 from backends.schema import AgentReply
 from bench.cache import CallCache, call_key
@@ -121,19 +121,6 @@ def messages_at(events: Sequence[Event], replies: Sequence[str]) -> list[BaseMes
         if i < len(replies):
             conversation.add_reply(replies[i])
     return conversation.messages
-
-
-def judge_messages(events: Sequence[Event], task: str | None) -> list[BaseMessage]:
-    """The judge's request, as backends.judge.ChatJudge builds it."""
-    offer = f'the task "{task}"' if task else "nothing (it stayed silent)"
-    return [
-        SystemMessage(content=prompts.JUDGE_SYSTEM),
-        HumanMessage(
-            content=prompts.JUDGE_REQUEST.format(
-                events=prompts.render_events(events[-JUDGE_HISTORY_EVENTS:]), offer=offer
-            )
-        ),
-    ]
 
 
 class TransportError(RuntimeError):
