@@ -11,7 +11,7 @@ from typing import Protocol
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from backends import prompts
-from backends.llm import chat_model, is_local, structured_reply
+from backends.llm import RetryPolicy, chat_model, is_local, structured_reply
 from backends.schema import AgentReply
 from graphs.state import Draft, Event, Feedback, MemoryHit
 
@@ -80,17 +80,26 @@ class LocalAgent:
 class ChatAgent:
     """A chat model replying in the paper's JSON format."""
 
-    def __init__(self, spec: str, max_retries: int) -> None:
+    def __init__(
+        self,
+        spec: str,
+        max_retries: int,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.spec = spec
         self.max_retries = max_retries
+        self.retry = retry
+        self.timeout = timeout
 
     def propose(self, request: ProposalRequest) -> Draft | None:
         reply = structured_reply(
-            chat_model(self.spec),
+            chat_model(self.spec, timeout=self.timeout),
             agent_messages(request),
             AgentReply,
             role="agent",
             max_retries=self.max_retries,
+            retry=self.retry,
         )
         if reply.proactive_task is None:
             return None
@@ -149,6 +158,12 @@ def _same_task(a: str, b: str) -> bool:
 
 
 @cache
-def agent_for(spec: str, max_retries: int = 2) -> ProposalModel:
-    """The proposal model named by a backend setting."""
-    return LocalAgent() if is_local(spec) else ChatAgent(spec, max_retries)
+def agent_for(
+    spec: str,
+    max_retries: int = 2,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+) -> ProposalModel:
+    """The proposal model named by a backend setting (a chat model's requests go through
+    ``retry`` and each may take ``timeout`` seconds)."""
+    return LocalAgent() if is_local(spec) else ChatAgent(spec, max_retries, retry, timeout)

@@ -18,7 +18,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, To
 from langchain_core.tools import BaseTool
 
 from backends import prompts
-from backends.llm import chat_model, is_local
+from backends.llm import RetryPolicy, chat_model, invoke_with_retry, is_local
 from backends.schema import ModelOutputError
 from graphs.state import Draft, Event, Execution, ToolCall
 from tools import ToolRunner
@@ -78,13 +78,17 @@ class LocalExecutor:
 class ChatExecutor:
     """A chat model that calls the workspace tools until the task is done."""
 
-    def __init__(self, spec: str) -> None:
+    def __init__(
+        self, spec: str, retry: RetryPolicy | None = None, timeout: float | None = None
+    ) -> None:
         self.spec = spec
+        self.retry = retry
+        self.timeout = timeout
 
     def execute(
         self, draft: Draft, events: Sequence[Event], tools: list[BaseTool], runner: ToolRunner
     ) -> Execution:
-        model: BaseChatModel = chat_model(self.spec)
+        model: BaseChatModel = chat_model(self.spec, timeout=self.timeout)
         try:
             bound = model.bind_tools(tools)
         except NotImplementedError as exc:
@@ -99,10 +103,13 @@ class ChatExecutor:
         ]
         calls: list[ToolCall] = []
         for _ in range(MAX_TOOL_STEPS):
+            # A round that still fails after the retries raises ModelOutputError; the tool
+            # calls already made stay done (a retry repeats the request, not the tools).
             try:
-                reply = bound.invoke(messages)
-            except Exception as exc:  # noqa: BLE001 - becomes a recorded failure
-                raise ModelOutputError("executor", f"{type(exc).__name__}: {exc}", 1) from exc
+                reply = invoke_with_retry(bound, messages, role="executor", retry=self.retry)
+            except ModelOutputError as exc:
+                exc.calls = list(calls)
+                raise
             messages.append(reply)
             requested = getattr(reply, "tool_calls", None) or []
             if not requested:
@@ -170,6 +177,9 @@ def _note_body(draft: Draft, recent: list[str], found: list[str]) -> str:
 
 
 @cache
-def executor_for(spec: str) -> ExecutorModel:
-    """The executor named by a backend setting."""
-    return LocalExecutor() if is_local(spec) else ChatExecutor(spec)
+def executor_for(
+    spec: str, retry: RetryPolicy | None = None, timeout: float | None = None
+) -> ExecutorModel:
+    """The executor named by a backend setting (a chat model's requests go through ``retry``
+    and each may take ``timeout`` seconds)."""
+    return LocalExecutor() if is_local(spec) else ChatExecutor(spec, retry, timeout)

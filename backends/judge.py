@@ -9,7 +9,7 @@ from typing import Protocol
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from backends import prompts
-from backends.llm import chat_model, is_local, structured_reply
+from backends.llm import RetryPolicy, chat_model, is_local, structured_reply
 from backends.schema import Judgement
 from graphs.state import Event
 
@@ -40,14 +40,26 @@ class LocalJudge:
 class ChatJudge:
     """A chat model answering as the user."""
 
-    def __init__(self, spec: str, max_retries: int) -> None:
+    def __init__(
+        self,
+        spec: str,
+        max_retries: int,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.spec = spec
         self.max_retries = max_retries
+        self.retry = retry
+        self.timeout = timeout
 
     def judge(self, events: Sequence[Event], task: str | None) -> Judgement:
-        messages = judge_messages(events, task)
         return structured_reply(
-            chat_model(self.spec), messages, Judgement, role="judge", max_retries=self.max_retries
+            chat_model(self.spec, timeout=self.timeout),
+            judge_messages(events, task),
+            Judgement,
+            role="judge",
+            max_retries=self.max_retries,
+            retry=self.retry,
         )
 
 
@@ -65,6 +77,12 @@ def judge_messages(events: Sequence[Event], task: str | None) -> list[BaseMessag
 
 
 @cache
-def judge_for(spec: str, max_retries: int = 2) -> JudgeModel:
-    """The judge named by a backend setting."""
-    return LocalJudge() if is_local(spec) else ChatJudge(spec, max_retries)
+def judge_for(
+    spec: str,
+    max_retries: int = 2,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+) -> JudgeModel:
+    """The judge named by a backend setting (a chat model's requests go through ``retry`` and
+    each may take ``timeout`` seconds)."""
+    return LocalJudge() if is_local(spec) else ChatJudge(spec, max_retries, retry, timeout)

@@ -1,5 +1,6 @@
-"""Language-model backends: build a LangChain chat model from a backend setting, and get a
-reply parsed into a schema, retrying with the parse error shown to the model.
+"""Language-model backends: build a LangChain chat model from a backend setting, call it with
+bounded retries, and get a reply parsed into a schema, re-asking with the parse error shown to
+the model.
 
 A backend setting is one of:
 - ``local``: the embedded CPU models (handled by the role modules, not here);
@@ -7,14 +8,32 @@ A backend setting is one of:
   ``openai:`` also reaches any OpenAI-compatible server (vLLM, Ollama, llama.cpp) through
   ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``;
 - ``custom:name``: a chat model object registered with :func:`register_chat_model`.
+
+Two kinds of fault, each handled in one place:
+
+- a request that fails (timeout, refused connection, HTTP 429 or 5xx, an unreadable response) is
+  retried by :class:`RetryPolicy` with exponential backoff and jitter, honouring a server's
+  ``Retry-After``, within a bounded number of tries and a time budget; the clients' own retries
+  are switched off (``max_retries=0``) so that no request is retried twice over;
+- a reply that arrives but is not valid JSON of the schema is sent back with the error by
+  :func:`structured_reply`, up to ``max_retries`` times.
+
+Either one, when it persists, raises :class:`~backends.schema.ModelOutputError`, which the graph
+records as a failure (or answers with the ``fallback`` backend) before going on.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
+import math
 import os
+import random
 import threading
-from typing import TypeVar
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -24,6 +43,128 @@ from pydantic import BaseModel, ValidationError
 from backends.schema import ModelOutputError
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+
+DEFAULT_TIMEOUT_S = 60.0
+"""Seconds one request may take when no ``llm_timeout`` setting is given."""
+
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+"""HTTP client errors worth retrying (timeout, conflict, rate limit); every 5xx is too."""
+
+
+class TransportError(RuntimeError):
+    """A model call kept failing after the bounded retries of a :class:`RetryPolicy`
+    (network, rate limit, server error), or failed in a way that no retry can mend."""
+
+    def __init__(self, label: str, error: Exception, attempts: int, elapsed_s: float) -> None:
+        super().__init__(
+            f"{label}: the call failed {attempts} time(s) in {elapsed_s:.1f} s: "
+            f"{type(error).__name__}: {error}"
+        )
+        self.error = error
+        """The last failure."""
+        self.attempts = attempts
+        """Tries made."""
+
+
+def is_retryable(error: Exception) -> bool:
+    """Whether a failed request may succeed when sent again.
+
+    Everything is, except an HTTP client error (4xx) other than 408, 409 and 429: a bad
+    request, a refused key or an unknown model stays so. A timeout, a refused connection, a 5xx
+    and an unreadable response body (a proxy's error page, a cut-off reply) are retried.
+    """
+    status = getattr(error, "status_code", None)
+    if not isinstance(status, int):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+    if isinstance(status, int) and 400 <= status < 500:
+        return status in RETRYABLE_STATUS
+    return True
+
+
+def retry_after(error: Exception) -> float | None:
+    """The wait a server asked for with ``Retry-After`` (seconds or an HTTP date) or
+    ``retry-after-ms``, in seconds; None when it asked for none."""
+    headers = getattr(getattr(error, "response", None), "headers", None)
+    if headers is None:
+        return None
+    try:
+        raw_ms = headers.get("retry-after-ms")
+        raw = headers.get("retry-after")
+    except Exception:  # noqa: BLE001 - not a mapping of headers
+        return None
+    try:
+        if raw_ms is not None:
+            return max(0.0, float(raw_ms) / 1000.0)
+        if raw is None:
+            return None
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(str(raw))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff around a call that raises.
+
+    The wait after failed try ``n`` (0-based) is ``base_delay_s * 2**n``, cut by up to
+    ``jitter`` of itself at random, at most ``max_delay_s``; a server's ``Retry-After`` (up to
+    ``max_delay_s``) lengthens it. No retry starts when its wait would end past ``budget_s``
+    after the first try began. The graph's policy comes from its settings (``llm_retries``,
+    ``llm_backoff_seconds``, ``llm_retry_budget_seconds``); the bench passes its own.
+    """
+
+    attempts: int = 3
+    """Tries in all (the clients' own retries are off)."""
+    base_delay_s: float = 1.0
+    """Wait before the second try; doubled before each further one."""
+    max_delay_s: float = 30.0
+    """Cap on one wait."""
+    jitter: float = 0.0
+    """Fraction of each wait that is random (0: exact waits; 0.25: 75-100 % of the wait)."""
+    budget_s: float = math.inf
+    """Seconds all tries and waits of one call may take."""
+    sleep: Callable[[float], None] = time.sleep
+    """How to wait (tests pass a no-op)."""
+
+    def delay(self, attempt: int, server_wait: float | None = None) -> float:
+        """Wait after failed try number ``attempt`` (0-based)."""
+        wait = min(self.max_delay_s, self.base_delay_s * 2**attempt)
+        if self.jitter > 0:
+            wait *= 1.0 - min(1.0, self.jitter) * random.random()
+        if server_wait is not None:
+            wait = max(wait, min(self.max_delay_s, server_wait))
+        return wait
+
+    def call(self, fn: Callable[[], R], *, label: str = "model") -> R:
+        """``fn()``, retried while it raises a retryable error; :class:`TransportError` once
+        the tries or the time budget are spent, or at once for an error no retry mends."""
+        start = time.monotonic()
+        waited = 0.0
+        tries = max(1, self.attempts)
+        for attempt in range(tries):
+            try:
+                return fn()
+            except Exception as exc:  # noqa: BLE001 - classified below, then retried or raised
+                # Time spent so far: the clock, or at least the waits (a test's sleep is a no-op).
+                elapsed = max(time.monotonic() - start, waited)
+                if attempt + 1 >= tries or not is_retryable(exc):
+                    raise TransportError(label, exc, attempt + 1, elapsed) from exc
+                wait = self.delay(attempt, retry_after(exc))
+                if elapsed + wait > self.budget_s:
+                    raise TransportError(label, exc, attempt + 1, elapsed) from exc
+                self.sleep(wait)
+                waited += wait
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+DEFAULT_RETRY = RetryPolicy()
+"""The policy of calls made outside a graph run's settings."""
 
 _registered: dict[str, BaseChatModel] = {}
 _built: dict[str, BaseChatModel] = {}
@@ -61,8 +202,14 @@ def local_only_requested() -> bool:
     return bool(Context().local_only if value is None else value)
 
 
-def chat_model(spec: str, *, local_only: bool | None = None) -> BaseChatModel:
-    """The chat model named by a backend setting (built once per process).
+def chat_model(
+    spec: str, *, local_only: bool | None = None, timeout: float | None = None
+) -> BaseChatModel:
+    """The chat model named by a backend setting (built once per process and ``timeout``).
+
+    ``timeout`` (seconds, default :data:`DEFAULT_TIMEOUT_S`) bounds one request of a
+    ``provider:model`` backend; the client does not retry (``max_retries=0``): callers wrap
+    requests in a :class:`RetryPolicy`. A ``custom:`` model is returned as registered.
 
     With ``local_only`` (by default: :func:`local_only_requested`) every backend is refused
     with a ValueError: the embedded models are not chat models, so any chat model here could
@@ -88,15 +235,30 @@ def chat_model(spec: str, *, local_only: bool | None = None) -> BaseChatModel:
             f"backend {spec!r} is not 'local', 'provider:model' (e.g. openai:gpt-4o-mini) "
             "or 'custom:name'"
         )
+    seconds = DEFAULT_TIMEOUT_S if timeout is None else float(timeout)
     # The endpoint is part of the identity: the same model name on another server is another model.
-    key = f"{spec}@{os.environ.get('OPENAI_BASE_URL', '')}"
+    key = f"{spec}@{os.environ.get('OPENAI_BASE_URL', '')}@{seconds:g}"
     with _lock:
         if key not in _built:
             from langchain.chat_models import init_chat_model  # noqa: PLC0415 - slow import
 
-            # The client's own retries handle transport errors (429, 5xx, timeouts) with backoff.
-            _built[key] = init_chat_model(spec, temperature=0, max_retries=3, timeout=60)
+            # Retries are RetryPolicy's alone: a client retrying inside would multiply them.
+            _built[key] = init_chat_model(spec, temperature=0, max_retries=0, timeout=seconds)
         return _built[key]
+
+
+def invoke_with_retry(
+    model: Any, messages: list[BaseMessage], *, role: str, retry: RetryPolicy | None = None
+) -> AIMessage:
+    """``model.invoke(messages)`` under ``retry`` (default :data:`DEFAULT_RETRY`); a call that
+    still fails raises :class:`ModelOutputError` naming the last error and the tries made."""
+    policy = retry or DEFAULT_RETRY
+    try:
+        return policy.call(lambda: model.invoke(messages), label=role)
+    except TransportError as exc:
+        raise ModelOutputError(
+            role, f"{type(exc.error).__name__}: {exc.error}", exc.attempts
+        ) from exc
 
 
 def structured_reply(
@@ -106,20 +268,18 @@ def structured_reply(
     *,
     role: str,
     max_retries: int,
+    retry: RetryPolicy | None = None,
 ) -> T:
     """Ask ``model`` and parse its reply as a JSON object of ``schema``.
 
-    A reply that is not valid JSON of the schema is sent back with the error, up to
-    ``max_retries`` times; then :class:`ModelOutputError` is raised. Transport errors raise
-    :class:`ModelOutputError` at once (the client already retried them).
+    Each request goes through ``retry`` (:func:`invoke_with_retry`); a request that still fails
+    raises :class:`ModelOutputError`. A reply that is not valid JSON of the schema is sent back
+    with the error, up to ``max_retries`` times; then :class:`ModelOutputError` is raised.
     """
     conversation = list(messages)
     error = "no reply"
-    for attempt in range(max_retries + 1):
-        try:
-            reply = model.invoke(conversation)
-        except Exception as exc:  # noqa: BLE001 - any client failure becomes a recorded failure
-            raise ModelOutputError(role, f"{type(exc).__name__}: {exc}", attempt + 1) from exc
+    for _ in range(max_retries + 1):
+        reply = invoke_with_retry(model, conversation, role=role, retry=retry)
         text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
         try:
             data = parse_json_markdown(text)

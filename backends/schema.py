@@ -56,4 +56,8 @@ class ModelOutputError(RuntimeError):
     def __init__(self, role: str, message: str, attempts: int) -> None:
         super().__init__(f"{role} model failed after {attempts} attempt(s): {message}")
         self.role = role
+        self.reason = message
+        """What went wrong, without the role and the count."""
         self.attempts = attempts
+        self.calls: list[Any] = []
+        """Tool calls already made when it failed (the executor's), to keep on record."""

@@ -26,7 +26,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -510,75 +510,123 @@ class TraceRun:
     judge_usage: Usage = field(default_factory=Usage)
     conversation: Conversation = field(default_factory=Conversation)
 
-    def replay(self, stop: threading.Event | None = None) -> None:
+    def replay(self, stop: threading.Event | None = None, *, overlap_judge: bool = False) -> None:
         """Every event in order: user turn, agent reply (joins the conversation), judgement.
 
         Returns early (records incomplete) once ``stop`` is set: another trace failed.
+
+        ``overlap_judge``: judge each event in a second thread while the agent already answers
+        the next one. The agent's next call needs only its own previous reply, never the
+        verdict, so the outcomes are the same; the judge calls of a trace still run one at a
+        time and in event order, and all have finished when this returns (or raises).
         """
+        if not overlap_judge:
+            for i, event in enumerate(self.trace.events):
+                if stop is not None and stop.is_set():
+                    return
+                step, task, proposed, agent_s = self._agent_step(i, event)
+                verdict, judge_s = self._judge_step(i, task, proposed)
+                self._record(i, event, step, proposed, verdict, agent_s, judge_s)
+            return
+        pending: list[tuple[int, Event, AgentStep, bool, float, Future[Any]]] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-judge") as judges:
+            for i, event in enumerate(self.trace.events):
+                if stop is not None and stop.is_set():
+                    break
+                if any(f.done() and f.exception() is not None for *_, f in pending):
+                    break  # a judge call failed: raised below, once the others are done
+                step, task, proposed, agent_s = self._agent_step(i, event)
+                future = judges.submit(self._judge_step, i, task, proposed)
+                pending.append((i, event, step, proposed, agent_s, future))
+        for i, event, step, proposed, agent_s, future in pending:
+            verdict, judge_s = future.result()  # raises the first judge failure, in order
+            self._record(i, event, step, proposed, verdict, agent_s, judge_s)
+
+    def _agent_step(self, i: int, event: Event) -> tuple[AgentStep, str | None, bool, float]:
+        messages = self.conversation.add_event(event)
+        t0 = time.perf_counter()
+        step = self.agent.step(messages, self.trace.events[: i + 1])
+        agent_s = time.perf_counter() - t0
+        self.conversation.add_reply(step.turn)
+        task = step.reply.get("Proactive Task")
+        proposed = not is_null_task(task)
+        return step, (task.strip() if proposed else None), proposed, agent_s
+
+    def _judge_step(self, i: int, task: str | None, proposed: bool) -> tuple[JudgeStep, float]:
+        t0 = time.perf_counter()
+        verdict = self.judge.step(self.trace.events[: i + 1], task if proposed else None)
+        return verdict, time.perf_counter() - t0
+
+    def _record(
+        self,
+        i: int,
+        event: Event,
+        step: AgentStep,
+        proposed: bool,
+        verdict: JudgeStep,
+        agent_s: float,
+        judge_s: float,
+    ) -> None:
         trace = self.trace
-        for i, event in enumerate(trace.events):
-            if stop is not None and stop.is_set():
-                return
-            seen = trace.events[: i + 1]
-            messages = self.conversation.add_event(event)
-            t0 = time.perf_counter()
-            step = self.agent.step(messages, seen)
-            t1 = time.perf_counter()
-            self.conversation.add_reply(step.turn)
-            task = step.reply.get("Proactive Task")
-            proposed = not is_null_task(task)
-            verdict = self.judge.step(seen, task.strip() if proposed else None)
-            t2 = time.perf_counter()
-            self.agent_usage.merge(step.usage)
-            self.judge_usage.merge(verdict.usage)
-            outcome = None
-            if verdict.accepted is not None:
-                outcome = (
-                    ("TP" if verdict.accepted else "FP")
-                    if proposed
-                    else ("TN" if verdict.accepted else "FN")
-                )
-            tokens = {
-                role: usage.as_dict()
-                for role, usage in (("agent", step.usage), ("judge", verdict.usage))
-                if usage.reported
-            }
-            calls = step.usage.calls + verdict.usage.calls
-            cached = step.usage.cached_calls + verdict.usage.cached_calls
-            self.records.append(
-                {
-                    "trace": trace.name,
-                    "index": i,
-                    "time": event.time,
-                    "event": event.text,
-                    "task_status": trace.task_status[i],
-                    "agent": step.reply,
-                    "proposed": proposed,
-                    "agent_failure": step.failure,
-                    "agent_attempts": step.attempts,
-                    **({"agent_raw": step.raw} if step.failure else {}),
-                    **step.extra,
-                    "judgement": None
-                    if verdict.accepted is None
-                    else {"accepted": verdict.accepted, "reason": verdict.reason},
-                    "judge_failure": verdict.failure,
-                    **verdict.extra,
-                    "outcome": outcome,
-                    "latency_ms": {
-                        "agent": round((t1 - t0) * 1000, 3),
-                        "judge": round((t2 - t1) * 1000, 3),
-                    },
-                    "tokens": tokens or None,
-                    "cached": bool(cached) and not calls,
-                }
+        self.agent_usage.merge(step.usage)
+        self.judge_usage.merge(verdict.usage)
+        outcome = None
+        if verdict.accepted is not None:
+            outcome = (
+                ("TP" if verdict.accepted else "FP")
+                if proposed
+                else ("TN" if verdict.accepted else "FN")
             )
+        tokens = {
+            role: usage.as_dict()
+            for role, usage in (("agent", step.usage), ("judge", verdict.usage))
+            if usage.reported
+        }
+        calls = step.usage.calls + verdict.usage.calls
+        cached = step.usage.cached_calls + verdict.usage.cached_calls
+        self.records.append(
+            {
+                "trace": trace.name,
+                "index": i,
+                "time": event.time,
+                "event": event.text,
+                "task_status": trace.task_status[i],
+                "agent": step.reply,
+                "proposed": proposed,
+                "agent_failure": step.failure,
+                "agent_attempts": step.attempts,
+                **({"agent_raw": step.raw} if step.failure else {}),
+                **step.extra,
+                "judgement": None
+                if verdict.accepted is None
+                else {"accepted": verdict.accepted, "reason": verdict.reason},
+                "judge_failure": verdict.failure,
+                **verdict.extra,
+                "outcome": outcome,
+                "latency_ms": {
+                    "agent": round(agent_s * 1000, 3),
+                    "judge": round(judge_s * 1000, 3),
+                },
+                "tokens": tokens or None,
+                "cached": bool(cached) and not calls,
+            }
+        )
 
 
-def _replay_concurrently(runs: Sequence[TraceRun], workers: int) -> None:
-    """Traces in parallel threads; the first failure stops the others at their next event."""
+def _replay_concurrently(runs: Sequence[TraceRun], concurrency: int) -> None:
+    """Traces in parallel threads; the first failure stops the others at their next event.
+
+    ``concurrency`` bounds the model calls in flight. Traces run ``min(concurrency, traces)``
+    at once; when that leaves room for a second call per trace (``concurrency >= 2 * traces``),
+    each trace also judges an event while its agent answers the next (see TraceRun.replay).
+    An agent's calls within a trace cannot overlap (each one's conversation holds the previous
+    reply), so the longest trace's agent calls bound the wall time from below.
+    """
+    workers = min(concurrency, len(runs))
+    overlap = concurrency >= 2 * len(runs)
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bench-agent") as pool:
-        futures = [pool.submit(run.replay, stop) for run in runs]
+        futures = [pool.submit(run.replay, stop, overlap_judge=overlap) for run in runs]
         try:
             for future in progress(as_completed(futures), len(futures), "bench agent"):
                 future.result()

@@ -26,8 +26,7 @@ current one and the offer (a task, or silence), in a fresh conversation of its o
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -38,7 +37,11 @@ from pydantic import BaseModel, ValidationError
 
 from backends import prompts
 from backends.judge import judge_messages  # noqa: F401 - re-exported: the bench's judge request
-from backends.llm import _short_error
+from backends.llm import (  # the graph's retry policy and its error, shared with the bench
+    RetryPolicy,
+    TransportError,  # noqa: F401 - re-exported
+    _short_error,
+)
 from backends.schema import AgentReply
 from bench.cache import CallCache, call_key
 from graphs.state import Event
@@ -123,28 +126,6 @@ def messages_at(events: Sequence[Event], replies: Sequence[str]) -> list[BaseMes
     return conversation.messages
 
 
-class TransportError(RuntimeError):
-    """A model call kept raising after the bounded retries (network, rate limit, server)."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded retries with exponential backoff around a call that raises."""
-
-    attempts: int = 3
-    """Tries in all (the LangChain client already retries inside each)."""
-    base_delay_s: float = 1.0
-    """Wait before the second try; doubled before each further one."""
-    max_delay_s: float = 30.0
-    """Cap on one wait."""
-    sleep: Callable[[float], None] = time.sleep
-    """How to wait (tests pass a no-op)."""
-
-    def delay(self, attempt: int) -> float:
-        """Wait after failed try number ``attempt`` (0-based)."""
-        return min(self.max_delay_s, self.base_delay_s * 2**attempt)
-
-
 @dataclass
 class Usage:
     """Token counts (and cost, where the backend reports one) summed over calls."""
@@ -222,33 +203,24 @@ def call_model(
     retry: RetryPolicy,
     usage: Usage,
 ) -> str:
-    """One model call through the cache, retried with backoff when it raises.
+    """One model call through the cache, retried with backoff when it raises (the graph's
+    :class:`backends.llm.RetryPolicy`).
 
-    Returns the reply text; raises :class:`TransportError` when every try raised.
+    Returns the reply text; raises :class:`TransportError` when the tries are spent (or at once
+    for an error that no retry mends, such as HTTP 401).
     """
     key = call_key(spec, messages)
     hit = cache.get(key)
     if hit is not None:
         usage.add(hit.usage, cached=True)
         return hit.text
-    error: Exception | None = None
-    for attempt in range(max(1, retry.attempts)):
-        if attempt:
-            retry.sleep(retry.delay(attempt - 1))
-        try:
-            reply = model.invoke(list(messages))
-        except Exception as exc:  # noqa: BLE001 - any client failure is retried, then reported
-            error = exc
-            continue
-        content = reply.content
-        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-        reply_usage = message_usage(reply)
-        usage.add(reply_usage, cached=False)
-        cache.put(key, spec, text, reply_usage)
-        return text
-    raise TransportError(
-        f"{spec}: the call failed {retry.attempts} time(s): {type(error).__name__}: {error}"
-    ) from error
+    reply = retry.call(lambda: model.invoke(list(messages)), label=spec)
+    content = reply.content
+    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    reply_usage = message_usage(reply)
+    usage.add(reply_usage, cached=False)
+    cache.put(key, spec, text, reply_usage)
+    return text
 
 
 @dataclass

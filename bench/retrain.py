@@ -115,8 +115,14 @@ def read_rows_file(path: Path) -> list[RewardRow]:
     if not path.is_file():
         raise RowsFileError(f"rows file {path} does not exist")
     rows: list[RewardRow] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise RowsFileError(
+                    f"{path}:{number}: not valid UTF-8 ({err.reason} at byte {err.start})"
+                ) from None
             if not line.strip():
                 continue
             try:

@@ -92,43 +92,49 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.bench == "agent":
-        from bench.agent_eval import evaluate_agent  # noqa: PLC0415
+    from bench.retrain import RowsFileError  # noqa: PLC0415
 
-        result = evaluate_agent(
-            data,
-            agent=args.agent,
-            judge=args.judge,
-            threshold=args.threshold,
-            train_rows=args.train_rows,
-            concurrency=args.concurrency,
-            cache_dir=args.cache,
-            out_dir=args.out,
-            gate=args.gate,
-        )
-    elif args.bench == "judge":
-        from bench.judge_eval import evaluate_judge  # noqa: PLC0415
+    try:
+        if args.bench == "agent":
+            from bench.agent_eval import evaluate_agent  # noqa: PLC0415
 
-        rows = args.rows or data / "reward_data" / "train_data.jsonl"
-        result = evaluate_judge(
-            args.judge,
-            rows,
-            data_dir=data,
-            cv=args.cv,
-            train_rows=args.train_rows,
-            out_dir=args.out,
-        )
-    else:
-        from bench.need_eval import evaluate_need  # noqa: PLC0415
+            result = evaluate_agent(
+                data,
+                agent=args.agent,
+                judge=args.judge,
+                threshold=args.threshold,
+                train_rows=args.train_rows,
+                concurrency=args.concurrency,
+                cache_dir=args.cache,
+                out_dir=args.out,
+                gate=args.gate,
+            )
+        elif args.bench == "judge":
+            from bench.judge_eval import evaluate_judge  # noqa: PLC0415
 
-        result = evaluate_need(
-            data,
-            threshold=args.threshold,
-            leakage_free=not args.allow_leakage,
-            train_rows=args.train_rows,
-            out_dir=args.out,
-            cache_dir=args.cache,
-        )
+            rows = args.rows or data / "reward_data" / "train_data.jsonl"
+            result = evaluate_judge(
+                args.judge,
+                rows,
+                data_dir=data,
+                cv=args.cv,
+                train_rows=args.train_rows,
+                out_dir=args.out,
+            )
+        else:
+            from bench.need_eval import evaluate_need  # noqa: PLC0415
+
+            result = evaluate_need(
+                data,
+                threshold=args.threshold,
+                leakage_free=not args.allow_leakage,
+                train_rows=args.train_rows,
+                out_dir=args.out,
+                cache_dir=args.cache,
+            )
+    except RowsFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:

@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the agent on your events (JSON lines: time, event)")
     run.add_argument("--events", required=True, help="JSONL file, or - for standard input")
+    run.add_argument(
+        "--durability",
+        choices=("exit", "sync"),
+        default="exit",
+        help="commit the thread's state once per event (exit, default) or after every node "
+        "(sync: a killed run resumes inside the event it was handling instead of redoing it)",
+    )
     _context_args(run)
 
     # Options of `train` are those of `python -m backends.local.train` (see `proactive train -h`).
@@ -151,6 +158,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
                 answer=answer,
                 resume=True,
                 keep_history=False,  # only the latest checkpoint: the file grows linearly
+                durability=getattr(args, "durability", "exit"),
             )
         except EventLineError as exc:
             print(f"error: {name}: {exc}; the events before it were processed", file=sys.stderr)

@@ -39,25 +39,70 @@ def read_events(lines: Iterable[str | bytes]) -> Iterator[tuple[int, dict[str, A
     """Yield (line number, event dict) from JSON lines, lazily; blank lines are skipped.
 
     Raises :class:`EventLineError` at the first bad line, after the good lines before it
-    were yielded (and so processed).
+    were yielded (and so processed): not UTF-8, not JSON (or nested too deeply), longer than
+    :data:`nodes.observe.MAX_EVENT_LINE_BYTES`, or not a valid event (see
+    :func:`nodes.observe.parse_event`). A byte-order mark at the start is ignored. From a file
+    object (anything with ``readline``) no more than the line limit is ever read into memory
+    for one line.
     """
-    for line_no, raw in enumerate(lines, start=1):
+    from nodes.observe import MAX_EVENT_LINE_BYTES  # noqa: PLC0415
+
+    for line_no, raw in enumerate(_bounded_lines(lines, MAX_EVENT_LINE_BYTES), start=1):
+        if raw is None or _size(raw, MAX_EVENT_LINE_BYTES) > MAX_EVENT_LINE_BYTES:
+            raise EventLineError(
+                line_no,
+                f"line is longer than the limit of {MAX_EVENT_LINE_BYTES:,} bytes"
+                + ("" if raw is None else f" ({_size(raw, 0):,} bytes)"),
+            )
         if isinstance(raw, bytes):
             try:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise EventLineError(line_no, f"not valid UTF-8 ({exc.reason})") from None
+                raise EventLineError(
+                    line_no, f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
+                ) from None
+        if line_no == 1:
+            raw = raw.removeprefix("\ufeff")
         if not raw.strip():
             continue
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise EventLineError(line_no, f"not valid JSON ({exc.msg})") from None
+            raise EventLineError(
+                line_no, f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})"
+            ) from None
+        except RecursionError:
+            raise EventLineError(line_no, "not valid JSON (nested too deeply)") from None
         try:
             event = parse_event(data)
         except BadEventError as exc:
             raise EventLineError(line_no, str(exc)) from None
         yield line_no, {"time": event.time, "text": event.text, "source": event.source}
+
+
+def _bounded_lines(lines: Iterable[str | bytes], limit: int) -> Iterator[str | bytes | None]:
+    """The lines of ``lines``; from a file object, each read with at most ``limit`` + 1
+    bytes held, and None (then nothing more) for a line longer than ``limit``, its end
+    included."""
+    readline = getattr(lines, "readline", None)
+    if readline is None:
+        yield from lines
+        return
+    while True:
+        line = readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            yield None  # the caller stops at it: the rest of the line is never read
+            return
+        yield line
+
+
+def _size(line: str | bytes, limit: int) -> int:
+    """Bytes of a line (in UTF-8 for text; encoded only when it may be over ``limit``)."""
+    if isinstance(line, bytes) or len(line) * 4 <= limit:
+        return len(line)
+    return len(line.encode("utf-8", errors="surrogatepass"))
 
 
 @dataclass
@@ -94,7 +139,7 @@ class RunSummary:
 
     def add(self, report: StepReport) -> None:
         values = report.values
-        index = values.get("current", -1)
+        index = values.get("event_base", 0) + values.get("current", -1)
         mine = [p for p in values.get("proposals", []) if p.event_index == index]
         self.events += 1
         self.silent += not mine
@@ -170,7 +215,7 @@ def step(
 
 def describe(event: dict[str, Any], values: dict[str, Any]) -> list[str]:
     """Human-readable account of one step."""
-    index = values.get("current", -1)
+    index = values.get("event_base", 0) + values.get("current", -1)  # the event's number
     lines = [f"[{index:>3}] {render_time(float(event['time']))}  {event['text']}"]
     status = values.get("status")
     need = values.get("need", 0.0)
@@ -274,6 +319,7 @@ def run_stream(
     answer: Answerer | None = None,
     resume: bool = False,
     keep_history: bool = True,
+    durability: Durability = "sync",
 ) -> RunSummary:
     """Process events one by one, printing each step; return the counts.
 
@@ -284,14 +330,27 @@ def run_stream(
     checking they are the same events (:class:`ThreadMismatchError` otherwise), and the rest
     are processed. Without ``resume`` every event of the stream is fed to the thread.
     Without ``keep_history`` only the latest checkpoint of the thread is kept (see
-    :func:`graphs.persistence.prune_history`).
+    :func:`graphs.persistence.prune_history`). ``durability`` is LangGraph's: ``"sync"`` commits
+    a checkpoint after every node (a killed process resumes inside the event it was handling);
+    ``"exit"`` commits once per event, when the graph stops (a killed process handles the event
+    it was in again from its start: the memory writes are idempotent upserts, tool calls of an
+    execution cut short may repeat). Either way the input count and the state are committed in
+    one transaction, so an event is never taken twice or skipped.
     """
     summary = RunSummary()
     progress = thread_progress(graph, thread)
     taken, digest = progress.inputs, progress.digest
     if resume and progress.pending:
         meta = {INPUTS_KEY: taken, DIGEST_KEY: digest} if digest is not None else None
-        report = step(graph, None, thread=thread, context=context, answer=answer, metadata=meta)
+        report = step(
+            graph,
+            None,
+            thread=thread,
+            context=context,
+            answer=answer,
+            metadata=meta,
+            durability=durability,
+        )
         summary.add(report)
         summary.resumed += 1
         if not keep_history:
@@ -332,7 +391,15 @@ def run_stream(
         meta: dict[str, Any] = {INPUTS_KEY: taken}
         if digest is not None:
             meta[DIGEST_KEY] = digest
-        report = step(graph, event, thread=thread, context=context, answer=answer, metadata=meta)
+        report = step(
+            graph,
+            event,
+            thread=thread,
+            context=context,
+            answer=answer,
+            metadata=meta,
+            durability=durability,
+        )
         if not keep_history:
             prune_history(graph, thread)
         summary.add(report)

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from cli.main import ask_on_terminal, make_context  # noqa: PLC0415
     from cli.runner import RunSummary, step  # noqa: PLC0415
     from graphs.agent import build_graph  # noqa: PLC0415
+    from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
     from sources.activitywatch import (  # noqa: PLC0415
         ActivityWatchClient,
         ActivityWatchError,
@@ -74,7 +75,14 @@ def run(args: argparse.Namespace) -> int:
                 if args.once:
                     return 2
                 events = []
+            for warning in source.warnings:
+                print(f"warning: ActivityWatch {warning}", file=sys.stderr)
             for event in events:
+                try:
+                    parse_event(event)  # what the graph would refuse is skipped, not fatal
+                except BadEventError as exc:
+                    print(f"warning: skipped an ActivityWatch event: {exc}", file=sys.stderr)
+                    continue
                 report = step(graph, event, thread=thread, context=context, answer=answer)
                 summary.add(report)
                 print("\n".join(report.lines), flush=True)

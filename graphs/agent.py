@@ -25,6 +25,7 @@ from graphs.state import (
     Proposal,
     State,
     ToolCall,
+    Trim,
 )
 from nodes.detect import detect
 from nodes.draft import draft
@@ -79,7 +80,7 @@ builder.add_conditional_edges("refine", route_after_refine)
 # What was executed is recorded as events; the next user event starts a new pass.
 builder.add_edge("execute", END)
 
-STATE_TYPES = (Event, Draft, Feedback, Proposal, ToolCall, Execution, MemoryHit)
+STATE_TYPES = (Event, Draft, Feedback, Proposal, ToolCall, Execution, MemoryHit, Trim)
 """Types stored in checkpoints, allowed when a checkpoint is read back."""
 
 

@@ -144,6 +144,45 @@ class Context:
         default=4,
         metadata={"description": "Memories retrieved per event."},
     )
+    llm_timeout: float = field(
+        default=60.0,
+        metadata={
+            "description": "Seconds one language-model request may take before it counts as "
+            "failed (and is retried)."
+        },
+    )
+    llm_retries: int = field(
+        default=2,
+        metadata={
+            "description": "Retries of a failed language-model request (timeout, refused "
+            "connection, HTTP 429 or 5xx, unreadable response) before the call is recorded "
+            "as a failure."
+        },
+    )
+    llm_backoff_seconds: float = field(
+        default=1.0,
+        metadata={
+            "description": "Wait before the first retry of a failed request; doubled for "
+            "each further one, with up to 25% jitter, at most 30 s (longer when the server "
+            "sends Retry-After)."
+        },
+    )
+    llm_retry_budget_seconds: float = field(
+        default=120.0,
+        metadata={
+            "description": "Seconds one language-model call may spend in all its tries and "
+            "waits; no retry starts past it."
+        },
+    )
+    fallback: str = field(
+        default="",
+        metadata={
+            "description": "Backend that answers a role's call when its language model still "
+            "fails after the retries (e.g. 'local' for the embedded models); the fallback is "
+            "recorded as an agent event. Empty: the failure is recorded and the role stays "
+            "silent."
+        },
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -166,6 +205,16 @@ class Context:
             raise ValueError(f"need_threshold must be within 0..1, got {self.need_threshold!r}")
         if int(self.max_refinements) < 0:
             raise ValueError(f"max_refinements must be >= 0, got {self.max_refinements!r}")
+        if not float(self.llm_timeout) > 0:
+            raise ValueError(f"llm_timeout must be > 0, got {self.llm_timeout!r}")
+        if int(self.llm_retries) < 0:
+            raise ValueError(f"llm_retries must be >= 0, got {self.llm_retries!r}")
+        if float(self.llm_backoff_seconds) < 0:
+            raise ValueError(f"llm_backoff_seconds must be >= 0, got {self.llm_backoff_seconds!r}")
+        if not float(self.llm_retry_budget_seconds) > 0:
+            raise ValueError(
+                f"llm_retry_budget_seconds must be > 0, got {self.llm_retry_budget_seconds!r}"
+            )
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int] | None:

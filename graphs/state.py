@@ -1,14 +1,17 @@
 """Typed state of the proactive agent graph and the records it keeps.
 
 One invocation of the graph handles one new event; a checkpointer (or the `langgraph dev`
-server) keeps the state of a thread between events, so lists with the `operator.add` reducer
-grow over the life of a thread while the per-event fields are reset by `observe`.
+server) keeps the state of a thread between events, while the per-event fields are reset by
+`observe`. The lists that accumulate (events, proposals, feedback, executions, errors) keep only
+their latest entries (a window): every checkpoint holds the whole state, so an unbounded list
+would make each step cost more than the last and the process grow without end. What falls out
+of the window lives on in the vector memory (`memory/`).
 """
 
 from __future__ import annotations
 
-import operator
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -35,6 +38,15 @@ Status = Literal[
     "executed",  # an accepted (or edited) task was carried out
     "failed",  # a model failed; recorded, and the loop goes on
 ]
+
+EVENT_WINDOW = 64
+"""Most events the state keeps (the latest); older ones are in memory only. `observe` trims the
+window before appending the new event, so it may briefly hold more (the agent's own events).
+Prompts show the last 30 events; the need detector reads the last 10. Every step reads the whole
+state back from its checkpoint, so the window is kept small (docs/performance.md)."""
+RECORD_WINDOW = 32
+"""Most proposals, feedback, executions and errors the state keeps (the latest). The interruption
+budget counts proposals among the latest answers, so `max_proposals` must stay below this."""
 
 MAX_EVENT_CHARS = 4000
 """Longer event texts are cut: one event is one sentence of activity, not a document."""
@@ -211,6 +223,36 @@ class MemoryHit(BaseModel):
     """Stored metadata (thread, time, answer, task kind, ...)."""
 
 
+class Trim(BaseModel):
+    """First item of an update to `events`: drop this many events from the window's front first.
+
+    Only `observe` writes it, together with the matching `event_base`, in the same update: the
+    window and its base move as one (a crash cannot leave one moved without the other)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drop: int
+    """How many of the oldest events leave the window."""
+
+
+def append_events(left: list[Event], right: Sequence[Event | Trim]) -> list[Event]:
+    """Reducer of `events`: append, after applying a leading :class:`Trim`."""
+    if right and isinstance(right[0], Trim):
+        return [*left[right[0].drop :], *right[1:]]  # type: ignore[list-item]
+    return [*left, *right]  # type: ignore[list-item]
+
+
+def keep_last(limit: int) -> Callable[[list[Any], list[Any]], list[Any]]:
+    """A reducer that appends and keeps only the latest `limit` items."""
+
+    def reduce(left: list[Any], right: list[Any]) -> list[Any]:
+        merged = [*left, *right]
+        return merged[-limit:] if len(merged) > limit else merged
+
+    reduce.__name__ = f"keep_last_{limit}"
+    return reduce
+
+
 @dataclass(kw_only=True)
 class InputState:
     """What a caller sends for one step: the new event."""
@@ -223,10 +265,14 @@ class InputState:
 class State(InputState):
     """The agent's full state for one thread."""
 
-    events: Annotated[list[Event], operator.add] = field(default_factory=list)
-    """Every event of the thread so far, user's and agent's, in arrival order."""
+    events: Annotated[list[Event], append_events] = field(default_factory=list)
+    """The thread's latest events (at most about `EVENT_WINDOW`), user's and agent's, in
+    arrival order."""
+    event_base: int = 0
+    """Number of events that left the window: `events[i]` is the thread's event number
+    `event_base + i` (memory ids and `event_index` fields use those numbers)."""
     current: int = -1
-    """Index in `events` of the event being handled."""
+    """Position in `events` of the event being handled (its number is `current_index`)."""
     memories: list[MemoryHit] = field(default_factory=list)
     """Past events and feedback retrieved for the current event."""
     need: float = 0.0
@@ -239,15 +285,31 @@ class State(InputState):
     """Drafts rejected at the current event (refinements must differ from them)."""
     refinements: int = 0
     """Refinement rounds used at the current event."""
-    feedback: Annotated[list[Feedback], operator.add] = field(default_factory=list)
-    """Every answer received in this thread."""
-    proposals: Annotated[list[Proposal], operator.add] = field(default_factory=list)
-    """Every proposal made in this thread and its outcome."""
-    executions: Annotated[list[Execution], operator.add] = field(default_factory=list)
-    """Every task carried out in this thread."""
+    feedback: Annotated[list[Feedback], keep_last(RECORD_WINDOW)] = field(default_factory=list)
+    """The latest answers received in this thread (at most `RECORD_WINDOW`)."""
+    proposals: Annotated[list[Proposal], keep_last(RECORD_WINDOW)] = field(default_factory=list)
+    """The latest proposals made in this thread and their outcomes (`event_index` is the
+    event's number, see `event_base`)."""
+    executions: Annotated[list[Execution], keep_last(RECORD_WINDOW)] = field(default_factory=list)
+    """The latest tasks carried out in this thread."""
     cooldown: int = 0
     """User events left during which no proposal is made (set after an ignored proposal)."""
     status: Status = "observing"
     """Where the handling of the current event ended."""
-    errors: Annotated[list[str], operator.add] = field(default_factory=list)
-    """Model failures recorded in this thread (each also recorded as an agent event)."""
+    errors: Annotated[list[str], keep_last(RECORD_WINDOW)] = field(default_factory=list)
+    """The latest model failures of this thread (each also recorded as an agent event)."""
+
+    @property
+    def current_index(self) -> int:
+        """The thread's number of the event being handled (stable as the window moves)."""
+        return self.event_base + self.current
+
+    @property
+    def next_index(self) -> int:
+        """The thread's number the next appended event will get."""
+        return self.event_base + len(self.events)
+
+    def event_numbered(self, index: int) -> Event | None:
+        """The event with the thread's number `index`, or None when it left the window."""
+        position = index - self.event_base
+        return self.events[position] if 0 <= position < len(self.events) else None

@@ -8,6 +8,13 @@ Layout:
 - ids are derived from what identifies a record (thread and event index for an event), and writes
   are upserts, so replaying a step never stores a record twice.
 
+A store on disk writes in batches (`batch`, default `WRITE_BATCH` records): each write is first
+committed to a small journal (`memory/journal.py`), seen by searches and reads at once, and
+upserted into Chroma with the rest of its batch (one Chroma upsert costs about 20 ms however few
+records it carries). A killed process's pending writes are upserted by the next store opened on
+the directory. Writes are flushed when the batch is full, on `flush()`, `count()`, `close()` and
+at process exit.
+
 `MemoryStore(None)` keeps everything in process memory. Chroma's in-memory clients all share one
 process-wide system, so each in-memory store gets a database of its own inside it (dropped when
 the store is closed or garbage collected): two in-memory stores never see each other's data.
@@ -15,6 +22,7 @@ the store is closed or garbage collected): two in-memory stores never see each o
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import re
 import threading
@@ -26,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection as ChromaCollection
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -34,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from graphs.state import Event, Feedback, MemoryHit, parse_time
 from memory.embedding import HashingEmbedding
+from memory.journal import JOURNAL_FILE, WriteJournal
 
 RecordKind = Literal["event", "feedback", "execution"]
 RECORD_KINDS: frozenset[str] = frozenset({"event", "feedback", "execution"})
@@ -49,6 +59,15 @@ COLLECTION_CONFIGURATION: Any = {"hnsw": {"space": "cosine", "sync_threshold": 1
 single-record upserts slow down linearly as unsynced records pile up (6 ms to 20 ms each, measured);
 syncing every 100 keeps them at about 5 ms (docs/memory.md)."""
 
+OVERFETCH = 24
+"""A filtered search first takes this many (at least 2k) nearest records without the filter and
+keeps those that pass it: Chroma's own filtered search scans the collection's metadata and costs
+0.2-1.2 s at 100k records, against about 5 ms for this (docs/memory.md). When fewer than k of them
+pass (a rare kind, a small thread), Chroma's filtered search answers instead."""
+
+WRITE_BATCH = 64
+"""Records a store on disk collects before one upsert into Chroma (see `memory/journal.py`)."""
+
 _SLUG_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
 _SLUG_MAX = 48
 
@@ -56,6 +75,19 @@ _SLUG_MAX = 48
 class _UserCollection(NamedTuple):
     collection: ChromaCollection
     embedding: EmbeddingFunction[Documents]
+    space: str
+    """The collection's distance: "cosine", "l2" or "ip"."""
+
+
+class _Pending(NamedTuple):
+    """A write waiting for the next batch upsert (its vector made already)."""
+
+    seq: int
+    user: str
+    id: str
+    text: str
+    vector: Any
+    metadata: dict[str, Any]
 
 
 class FeedbackRecord(BaseModel):
@@ -69,6 +101,18 @@ class FeedbackRecord(BaseModel):
     """When it was given (seconds, as passed to `add_feedback`)."""
     thread: str
     """The thread it was given in."""
+
+
+_FeedbackEntries = dict[str, tuple[tuple[float, int], FeedbackRecord]]
+"""A collection's feedback records by id, each with its recency key (time, stored_ns)."""
+
+_feedback_cache: dict[tuple[str, str], _FeedbackEntries] = {}
+"""Feedback records per (store location, collection), loaded from Chroma on first use and kept up to
+date by `add_feedback` and `forget_user`. Reading them back from Chroma on every `recent_feedback`
+(twice per drafted event) costs a metadata scan that grows with the collection (about 50 ms at 100k
+records). Keyed by location, so every store object on one directory in this process shares it, as
+they share Chroma's client; a Chroma directory is not to be written by two processes at once."""
+_feedback_lock = threading.Lock()
 
 
 def collection_name(user: str) -> str:
@@ -119,12 +163,22 @@ class MemoryStore:
         path: str | Path | None = None,
         *,
         embedding: EmbeddingFunction[Documents] | None = None,
+        batch: int | None = None,
     ) -> None:
         """Open the store under `path` on disk, or in process memory when `path` is None.
 
         `embedding` is used for users whose collection does not exist yet (default: the offline
         `HashingEmbedding`); an existing collection keeps the embedding it was created with.
+        `batch`: records a store on disk collects before upserting them into Chroma (default
+        `WRITE_BATCH`; 1 writes every record through at once). An in-memory store writes
+        through.
         """
+        if batch is not None and (
+            not isinstance(batch, int) or isinstance(batch, bool) or batch < 1
+        ):
+            raise ValueError(f"batch must be a positive integer, got {batch!r}")
+        self._pending: list[_Pending] = []
+        self._journal: WriteJournal | None = None
         self.embedding = embedding or HashingEmbedding()
         self.path: Path | None = None
         self._collections: dict[str, _UserCollection] = {}
@@ -140,6 +194,10 @@ class MemoryStore:
             admin.create_database(self._database)
             self._client: ClientAPI = chromadb.EphemeralClient(database=self._database)
             self._finalizer = weakref.finalize(self, _drop_database, admin, self._database)
+            self._scope = "memory:" + self._database
+            # Not at exit: the cache dies with the process, and a thread still holding the lock
+            # must not block the exit.
+            weakref.finalize(self, _drop_feedback_cache, self._scope).atexit = False
         else:
             if not isinstance(path, str | Path) or not str(path).strip():
                 raise ValueError(f"path must be a directory path or None, got {path!r}")
@@ -148,8 +206,15 @@ class MemoryStore:
                 raise ValueError(f"path {self.path} exists and is not a directory")
             self.path.mkdir(parents=True, exist_ok=True)
             self._database = None
+            self._scope = str(self.path)
             self._client = chromadb.PersistentClient(path=str(self.path))
             self._finalizer = None
+        self.batch = 1 if self.path is None else (WRITE_BATCH if batch is None else batch)
+        """Records collected before one upsert into Chroma."""
+        if self.path is not None:
+            self._journal = WriteJournal(self.path / JOURNAL_FILE)
+            self._replay_journal()
+            atexit.register(_flush_at_exit, weakref.ref(self))
 
     def __repr__(self) -> str:
         return f"MemoryStore({str(self.path) if self.path else None!r})"
@@ -160,12 +225,59 @@ class MemoryStore:
         return self._closed
 
     def close(self) -> None:
-        """Drop an in-memory store's data (a store on disk keeps its files); later calls fail."""
-        with self._lock:
+        """Write what is pending, drop an in-memory store's data (a store on disk keeps its
+        files); later calls fail."""
+        with _feedback_lock, self._lock:
+            if self._closed:
+                return
+            self.flush()
+            if self._journal is not None:
+                self._journal.close()
             self._closed = True
             self._collections.clear()
             if self._finalizer is not None:
                 self._finalizer()
+                for key in [key for key in _feedback_cache if key[0] == self._scope]:
+                    del _feedback_cache[key]  # (_drop_feedback_cache, with the lock held)
+
+    def flush(self) -> int:
+        """Upsert the pending writes into Chroma now; return how many records were written."""
+        with self._lock:
+            written = 0
+            while self._pending:
+                user = self._pending[0].user
+                latest: dict[str, _Pending] = {}  # a later write of an id replaces an earlier one
+                for record in self._pending:
+                    if record.user == user:
+                        latest[record.id] = record
+                entry = self._collection(user, create=True)
+                assert entry is not None
+                batch = list(latest.values())
+                entry.collection.upsert(
+                    ids=[r.id for r in batch],
+                    documents=[r.text for r in batch],
+                    embeddings=np.stack([r.vector for r in batch]),
+                    metadatas=[r.metadata for r in batch],
+                )
+                written += len(batch)
+                # User by user: a failure leaves only the users not yet written pending.
+                upto = max(r.seq for r in self._pending if r.user == user)
+                self._pending = [r for r in self._pending if r.user != user]
+                if self._journal is not None:
+                    self._journal.discard(upto, user)
+            return written
+
+    def _replay_journal(self) -> None:
+        """Upsert the writes that a killed process left in the journal."""
+        assert self._journal is not None
+        for record in self._journal.pending():
+            entry = self._collection(record.user, create=True)
+            assert entry is not None
+            vector = np.asarray(entry.embedding([record.text])[0], dtype=np.float32)
+            self._pending.append(
+                _Pending(record.seq, record.user, record.id, record.text, vector, record.metadata)
+            )
+        self.flush()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -242,7 +354,12 @@ class MemoryStore:
         record_id = _stable_id(
             "feedback", thread, feedback.event_index, when, feedback.answer, feedback.task
         )
-        self._upsert(user, record_id, text, metadata)
+        key = (self._scope, collection_name(user))
+        with _feedback_lock:  # held across the write: a concurrent first load sees it or not
+            self._upsert(user, record_id, text, metadata)
+            cached = _feedback_cache.get(key)
+            if cached is not None:
+                cached[record_id] = _feedback_entry(metadata)
 
     def add_execution(
         self, *, user: str, thread: str, task: str, kind: str, summary: str, time: float
@@ -270,7 +387,12 @@ class MemoryStore:
     def forget_user(self, *, user: str) -> None:
         """Delete everything remembered about a user."""
         name = collection_name(user)
-        with self._lock:
+        with _feedback_lock, self._lock:
+            _feedback_cache.pop((self._scope, name), None)
+            mine = [r.seq for r in self._pending if r.user == user]
+            self._pending = [r for r in self._pending if r.user != user]
+            if mine and self._journal is not None:
+                self._journal.discard(max(mine), user)
             self._collections.pop(name, None)
             try:
                 self._client.delete_collection(name)
@@ -299,20 +421,25 @@ class MemoryStore:
         entry = self._collection(user, create=False)
         if entry is None:
             return []
-        collection, embedding = entry
+        collection, embedding, space = entry
         vector = embedding.embed_query([query[:MAX_QUERY_CHARS]])
-        # Chroma answers with fewer hits when fewer match: no count() round trip is needed.
-        result = collection.query(
-            query_embeddings=vector,
-            n_results=min(k, MAX_K),
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
-        documents = (result.get("documents") or [[]])[0]
-        metadatas = (result.get("metadatas") or [[]])[0]
-        distances = (result.get("distances") or [[]])[0]
+        n = min(k, MAX_K)
+        rows = None
+        if where is not None:
+            rows = _post_filtered(collection, vector, n, thread=thread, kinds=kinds)
+        if rows is None:
+            rows = _query(collection, vector, n, where)
+        pending = self._pending_of(user, thread=thread, kinds=kinds)
+        if pending:  # not in Chroma yet: scored here and merged (a newer write of an id wins)
+            newer = {r.id for r in pending}
+            scores = np.stack([r.vector for r in pending]) @ np.asarray(vector[0], np.float32)
+            rows = [row for row in rows if row[0] not in newer] + [
+                (r.id, r.text, r.metadata, _distance(space, float(score)))
+                for r, score in zip(pending, scores, strict=True)
+            ]
+            rows = sorted(rows, key=lambda row: row[3])[:n]
         hits = []
-        for text, metadata, distance in zip(documents, metadatas, distances, strict=True):
+        for _, text, metadata, distance in rows:
             meta = dict(metadata or {})
             hits.append(
                 MemoryHit(
@@ -339,39 +466,34 @@ class MemoryStore:
         """The user's latest answers to proposals, newest first (optionally of one thread)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
-        where = self._where(thread=thread, kinds=["feedback"])
+        if thread is not None:
+            _check_text("thread", thread)
         entry = self._collection(user, create=False)
         if entry is None:
             return []
-        stored = entry.collection.get(where=where, include=["metadatas"])
-        records = []
-        for meta in stored.get("metadatas") or []:
-            meta = dict(meta or {})
-            fields: dict[str, Any] = {
-                "answer": meta["answer"],
-                "reason": meta.get("reason", ""),
-                "task": meta.get("task", ""),
-                "kind": meta.get("kind", "other"),
-                "edited_task": meta.get("edited_task"),
-                "by": meta.get("by", "judge"),
-                "event_index": int(meta.get("event_index", 0)),
-                "time": float(meta.get("time", 0.0)),
-            }
-            feedback = Feedback(**{k: v for k, v in fields.items() if k in Feedback.model_fields})
-            order = (float(meta.get("time", 0.0)), int(meta.get("stored_ns", 0)))
-            records.append(
-                (
-                    order,
-                    FeedbackRecord(
-                        feedback=feedback, time=float(meta.get("time", 0.0)), thread=meta["thread"]
-                    ),
-                )
-            )
+        key = (self._scope, collection_name(user))
+        with _feedback_lock:
+            cached = _feedback_cache.get(key)
+            if cached is None:
+                stored = entry.collection.get(where={"record": "feedback"}, include=["metadatas"])
+                cached = {
+                    record_id: _feedback_entry(dict(meta or {}))
+                    for record_id, meta in zip(
+                        stored.get("ids") or [], stored.get("metadatas") or [], strict=True
+                    )
+                }
+                for record in self._pending_of(user, thread=None, kinds=["feedback"]):
+                    cached[record.id] = _feedback_entry(record.metadata)
+                _feedback_cache[key] = cached
+            records = [
+                pair for pair in cached.values() if thread is None or pair[1].thread == thread
+            ]
         records.sort(key=lambda pair: pair[0], reverse=True)
         return [record for _, record in records[:limit]]
 
     def count(self, *, user: str, thread: str | None = None, kind: str | None = None) -> int:
         """How many memories a user has (optionally of one thread and one record kind)."""
+        self.flush()
         where = self._where(
             thread=thread, kinds=None if kind is None else [kind], kinds_field="kind"
         )
@@ -413,7 +535,8 @@ class MemoryStore:
             embedding = self.embedding
             if isinstance(stored, EmbeddingFunction) and not _same_embedding(stored, embedding):
                 embedding = stored
-            entry = _UserCollection(collection, embedding)  # type: ignore[arg-type]
+            space = str(((collection.configuration or {}).get("hnsw") or {}).get("space") or "l2")
+            entry = _UserCollection(collection, embedding, space)  # type: ignore[arg-type]
             self._collections[name] = entry
             return entry
 
@@ -431,7 +554,36 @@ class MemoryStore:
         entry = self._collection(user, create=True)
         assert entry is not None
         vectors = entry.embedding(texts)
-        entry.collection.upsert(ids=ids, documents=texts, embeddings=vectors, metadatas=metadatas)
+        if self.batch <= 1:
+            entry.collection.upsert(
+                ids=ids, documents=texts, embeddings=vectors, metadatas=metadatas
+            )
+            return
+        with self._lock:
+            assert self._journal is not None
+            seqs = self._journal.append(user, ids, texts, metadatas)  # durable before we return
+            self._pending += [
+                _Pending(seq, user, i, t, np.asarray(v, dtype=np.float32), m)
+                for seq, i, t, v, m in zip(seqs, ids, texts, vectors, metadatas, strict=True)
+            ]
+            if len(self._pending) >= self.batch:
+                self.flush()
+
+    def _pending_of(
+        self, user: str, *, thread: str | None, kinds: Collection[str] | None
+    ) -> list[_Pending]:
+        """The user's pending writes that a read with these filters sees (the latest per id)."""
+        if not self._pending:
+            return []
+        wanted = None if kinds is None else {kinds} if isinstance(kinds, str) else set(kinds)
+        latest: dict[str, _Pending] = {}
+        with self._lock:
+            for r in self._pending:
+                if r.user != user or (thread is not None and r.metadata.get("thread") != thread):
+                    continue
+                if wanted is None or r.metadata.get("record") in wanted:
+                    latest[r.id] = r
+        return list(latest.values())
 
     @staticmethod
     def _where(
@@ -500,8 +652,98 @@ def _same_embedding(
         return False
 
 
+def _distance(space: str, similarity: float) -> float:
+    """Chroma's distance for a dot product of two unit vectors, in a collection's space."""
+    if space == "l2":
+        return max(0.0, 2.0 - 2.0 * similarity)  # Chroma's l2 is the squared distance
+    return 1.0 - similarity  # cosine and inner product
+
+
+def _flush_at_exit(ref: weakref.ReferenceType[MemoryStore]) -> None:
+    store = ref()
+    if store is not None and not store.closed:
+        try:
+            store.flush()
+        except Exception:  # the journal keeps the writes: the next store on the directory
+            pass  # upserts them
+
+
+def _drop_feedback_cache(scope: str) -> None:
+    with _feedback_lock:
+        for key in [key for key in _feedback_cache if key[0] == scope]:
+            del _feedback_cache[key]
+
+
 def _drop_database(admin: ClientAPI, database: str) -> None:
     try:
         admin.delete_database(database)  # type: ignore[attr-defined]
     except Exception:  # the process may be shutting down; the data dies with it anyway
         pass
+
+
+def _feedback_entry(meta: Mapping[str, Any]) -> tuple[tuple[float, int], FeedbackRecord]:
+    """A stored feedback record's recency key and the record, rebuilt from its metadata."""
+    fields: dict[str, Any] = {
+        "answer": meta["answer"],
+        "reason": meta.get("reason", ""),
+        "task": meta.get("task", ""),
+        "kind": meta.get("kind", "other"),
+        "edited_task": meta.get("edited_task"),
+        "by": meta.get("by", "judge"),
+        "event_index": int(meta.get("event_index", 0)),
+        "time": float(meta.get("time", 0.0)),
+    }
+    feedback = Feedback(**{k: v for k, v in fields.items() if k in Feedback.model_fields})
+    when = float(meta.get("time", 0.0))
+    order = (when, int(meta.get("stored_ns", 0)))
+    return order, FeedbackRecord(feedback=feedback, time=when, thread=meta["thread"])
+
+
+_Row = tuple[str, str | None, Mapping[str, Any] | None, float]
+"""A search hit: id, text, metadata, distance."""
+
+
+def _query(
+    collection: ChromaCollection, vector: Any, n: int, where: dict[str, Any] | None
+) -> list[_Row]:
+    """Chroma's search: the n nearest records that pass `where`, nearest first."""
+    # Chroma answers with fewer hits when fewer match: no count() round trip is needed.
+    result = collection.query(
+        query_embeddings=vector,
+        n_results=n,
+        where=where,
+        include=["documents", "metadatas", "distances"],
+    )
+    ids = (result.get("ids") or [[]])[0]
+    documents = (result.get("documents") or [[]])[0]
+    metadatas = (result.get("metadatas") or [[]])[0]
+    distances = (result.get("distances") or [[]])[0]
+    return list(zip(ids, documents, metadatas, distances, strict=True))
+
+
+def _post_filtered(
+    collection: ChromaCollection,
+    vector: Any,
+    n: int,
+    *,
+    thread: str | None,
+    kinds: Collection[str] | None,
+) -> list[_Row] | None:
+    """The n nearest records of `thread` and `kinds` found among the OVERFETCH nearest records,
+    or None when fewer pass (the caller then asks Chroma with the filter).
+
+    The answer is the same as a filtered search's: any passing record nearer than the n-th one
+    kept would be among the unfiltered nearest too.
+    """
+    wanted = None if kinds is None else {kinds} if isinstance(kinds, str) else set(kinds)
+    fetch = max(OVERFETCH, 2 * n)
+    rows = _query(collection, vector, fetch, None)
+    kept = [
+        row
+        for row in rows
+        if (thread is None or (row[2] or {}).get("thread") == thread)
+        and (wanted is None or (row[2] or {}).get("record") in wanted)
+    ]
+    if len(kept) >= n or len(rows) < fetch:  # enough, or every record was looked at
+        return kept[:n]
+    return None

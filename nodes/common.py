@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
+from backends.llm import RetryPolicy
+from backends.schema import ModelOutputError
 from graphs.context import Context, settings
 from memory import MemoryStore, open_memory
+
+R = TypeVar("R")
+
+BACKOFF_JITTER = 0.25
+"""Up to this fraction of each retry wait is random, so that clients do not retry in step."""
+
+MAX_BACKOFF_SECONDS = 30.0
+"""Cap on one retry wait (a server's Retry-After is honoured up to it)."""
 
 
 def run_settings(runtime: Runtime[Context] | None) -> Context:
@@ -47,3 +59,39 @@ def workspace(ctx: Context) -> Path:
 @cache
 def _scratch_workspace() -> Path:
     return Path(tempfile.mkdtemp(prefix="proactive-workspace-"))
+
+
+def llm_retry(ctx: Context) -> RetryPolicy:
+    """The retry policy of the run's language-model requests, from its settings."""
+    return RetryPolicy(
+        attempts=int(ctx.llm_retries) + 1,
+        base_delay_s=float(ctx.llm_backoff_seconds),
+        max_delay_s=MAX_BACKOFF_SECONDS,
+        jitter=BACKOFF_JITTER,
+        budget_s=float(ctx.llm_retry_budget_seconds),
+    )
+
+
+def with_fallback(
+    ctx: Context, role: str, backend: str, call: Callable[[str], R]
+) -> tuple[R, ModelOutputError | None]:
+    """``call(backend)``; when it raises :class:`ModelOutputError` (retries spent) and the
+    ``fallback`` setting names another backend, ``call(fallback)`` answers instead.
+
+    Returns the answer and the failure that was fallen back from (None when ``backend``
+    answered). Raises :class:`ModelOutputError` when there is no fallback or it failed too.
+    """
+    try:
+        return call(backend), None
+    except ModelOutputError as exc:
+        fallback = ctx.fallback.strip()
+        if not fallback or fallback == backend.strip():
+            raise
+        try:
+            return call(fallback), exc
+        except ModelOutputError as second:
+            raise ModelOutputError(
+                role,
+                f"{exc.reason}; the fallback {fallback!r} failed too: {second.reason}",
+                exc.attempts + second.attempts,
+            ) from second

@@ -47,8 +47,9 @@ def interruption_limit(state: State, ctx: Context) -> str | None:
         if inside:
             return f"quiet hours {ctx.quiet_hours} (UTC)"
     # One interruption per event, however many refinements it took.
-    asked = sorted({p.event_index for p in state.proposals if p.event_index < state.current})
-    times = [state.events[i].time for i in asked]
+    # Times from the answers (each carries its event's time): they outlive the event window.
+    asked = {f.event_index: f.time for f in state.feedback if f.event_index < state.current_index}
+    times = sorted(asked.values())
     if ctx.min_gap_seconds > 0 and times and now - times[-1] < ctx.min_gap_seconds:
         return f"less than {ctx.min_gap_seconds:g} s since the last proposal"
     if ctx.max_proposals > 0:

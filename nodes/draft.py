@@ -9,8 +9,8 @@ from langgraph.runtime import Runtime
 from backends.agent import ProposalRequest, agent_for
 from backends.schema import ModelOutputError
 from graphs.context import Context
-from graphs.state import Event, State
-from nodes.common import memory, run_settings
+from graphs.state import Draft, Event, State
+from nodes.common import llm_retry, memory, run_settings, with_fallback
 
 
 def recently_rejected_kinds(ctx: Context, now: float) -> set[str]:
@@ -45,6 +45,35 @@ def failure_update(state: State, role: str, error: Exception) -> dict[str, Any]:
     }
 
 
+def fallback_update(
+    state: State, role: str, ctx: Context, error: ModelOutputError | None
+) -> dict[str, Any]:
+    """Record that the ``fallback`` backend answered for a failed model (nothing when the
+    role's own model answered): an agent event and an entry in ``errors``."""
+    if error is None:
+        return {}
+    now = state.events[state.current].time
+    text = (
+        f"The assistant's {role} model failed, so the {ctx.fallback.strip()} model answered "
+        f"instead: {error}"
+    )
+    return {"errors": [str(error)], "events": [Event(time=now, text=text, source="agent")]}
+
+
+def propose_with_fallback(
+    ctx: Context, request: ProposalRequest
+) -> tuple[Draft | None, ModelOutputError | None]:
+    """The agent model's draft (or the fallback's, with the failure it stands in for)."""
+    return with_fallback(
+        ctx,
+        "agent",
+        ctx.agent_backend,
+        lambda spec: agent_for(spec, ctx.max_retries, llm_retry(ctx), ctx.llm_timeout).propose(
+            request
+        ),
+    )
+
+
 def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the agent model for a task, avoiding kinds of help the user just turned down."""
     ctx = run_settings(runtime)
@@ -56,9 +85,10 @@ def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         prefer_kinds=accepted_kinds(ctx),
     )
     try:
-        proposal = agent_for(ctx.agent_backend, ctx.max_retries).propose(request)
+        proposal, failed = propose_with_fallback(ctx, request)
     except ModelOutputError as exc:
         return failure_update(state, "agent", exc)
+    fell_back = fallback_update(state, "agent", ctx, failed)
     if proposal is None:
-        return {"draft": None, "status": "silent"}
-    return {"draft": proposal, "status": "proposed"}
+        return {"draft": None, "status": "silent"} | fell_back
+    return {"draft": proposal, "status": "proposed"} | fell_back

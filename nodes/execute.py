@@ -11,7 +11,8 @@ from backends.executor import executor_for
 from backends.schema import ModelOutputError
 from graphs.context import Context
 from graphs.state import Event, Execution, State, ToolCall
-from nodes.common import memory, run_settings, thread_id, workspace
+from nodes.common import llm_retry, memory, run_settings, thread_id, with_fallback, workspace
+from nodes.draft import fallback_update
 from tools import ToolRunner, build_tools
 
 
@@ -38,21 +39,41 @@ def execute(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
     tools = build_tools(workspace(ctx), memory_search=search_memory, allow_shell=ctx.allow_shell)
     events = [e for e in state.events[: state.current + 1] if e.source != "agent"]
+    runner = ToolRunner(tools)
+    errors: list[str] = []
+    fell_back: dict[str, Any] = {}
     try:
-        result = executor_for(ctx.executor_backend).execute(draft, events, tools, ToolRunner(tools))
+        result, failed = with_fallback(
+            ctx,
+            "executor",
+            ctx.executor_backend,
+            lambda spec: executor_for(spec, llm_retry(ctx), ctx.llm_timeout).execute(
+                draft, events, tools, runner
+            ),
+        )
+        fell_back = fallback_update(state, "executor", ctx, failed)
+        done = failed.calls if failed is not None else []
     except ModelOutputError as exc:
-        result = Execution(task=draft.task, kind=draft.kind, summary=str(exc), ok=False)
+        result = Execution(
+            task=draft.task, kind=draft.kind, calls=exc.calls, summary=str(exc), ok=False
+        )
+        errors.append(str(exc))
+        done = []
     now = state.events[state.current].time
-    records = [Event(time=now, text=describe_call(c), source="agent") for c in result.calls]
+    # Tool calls a failed chat executor made before the fallback took over stay on record.
+    records = [Event(time=now, text=describe_call(c), source="agent") for c in done]
+    records += fell_back.get("events", [])
+    records += [Event(time=now, text=describe_call(c), source="agent") for c in result.calls]
     records.append(
         Event(time=now, text=result.summary or "The assistant finished.", source="agent")
     )
-    store.add_events(user=user, thread=thread, events=records, start=len(state.events))
+    store.add_events(user=user, thread=thread, events=records, start=state.next_index)
     store.add_execution(
         user=user, thread=thread, task=draft.task, kind=draft.kind, summary=result.summary, time=now
     )
     return {
         "executions": [result],
         "events": records,
+        "errors": errors + fell_back.get("errors", []),
         "status": "executed" if result.ok else "failed",
     }

@@ -18,8 +18,8 @@ from backends.judge import judge_for
 from backends.schema import ModelOutputError
 from graphs.context import Context
 from graphs.state import Draft, Feedback, Proposal, State
-from nodes.common import memory, run_settings, thread_id
-from nodes.draft import failure_update
+from nodes.common import llm_retry, memory, run_settings, thread_id, with_fallback
+from nodes.draft import failure_update, fallback_update
 
 ALLOWED_ANSWERS: list[dict[str, Any]] = [
     {"answer": "accept", "description": "Carry out the task as proposed."},
@@ -88,25 +88,35 @@ def ask_person(state: State, draft: Draft) -> Feedback:
     while True:
         value = interrupt(review_request(state, draft, error))
         try:
-            return parse_answer(value, draft, state.current, now)
+            return parse_answer(value, draft, state.current_index, now)
         except BadAnswerError as exc:
             error = str(exc)  # ask again, saying what was wrong
 
 
-def ask_judge(state: State, draft: Draft, ctx: Context) -> tuple[Feedback, float | None]:
-    """The judge model's verdict as a :class:`Feedback`, with its accept probability."""
+def ask_judge(
+    state: State, draft: Draft, ctx: Context
+) -> tuple[Feedback, float | None, ModelOutputError | None]:
+    """The judge model's verdict as a :class:`Feedback`, with its accept probability and the
+    judge model's failure when the ``fallback`` backend answered instead."""
     events = [e for e in state.events[: state.current + 1] if e.source != "agent"]
-    verdict = judge_for(ctx.judge_backend, ctx.max_retries).judge(events, draft.task)
+    verdict, failed = with_fallback(
+        ctx,
+        "judge",
+        ctx.judge_backend,
+        lambda spec: judge_for(spec, ctx.max_retries, llm_retry(ctx), ctx.llm_timeout).judge(
+            events, draft.task
+        ),
+    )
     answer = Feedback(
         answer="accept" if verdict.accepted else "reject",
         reason=verdict.reason,
         task=draft.task,
         kind=draft.kind,
         by="judge",
-        event_index=state.current,
+        event_index=state.current_index,
         time=state.events[state.current].time,
     )
-    return answer, verdict.probability
+    return answer, verdict.probability, failed
 
 
 def judge_is_unsure(probability: float | None, ctx: Context) -> bool:
@@ -133,23 +143,25 @@ def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     draft = state.draft
     if draft is None:
         raise ValueError("feedback reached without a draft")
+    fell_back: dict[str, Any] = {}
     if ctx.feedback_mode == "human":
         answer = ask_person(state, draft)
     else:
         try:
-            answer, probability = ask_judge(state, draft, ctx)
+            answer, probability, failed = ask_judge(state, draft, ctx)
         except ModelOutputError as exc:
             return failure_update(state, "judge", exc)
+        fell_back = fallback_update(state, "judge", ctx, failed)
         if ctx.feedback_mode == "auto" and judge_is_unsure(probability, ctx):
             answer = ask_person(state, draft)
     memory(ctx).add_feedback(
         user=ctx.user_id, thread=thread_id(), feedback=answer, time=answer.time
     )
-    update: dict[str, Any] = {
+    update: dict[str, Any] = fell_back | {
         "feedback": [answer],
         "proposals": [
             Proposal(
-                event_index=state.current,
+                event_index=state.current_index,
                 task=draft.task,
                 kind=draft.kind,
                 round=state.refinements,

@@ -6,37 +6,119 @@ the event kept in state, the memory and every prompt only ever see the redacted 
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from typing import Any
 
 from pydantic import ValidationError
 
-from graphs.state import Event, State
+from graphs.state import EVENT_WINDOW, Event, State, Trim
 from privacy.redact import redact
+
+MAX_EVENT_TEXT_CHARS = 16_384
+"""Longest event text accepted; a longer one is refused with an error naming both sizes.
+
+One event is one sentence of activity: texts up to this size are taken (and cut to
+``graphs.state.MAX_EVENT_CHARS`` when kept); anything larger is not an event but a document or
+a corrupt line, and is refused rather than silently cut."""
+MAX_EVENT_LINE_BYTES = 1 << 20
+"""Longest line of an event stream (JSON included) read before it is refused unparsed: enough
+for a text at the limit with every character escaped (``\\uXXXX``), and a bound on what one
+line may make the reader hold in memory."""
+MAX_EVENT_TIME = 253_402_300_799.0
+"""Latest event time accepted: 9999-12-31 23:59:59 UTC in unix seconds (dates end there)."""
+
+_DAY_CLOCK = re.compile(
+    r"^\s*day\s+(\d+)\s*,\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$", re.IGNORECASE
+)
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class BadEventError(ValueError):
     """An incoming event that cannot be used; the message names what is wrong."""
 
 
+def _check_day_clock(value: str) -> None:
+    """Refuse a 'Day N, HH:MM AM' time whose day, hour or minutes do not exist."""
+    match = _DAY_CLOCK.match(value)
+    if not match:
+        return
+    day, hour, minute, second, ampm = match.groups()
+    hours_ok = int(hour) <= (12 if ampm else 23)
+    if int(day) < 1 or not hours_ok or int(minute) > 59 or int(second or 0) > 59:
+        raise BadEventError(
+            f"time {value!r:.60} is not a real 'Day N, HH:MM AM' time (days count from 1, "
+            "hours up to 12 with AM/PM or 23 without, minutes and seconds 0-59)"
+        )
+
+
+def _cut(message: str, limit: int = 200) -> str:
+    """A message cut to ``limit`` characters (it may quote a huge value)."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def _clean_text(text: str) -> str:
+    """The text without control characters (terminal escapes, NUL, bidi overrides)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch for ch in text if ch not in _BIDI_CONTROLS
+    )
+
+
 def parse_event(raw: Any) -> Event:
-    """An :class:`Event` from a dict with ``time`` and ``text`` (or the paper's ``event``)."""
+    """An :class:`Event` from a dict with ``time`` and ``text`` (or the paper's ``event``).
+
+    Raises :class:`BadEventError` naming what is wrong: not an object, a missing field, a wrong
+    type, a text over :data:`MAX_EVENT_TEXT_CHARS` or not valid Unicode, a time that is not a
+    finite number of seconds between 0 and :data:`MAX_EVENT_TIME`. Control characters (NUL,
+    terminal escapes, bidi overrides) are removed from the text.
+    """
     if isinstance(raw, Event):
         return raw
     if not isinstance(raw, dict):
-        raise BadEventError(f"an event must be an object with 'time' and 'text', got {raw!r:.80}")
+        kind = type(raw).__name__
+        raise BadEventError(
+            f"an event must be an object with 'time' and 'text', got {kind} {raw!r:.80}"
+        )
     data = dict(raw)
     if "text" not in data and "event" in data:
         data["text"] = data.pop("event")
     missing = [name for name in ("time", "text") if name not in data]
     if missing:
         raise BadEventError(f"event is missing {' and '.join(repr(m) for m in missing)}")
+    text = data["text"]
+    if isinstance(text, str):
+        if len(text) > MAX_EVENT_TEXT_CHARS:
+            raise BadEventError(
+                f"event text is {len(text):,} characters, over the limit of "
+                f"{MAX_EVENT_TEXT_CHARS:,} (one event is one sentence of activity)"
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadEventError(
+                f"text is not valid Unicode (a lone surrogate {text[exc.start]!r} at "
+                f"character {exc.start})"
+            ) from None
+        data["text"] = _clean_text(text)
+    if isinstance(data["time"], str):
+        _check_day_clock(data["time"])
     try:
-        return Event.model_validate(data)
+        event = Event.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {_cut(e['msg'])}"
+            for e in exc.errors()
         )
         raise BadEventError(f"invalid event: {problems}") from None
+    if not math.isfinite(event.time) or not 0 <= event.time <= MAX_EVENT_TIME:
+        raise BadEventError(
+            f"time {data['time']!r:.40} is out of range: it must be a finite number of seconds "
+            f"from 0 to {MAX_EVENT_TIME:.0f} (unix seconds up to the year 9999)"
+        )
+    return event
 
 
 def redact_event(event: Event) -> Event:
@@ -51,10 +133,14 @@ def observe(state: State) -> dict[str, Any]:
     cooldown = state.cooldown
     if event.source == "user" and cooldown > 0:
         cooldown -= 1  # the back-off after an ignored proposal counts the user's events
+    # Keep the window bounded: the oldest events leave it (they stay in memory), and the base
+    # moves with them in the same update.
+    drop = max(0, len(state.events) + 1 - EVENT_WINDOW)
     return {
         "event": event,  # the raw input (with any secret) does not stay in the state
-        "events": [event],
-        "current": len(state.events),
+        "events": [Trim(drop=drop), event] if drop else [event],
+        "event_base": state.event_base + drop,
+        "current": len(state.events) - drop,
         "memories": [],
         "need": 0.0,
         "needs_help": False,

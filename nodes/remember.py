@@ -23,7 +23,9 @@ def remember(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     hits = [
         h
         for h in hits
-        if not (h.metadata.get("thread") == thread and h.metadata.get("index") == state.current)
+        if not (
+            h.metadata.get("thread") == thread and h.metadata.get("index") == state.current_index
+        )
     ][: ctx.memory_k]
-    store.add_event(user=ctx.user_id, thread=thread, index=state.current, event=event)
+    store.add_event(user=ctx.user_id, thread=thread, index=state.current_index, event=event)
     return {"memories": hits}

@@ -10,6 +10,7 @@ poll, and turns the raw events into sentence events with
 from __future__ import annotations
 
 import json
+import math
 import time
 import urllib.error
 import urllib.parse
@@ -74,6 +75,7 @@ class ActivityWatchClient:
                 client=str(b.get("client") or ""),
             )
             for bid, b in raw.items()
+            if isinstance(b, dict)  # a malformed entry is not a bucket this source can read
         ]
 
     def events(
@@ -90,6 +92,37 @@ class ActivityWatchClient:
         if not isinstance(raw, list):
             raise ActivityWatchError(f"{path}: expected a list of events")
         return raw
+
+
+def event_problem(event: Any) -> str | None:
+    """What makes a raw ActivityWatch event unusable, or None when it is usable.
+
+    An event is an object with an ISO 8601 ``timestamp``, a ``duration`` in seconds (finite,
+    not negative; absent means 0) and an object of ``data``.
+    """
+    if not isinstance(event, dict):
+        return f"not an object: {event!r:.60}"
+    stamp = event.get("timestamp")
+    if not isinstance(stamp, str):
+        return f"timestamp must be an ISO 8601 string, got {stamp!r:.60}"
+    try:
+        start = parse_timestamp(stamp)
+    except (ValueError, OverflowError, OSError):
+        return f"timestamp {stamp!r:.60} is not ISO 8601"
+    duration = event.get("duration")
+    if duration is not None and (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not math.isfinite(duration)
+        or duration < 0
+    ):
+        return f"duration must be a finite number of seconds >= 0, got {duration!r:.60}"
+    if not 0 <= start + float(duration or 0) < 253_402_300_800:
+        return f"timestamp {stamp!r:.60} is out of range"
+    data = event.get("data")
+    if data is not None and not isinstance(data, dict):
+        return f"data must be an object, got {type(data).__name__}"
+    return None
 
 
 class ActivityWatchSource:
@@ -111,15 +144,30 @@ class ActivityWatchSource:
         self.since = time.time() - 3600 if since is None else since
         self.builder = builder or SentenceBuilder()
         self.cursors: dict[str, float] = {}
+        self.warnings: list[str] = []
+        """Why raw events of the latest poll were skipped (malformed ones never stop a poll);
+        a malformed event the server sends again at a later poll is not warned about again."""
+        self._warned: set[tuple[str, str]] = set()
 
     def poll(self) -> list[dict[str, Any]]:
         """Sentence events new since the last poll, oldest first."""
         batches = []
+        self.warnings = []
         for bucket in self.client.buckets():
             if bucket.kind is None:
                 continue
             start = self.cursors.get(bucket.id, self.since)
-            events = self.client.events(bucket.id, start=start)
+            events = []
+            for number, event in enumerate(self.client.events(bucket.id, start=start), 1):
+                problem = event_problem(event)
+                if problem is None:
+                    events.append(event)
+                    continue
+                if (bucket.id, problem) not in self._warned:
+                    self._warned.add((bucket.id, problem))
+                    self.warnings.append(
+                        f"bucket {bucket.id!r:.80}, event {number}: {problem}; skipped"
+                    )
             for event in events:
                 end = parse_timestamp(event["timestamp"]) + float(event.get("duration") or 0)
                 self.cursors[bucket.id] = max(self.cursors.get(bucket.id, start), end)

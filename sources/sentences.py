@@ -157,9 +157,16 @@ class SentenceBuilder:
     def _runs(self, bucket: Bucket, events: list[dict[str, Any]]) -> list[_Item]:
         kind = bucket.kind or ""
         out: list[_Item] = []
-        raw = sorted(
-            (parse_timestamp(e["timestamp"]), float(e.get("duration") or 0.0), e.get("data") or {})
-            for e in events
+        raw = sorted(  # by time only: two events of one moment must not compare their data
+            (
+                (
+                    parse_timestamp(e["timestamp"]),
+                    float(e.get("duration") or 0.0),
+                    e.get("data") or {},
+                )
+                for e in events
+            ),
+            key=lambda item: item[:2],
         )
         for start, duration, data in raw:
             end = start + max(0.0, duration)

@@ -33,9 +33,11 @@ EVENTS = [
 ]
 
 
-@pytest.fixture
-def store():
-    memory = MemoryStore()
+@pytest.fixture(params=["in-memory", "on-disk-batched"])
+def store(request, tmp_path):
+    """Each store test runs on an in-memory store (writes go straight to Chroma) and on a disk
+    store whose writes all wait in its batch (so every read also covers the pending writes)."""
+    memory = MemoryStore() if request.param == "in-memory" else MemoryStore(tmp_path, batch=10_000)
     yield memory
     memory.close()
 
@@ -358,6 +360,7 @@ def test_a_new_process_can_open_the_collection_with_chroma_alone_after_importing
     path = tmp_path / "memory"
     store = MemoryStore(path)
     store.add_event(user="ana", thread="t1", index=0, event=event(0))
+    store.flush()  # writes reach Chroma in batches: another process reading Chroma needs them there
     name = collection_name("ana")
     out = run_python(
         f"""
@@ -385,3 +388,71 @@ def test_bad_paths_are_refused(tmp_path):
         MemoryStore(tmp_path / "file")
     with pytest.raises(ValueError, match="path"):
         open_memory("  ")
+
+
+# -- batched writes and their journal -----------------------------------------------------------
+
+
+def test_writes_wait_in_a_journal_and_reach_chroma_in_batches(tmp_path):
+    from memory.journal import JOURNAL_FILE, WriteJournal
+
+    store = MemoryStore(tmp_path, batch=4)
+    for i in range(3):
+        store.add_event(user="ana", thread="t1", index=i, event=event(i))
+    journal = WriteJournal(tmp_path / JOURNAL_FILE)
+    assert len(journal.pending()) == 3  # committed to the journal, not yet in Chroma
+    assert store._collection("ana", create=False).collection.count() == 0
+    assert store.search(user="ana", query=EVENTS[1], k=1)[0].text == EVENTS[1]
+    store.add_event(user="ana", thread="t1", index=3, event=event(3))  # the batch is full
+    assert journal.pending() == []
+    assert store._collection("ana", create=False).collection.count() == 4
+    store.close()
+
+
+def test_a_rewritten_record_comes_back_once_with_its_latest_text(tmp_path):
+    store = MemoryStore(tmp_path, batch=100)
+    store.add_event(user="ana", thread="t1", index=0, event=event(0))
+    store.flush()
+    store.add_event(user="ana", thread="t1", index=0, event=event(0, "The user renames notes.md."))
+    hits = store.search(user="ana", query="renames notes.md", k=5)
+    assert [h.text for h in hits] == ["The user renames notes.md."]
+    assert store.count(user="ana") == 1
+    store.close()
+
+
+def test_pending_writes_of_a_killed_process_are_stored_once_by_the_next_store(tmp_path):
+    path = tmp_path / "memory"
+    code = f"""
+        import os
+        from graphs.state import Event, Feedback
+        from memory import MemoryStore
+        store = MemoryStore({str(path)!r}, batch=1000)
+        events = {EVENTS!r}
+        for i, text in enumerate(events):
+            store.add_event(user="ana", thread="t1", index=i, event=Event(time=60 * i, text=text))
+        store.add_feedback(
+            user="ana", thread="t1", time=500.0,
+            feedback=Feedback(answer="reject", task="Open the docs", kind="search", event_index=2),
+        )
+        print("written", flush=True)
+        os.kill(os.getpid(), 9)  # no flush, no exit handlers
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == -9 and done.stdout.strip() == "written"
+    store = MemoryStore(path)
+    assert store.count(user="ana", kind="event") == len(EVENTS)
+    assert store.count(user="ana", kind="feedback") == 1
+    assert store.recent_feedback(user="ana")[0].feedback.task == "Open the docs"
+    assert store.search(user="ana", query=EVENTS[2], k=1)[0].text == EVENTS[2]
+    store.close()
+    again = MemoryStore(path)  # the journal was emptied: replaying twice stores nothing twice
+    assert again.count(user="ana") == len(EVENTS) + 1
+    again.close()
+
+
+def test_batch_must_be_a_positive_integer(tmp_path):
+    for bad in (0, -1, 1.5, True, "8"):
+        with pytest.raises(ValueError, match="batch"):
+            MemoryStore(tmp_path, batch=bad)

@@ -254,7 +254,10 @@ def test_no_planted_secret_reaches_state_memory_or_prompt(tmp_path: Path) -> Non
     assert "[REDACTED:openai_key]" in out["events"][0].text
     assert_clean(json.dumps([e.model_dump() for e in out["events"]]))
     assert_clean(repr(graph.get_state(config).values))
-    # The memory: the stored documents, what a search returns, and the bytes on disk.
+    # The memory: the stored documents, what a search returns, and the bytes on disk (the
+    # journal of writes waiting for their batch included: they are checked before the flush).
+    assert_clean(raw_bytes_under(memory_dir).decode("latin-1"))
+    open_memory(str(memory_dir)).flush()
     documents = stored_documents(memory_dir, "private")
     assert any("[REDACTED:email]" in d for d in documents)
     assert_clean("\n".join(documents))

@@ -65,18 +65,41 @@ def thread_values(data_dir: Path, thread: str) -> tuple[dict, dict, tuple]:
         graph.checkpointer.conn.close()
 
 
+def memory_inputs(data_dir: Path, thread: str) -> list[tuple[int, str, float]]:
+    """(number, text, time) of the thread's user events in memory, by number."""
+    memory = open_memory(data_dir)
+    memory.flush()  # read Chroma itself below: writes of this process must be there
+    entry = memory._collection("default", create=False)
+    assert entry is not None
+    where = {"$and": [{"thread": thread}, {"record": "event"}, {"source": "user"}]}
+    got = entry.collection.get(where=where, include=["documents", "metadatas"])
+    rows = [
+        (int(meta["index"]), text, float(meta["time"]))
+        for text, meta in zip(got["documents"], got["metadatas"], strict=True)
+    ]
+    return sorted(rows)
+
+
 def assert_each_input_once(data_dir: Path, thread: str, events: list[dict]) -> dict:
     values, metadata, pending = thread_values(data_dir, thread)
     assert pending == ()
     stored = values["events"]
     inputs = [e for e in stored if e.source != "agent"]
-    assert [e.text for e in inputs] == [e["text"] for e in events]  # in order, none twice
-    assert [e.time for e in inputs] == [float(e["time"]) for e in events]
+    # The state keeps the latest events only (a window); they are the stream's last ones.
+    assert 0 < len(inputs) <= len(events)
+    tail = events[len(events) - len(inputs) :]
+    assert [e.text for e in inputs] == [e["text"] for e in tail]  # in order, none twice
+    assert [e.time for e in inputs] == [float(e["time"]) for e in tail]
     assert metadata[INPUTS_KEY] == len(events)
-    # Every event of the state is in memory once (model failures are recorded in state only);
-    # memory keys events by (thread, index), so a replayed step cannot add a second copy.
+    # Memory holds every input once, in order: it keys events by (thread, number), so a
+    # replayed step cannot add a second copy, and the checkpoint's count agrees with it.
+    remembered = memory_inputs(data_dir, thread)
+    assert [text for _, text, _ in remembered] == [e["text"] for e in events]
+    assert [t for _, _, t in remembered] == [float(e["time"]) for e in events]
+    assert len({number for number, _, _ in remembered}) == len(events)
     memory = open_memory(data_dir)
-    assert memory.count(user="default", thread=thread, kind="event") == len(stored) - len(
+    total = values.get("event_base", 0) + len(stored)  # every event the thread ever had
+    assert memory.count(user="default", thread=thread, kind="event") == total - len(
         values.get("errors", [])
     )
     return values

@@ -26,9 +26,12 @@ class WriteNoteInput(BaseModel):
 
 def write_note_tool(workspace: Path, *, now: Callable[[], datetime] = datetime.now) -> BaseTool:
     """A tool that appends a dated note to `notes.md` in `workspace`."""
-    path = Path(workspace).resolve() / NOTES_FILE
+    root = Path(workspace).resolve()
+    path = root / NOTES_FILE
 
     def write_note(title: str, body: str) -> str:
+        if not path.resolve().is_relative_to(root):  # a symlink put in the workspace
+            return f"Error: Access denied: {NOTES_FILE} leads outside the workspace"
         heading = " ".join(title.split())
         stamp = now().isoformat(sep=" ", timespec="minutes")
         entry = f"## {heading}\n_{stamp}_\n\n{body.strip()}\n\n"

@@ -47,7 +47,12 @@ def reminder_tools(
     workspace: Path, *, now: Callable[[], datetime] = datetime.now
 ) -> list[BaseTool]:
     """set_reminder and list_reminders over `reminders.jsonl` in `workspace`."""
-    path = Path(workspace).resolve() / REMINDERS_FILE
+    root = Path(workspace).resolve()
+    path = root / REMINDERS_FILE
+    escape = f"Error: Access denied: {REMINDERS_FILE} leads outside the workspace"
+
+    def confined() -> bool:
+        return path.resolve().is_relative_to(root)  # False for a symlink leading out
 
     def read_all() -> list[dict]:
         if not path.exists():
@@ -63,6 +68,8 @@ def reminder_tools(
         return records
 
     def set_reminder(text: str, when: str) -> str:
+        if not confined():
+            return escape
         record = {
             "text": " ".join(text.split()),
             "when": when.strip(),
@@ -75,6 +82,8 @@ def reminder_tools(
         return f"Reminder set for {record['when']}: {record['text']}"
 
     def list_reminders() -> str:
+        if not confined():
+            return escape
         records = read_all()
         if not records:
             return "No reminders."

@@ -19,6 +19,9 @@ MAX_OUTPUT_CHARS = 2000
 """Longest tool output kept in a ToolCall record."""
 MAX_ARG_CHARS = 2000
 """Longest string argument kept in a ToolCall record (the tool itself gets it whole)."""
+MAX_CALLS = 100
+"""Tool calls one runner (one task) makes; later ones are refused, so a model that asks for
+thousands of calls in one reply cannot flood the workspace."""
 
 ERROR_PREFIX = "Error:"
 """LangChain's file tools report refusals and failures as text starting with this."""
@@ -56,7 +59,16 @@ def _describe_validation(err: ValidationError) -> str:
 class ToolRunner:
     """Calls tools by name; `call` never raises."""
 
-    def __init__(self, tools: Iterable[BaseTool], *, max_output_chars: int = MAX_OUTPUT_CHARS):
+    def __init__(
+        self,
+        tools: Iterable[BaseTool],
+        *,
+        max_output_chars: int = MAX_OUTPUT_CHARS,
+        max_calls: int = MAX_CALLS,
+    ):
+        self.max_calls = max_calls
+        self.calls = 0
+        """Calls made so far (refused ones included)."""
         self.tools: dict[str, BaseTool] = {}
         for tool in tools:
             if tool.name in self.tools:
@@ -82,6 +94,9 @@ class ToolRunner:
                 output=truncate(message, self.max_output_chars),
             )
 
+        self.calls += 1
+        if self.calls > self.max_calls:
+            return failed(f"Error: this task has used its {self.max_calls} tool calls; stop")
         try:
             tool = self.tools.get(name) if isinstance(name, str) else None
             if tool is None:

@@ -77,10 +77,11 @@ def make_agent_observer(
             {"event": {"time": event.time, "text": event.text, "source": event.source}},
             context=ctx,
         )
-        index = result["current"]
+        index = result["current"]  # position in the window; `number` is the event's number
+        number = result.get("event_base", 0) + index
         seen: list[Event] = result["events"][: index + 1]
-        answers = [f for f in result["feedback"] if f.event_index == index]
-        proposals = [p for p in result["proposals"] if p.event_index == index]
+        answers = [f for f in result["feedback"] if f.event_index == number]
+        proposals = [p for p in result["proposals"] if p.event_index == number]
         log: list[TraceRecord] = [
             record(
                 "agent",
