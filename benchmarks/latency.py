@@ -272,7 +272,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     xs = range(len(names))
     left.bar([x - 0.2 for x in xs], plain, width=0.4, label="plain calls")
     left.bar([x + 0.2 for x in xs], graph, width=0.4, label="in the graph")
-    left.set_xticks(list(xs), names)
+    left.set_xticks(list(xs), names, rotation=30)
     left.set_ylabel("ms per event (mean)")
     left.set_title("Time per node")
     left.legend()

@@ -54,7 +54,13 @@ def add_parser(sub: Any) -> None:
         help="call a chat-model agent only where the embedded need detector "
         "fires (the LLM gate); reports the fraction of calls saved",
     )
-    agent.add_argument("--concurrency", type=int, default=4, help="traces at once (remote)")
+    agent.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="model calls in flight with chat-model backends (default 4): traces run side by "
+        "side, and a trace judges one event while its agent answers the next when there is room",
+    )
     agent.add_argument("--cache", type=Path, help="cache of model calls (resume a run)")
 
     judge = kinds.add_parser("judge", help="agreement of a judge with the human majority")

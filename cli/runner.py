@@ -26,6 +26,10 @@ DIGEST_KEY = "proactive_inputs_digest"
 
 Durability = Literal["sync", "async", "exit"]
 
+PRUNE_EVERY = 32
+"""Without history, a thread's older checkpoints are deleted every this many events (and at the
+end of a stream): one delete per event cost more than the checkpoints it saved room for."""
+
 
 class EventLineError(ValueError):
     """A line of an event stream that cannot be used."""
@@ -294,7 +298,9 @@ def thread_progress(graph: CompiledStateGraph, thread: str) -> ThreadProgress:
     """
     snapshot: StateSnapshot = graph.get_state({"configurable": {"thread_id": thread}})
     metadata = snapshot.metadata or {}
-    pending = bool(snapshot.next)
+    # A task whose writes were saved before the kill (sync durability saves them ahead of the
+    # next checkpoint) is left out of `next` but still listed in `tasks`: the event is unfinished.
+    pending = bool(snapshot.next or snapshot.tasks)
     if isinstance(metadata.get(INPUTS_KEY), int):
         digest = metadata.get(DIGEST_KEY)
         return ThreadProgress(
@@ -304,7 +310,8 @@ def thread_progress(graph: CompiledStateGraph, thread: str) -> ThreadProgress:
         )
     events = (snapshot.values or {}).get("events", [])
     taken = sum(e.source != "agent" for e in events)
-    if pending and snapshot.values.get("event") is not None and "observe" in snapshot.next:
+    unfinished = {*snapshot.next, *(task.name for task in snapshot.tasks)}
+    if pending and snapshot.values.get("event") is not None and "observe" in unfinished:
         taken += 1  # fed, but cut short before `observe` appended it
     return ThreadProgress(inputs=taken, digest=None, pending=pending)
 
@@ -329,13 +336,14 @@ def run_stream(
     checkpoint (never fed again), then the events the thread already took are skipped, after
     checking they are the same events (:class:`ThreadMismatchError` otherwise), and the rest
     are processed. Without ``resume`` every event of the stream is fed to the thread.
-    Without ``keep_history`` only the latest checkpoint of the thread is kept (see
-    :func:`graphs.persistence.prune_history`). ``durability`` is LangGraph's: ``"sync"`` commits
-    a checkpoint after every node (a killed process resumes inside the event it was handling);
-    ``"exit"`` commits once per event, when the graph stops (a killed process handles the event
-    it was in again from its start: the memory writes are idempotent upserts, tool calls of an
-    execution cut short may repeat). Either way the input count and the state are committed in
-    one transaction, so an event is never taken twice or skipped.
+    Without ``keep_history`` only the latest checkpoints of the thread are kept (pruned every
+    ``PRUNE_EVERY`` events, see :func:`graphs.persistence.prune_history`). ``durability`` is
+    LangGraph's: ``"sync"`` commits a checkpoint after every node (a killed process resumes
+    inside the event it was handling); ``"exit"`` commits once per event, when the graph stops
+    (a killed process handles the event it was in again from its start: the memory writes are
+    idempotent upserts, tool calls of an execution cut short may repeat). Either way the input
+    count and the state are committed in one transaction, so an event is never taken twice or
+    skipped.
     """
     summary = RunSummary()
     progress = thread_progress(graph, thread)
@@ -400,11 +408,13 @@ def run_stream(
             metadata=meta,
             durability=durability,
         )
-        if not keep_history:
+        if not keep_history and taken % PRUNE_EVERY == 0:
             prune_history(graph, thread)
         summary.add(report)
         out.write("\n".join(report.lines) + "\n")
         out.flush()
+    if not keep_history:
+        prune_history(graph, thread)
     if seen < to_skip:
         report_skipped()
         out.write(

@@ -10,23 +10,12 @@ from typing import Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graphs.context import Context
-from graphs.state import (
-    Draft,
-    Event,
-    Execution,
-    Feedback,
-    InputState,
-    MemoryHit,
-    Proposal,
-    State,
-    ToolCall,
-    Trim,
-)
+from graphs.serde import checkpoint_serde
+from graphs.state import InputState, State
 from nodes.detect import detect
 from nodes.draft import draft
 from nodes.execute import execute
@@ -79,14 +68,6 @@ builder.add_conditional_edges("feedback", route_after_feedback)
 builder.add_conditional_edges("refine", route_after_refine)
 # What was executed is recorded as events; the next user event starts a new pass.
 builder.add_edge("execute", END)
-
-STATE_TYPES = (Event, Draft, Feedback, Proposal, ToolCall, Execution, MemoryHit, Trim)
-"""Types stored in checkpoints, allowed when a checkpoint is read back."""
-
-
-def checkpoint_serde() -> JsonPlusSerializer:
-    """A checkpoint serializer that reads back this graph's state types (and nothing else)."""
-    return JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
 
 
 def build_graph(

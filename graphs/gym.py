@@ -18,8 +18,8 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from graphs.agent import STATE_TYPES
 from graphs.agent import builder as agent_builder
+from graphs.serde import STATE_TYPES
 from gym.scenes import Environment, Scene, UserPersona
 from gym.schema import EntityState, GymContext, GymInput, GymState, Operation, TraceRecord
 from nodes.gym.agent import make_agent_observer

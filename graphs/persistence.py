@@ -18,7 +18,8 @@ from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 
-from graphs.agent import build_graph, checkpoint_serde
+from graphs.agent import build_graph
+from graphs.serde import checkpoint_serde
 
 CHECKPOINT_FILE = "checkpoints.sqlite"
 """Name of the checkpoint database inside a data directory."""

@@ -30,6 +30,8 @@ __all__ = [
 
 _stores: dict[str | None, MemoryStore] = {}
 _stores_lock = threading.Lock()
+_by_name: dict[str, str | None] = {}
+"""Paths as given (strings) -> their resolved key in `_stores`."""
 
 
 def open_memory(path: str | Path | None) -> MemoryStore:
@@ -40,7 +42,12 @@ def open_memory(path: str | Path | None) -> MemoryStore:
     """
     if path is not None and (not isinstance(path, str | Path) or not str(path).strip()):
         raise ValueError(f"path must be a directory path or None, got {path!r}")
+    known = _stores.get(_by_name[path]) if isinstance(path, str) and path in _by_name else None
+    if known is not None and not known.closed:
+        return known  # graph nodes ask on every step: skip resolving the same path again
     key = None if path is None else str(Path(path).expanduser().resolve())
+    if isinstance(path, str) and path.startswith("/"):  # a relative path depends on the cwd
+        _by_name[path] = key
     with _stores_lock:
         store = _stores.get(key)
         if store is None or store.closed:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphs.agent import build_graph, checkpoint_serde
+from graphs.agent import build_graph
 from graphs.context import Context
+from graphs.serde import checkpoint_serde
 from graphs.state import (
     EVENT_WINDOW,
     RECORD_WINDOW,

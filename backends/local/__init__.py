@@ -56,8 +56,7 @@ class LocalModels:
     """Where they were loaded from."""
 
 
-@lru_cache(maxsize=8)
-def _load(artifact_dir: Path) -> LocalModels:
+def _build(artifact_dir: Path) -> LocalModels:
     return LocalModels(
         need=NeedDetector.load(artifact_dir / NEED_ARTIFACT),
         judge=Judge.load(artifact_dir / JUDGE_ARTIFACT),
@@ -68,4 +67,17 @@ def _load(artifact_dir: Path) -> LocalModels:
 
 def load_models(artifact_dir: Path | None = None) -> LocalModels:
     """Load (once per directory) the embedded models; ArtifactError names any missing file."""
-    return _load(Path(artifact_dir or ARTIFACT_DIR).resolve())
+    if artifact_dir is None:
+        return _load_default()  # every step of the graph asks: no path resolution each time
+    path = Path(artifact_dir).resolve()
+    return _load_default() if path == Path(ARTIFACT_DIR).resolve() else _load(path)
+
+
+_load = lru_cache(maxsize=8)(_build)
+"""Models of other directories (retrained ones), the latest few kept."""
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> LocalModels:
+    """The shipped models, kept for the life of the process."""
+    return _build(Path(ARTIFACT_DIR).resolve())
