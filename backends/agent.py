@@ -11,7 +11,7 @@ from typing import Protocol
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from backends import prompts
-from backends.llm import RetryPolicy, chat_model, is_local, structured_reply
+from backends.llm import ChatRole, RetryPolicy, is_local
 from backends.schema import AgentReply
 from graphs.state import Draft, Event, Feedback, MemoryHit
 
@@ -77,30 +77,11 @@ class LocalAgent:
         return best
 
 
-class ChatAgent:
+class ChatAgent(ChatRole):
     """A chat model replying in the paper's JSON format."""
 
-    def __init__(
-        self,
-        spec: str,
-        max_retries: int,
-        retry: RetryPolicy | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        self.spec = spec
-        self.max_retries = max_retries
-        self.retry = retry
-        self.timeout = timeout
-
     def propose(self, request: ProposalRequest) -> Draft | None:
-        reply = structured_reply(
-            chat_model(self.spec, timeout=self.timeout),
-            agent_messages(request),
-            AgentReply,
-            role="agent",
-            max_retries=self.max_retries,
-            retry=self.retry,
-        )
+        reply = self.ask(agent_messages(request), AgentReply, role="agent")
         if reply.proactive_task is None:
             return None
         task = reply.proactive_task.strip()

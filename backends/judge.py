@@ -9,7 +9,7 @@ from typing import Protocol
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from backends import prompts
-from backends.llm import RetryPolicy, chat_model, is_local, structured_reply
+from backends.llm import ChatRole, RetryPolicy, is_local
 from backends.schema import Judgement
 from graphs.state import Event
 
@@ -37,30 +37,11 @@ class LocalJudge:
         )
 
 
-class ChatJudge:
+class ChatJudge(ChatRole):
     """A chat model answering as the user."""
 
-    def __init__(
-        self,
-        spec: str,
-        max_retries: int,
-        retry: RetryPolicy | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        self.spec = spec
-        self.max_retries = max_retries
-        self.retry = retry
-        self.timeout = timeout
-
     def judge(self, events: Sequence[Event], task: str | None) -> Judgement:
-        return structured_reply(
-            chat_model(self.spec, timeout=self.timeout),
-            judge_messages(events, task),
-            Judgement,
-            role="judge",
-            max_retries=self.max_retries,
-            retry=self.retry,
-        )
+        return self.ask(judge_messages(events, task), Judgement, role="judge")
 
 
 def judge_messages(events: Sequence[Event], task: str | None) -> list[BaseMessage]:

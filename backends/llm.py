@@ -306,3 +306,28 @@ def _short_error(exc: Exception) -> str:
         ]
         return "; ".join(parts)
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+
+
+@dataclass
+class ChatRole:
+    """A role (agent, judge) played by a chat model that replies in one JSON schema."""
+
+    spec: str
+    """The backend: `provider:model`, `custom:NAME`, ..."""
+    max_retries: int
+    """Times a malformed reply is sent back for correction."""
+    retry: RetryPolicy | None = None
+    """Retries of failed requests (default: `RetryPolicy()`)."""
+    timeout: float | None = None
+    """Seconds one request may take."""
+
+    def ask(self, messages: list[BaseMessage], schema: type[T], *, role: str) -> T:
+        """The model's reply to `messages`, parsed as `schema` (see `structured_reply`)."""
+        return structured_reply(
+            chat_model(self.spec, timeout=self.timeout),
+            messages,
+            schema,
+            role=role,
+            max_retries=self.max_retries,
+            retry=self.retry,
+        )
