@@ -33,7 +33,7 @@ from backends.local.train import MANIFEST, TrainSettings, train
 from bench.metrics import category_name, is_null_task
 from graphs.state import Event
 
-_CODE_FILES = ("backends/local/*.py", "graphs/state.py")
+_CODE_FILES = ("backends/local/*.py", "backends/local/encoder/info.json", "graphs/state.py")
 """Source files whose content decides what training produces (part of the cache key)."""
 
 _ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """Ablation of the embedded judge: which feature family and training choice buys what.
 
-Run from the repository root (about three minutes on two cores):
+Run from the repository root (about two minutes on two cores):
 
     .venv/bin/python -m benchmarks.judge_ablation [--folds 5] [--json] [--words DIR]
 
@@ -18,8 +18,12 @@ grouped folds of those training rows), and F1 is of the accept class against the
 Rows:
 - "original": the judge before this work (sparse situation/task features, C=0.1, threshold 0.5);
 - "+ C=0.03", "+ inner threshold": training choices on the original features;
-- "shipped": the shipped judge (every shipped fit family of `judge_features`);
-- "- X": the shipped families but X; "only X": X alone; "+ embedding": shipped + embedding;
+- "sparse": the sparse model with every shipped fit family of `judge_features` (the whole
+  judge before the encoder head);
+- "encoder head alone": the logistic head over sentence vectors (`judge_head.py`) deciding
+  alone at 0.5; "shipped: average": the shipped judge, the mean of both probabilities; the
+  head's C=1 was picked after seeing C=0.03/0.1/1 on these folds, so the C=0.1 rows are shown;
+- "sparse - X": the sparse families but X; "only X": X alone; "+ embedding": + static words;
 - "HGB on fit vector": scikit-learn gradient-boosted trees on the dense fit vector alone (not
   shipped; measured to see whether trees beat the linear model on these features).
 """
@@ -39,14 +43,21 @@ import numpy as np
 
 from backends.local import judge_features as jf
 from backends.local.data import RewardRow, default_data_dir, load_reward_rows
+from backends.local.encoder import default_encoder
 from backends.local.features import user_events
+from backends.local.judge_head import head_vector
 from backends.local.train import TrainSettings, _binary_metrics, train_judge
 from bench.retrain import grouped_folds
 
 
 def _score(
-    rows: Sequence[RewardRow], folds: list[list[int]], settings: TrainSettings, families: set[str]
+    rows: Sequence[RewardRow],
+    folds: list[list[int]],
+    settings: TrainSettings,
+    families: set[str],
+    head_only: bool = False,
 ) -> dict[str, Any]:
+    """Grouped-CV scores of one configuration; `head_only` decides by the encoder head alone."""
     jf.ENABLED.clear()
     jf.ENABLED.update(families)
     labels = np.asarray([int(r.valid) for r in rows])
@@ -57,7 +68,12 @@ def _score(
         judge = train_judge([r for i, r in enumerate(rows) if i not in held_set], settings=settings)
         start = time.perf_counter()
         for i in held:
-            accepted[i] = judge.judge(rows[i].obs, rows[i].pred_task).accepted
+            if head_only:
+                assert judge.head is not None
+                vector = head_vector(default_encoder(), user_events(rows[i].obs), rows[i].pred_task)
+                accepted[i] = judge.head.probability(vector) >= 0.5
+            else:
+                accepted[i] = judge.judge(rows[i].obs, rows[i].pred_task).accepted
         elapsed += time.perf_counter() - start
     m = _binary_metrics(labels, accepted)
     is_null = np.asarray([r.pred_task is None for r in rows])
@@ -104,25 +120,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = Path(os.environ.get("PROACTIVEBENCH_DATA", "") or default_data_dir())
     rows = load_reward_rows(data)
     folds = grouped_folds(rows, args.folds)
-    shipped = TrainSettings()
+    with_head = TrainSettings()
+    # The family rows compare the sparse model's parts, as before the encoder head existed.
+    shipped = replace(with_head, judge_encoder=False)
     original = replace(shipped, judge_c=0.1, judge_inner_folds=0)
     everything = set(jf.SHIPPED)
     optional = sorted(jf.FAMILIES - jf.SHIPPED) if args.words else []
     jf.WORDS_DIR = args.words
-    configs: list[tuple[str, TrainSettings, set[str]]] = [
-        ("original (no fit features, C=0.1, t=0.5)", original, set()),
-        ("+ C=0.03", replace(original, judge_c=0.03), set()),
-        ("+ inner threshold (C=0.03)", shipped, set()),
-        ("shipped families, C=0.03, t=0.5", replace(shipped, judge_inner_folds=0), everything),
-        ("shipped (+ inner threshold)", shipped, everything),
-        *((f"- {fam}", shipped, everything - {fam}) for fam in sorted(everything)),
-        *((f"only {fam}", shipped, {fam}) for fam in sorted(everything | set(optional))),
-        *((f"+ {fam}", shipped, everything | {fam}) for fam in optional),
+    configs: list[tuple[str, TrainSettings, set[str], bool]] = [
+        ("original (no fit features, C=0.1, t=0.5)", original, set(), False),
+        ("+ C=0.03", replace(original, judge_c=0.03), set(), False),
+        ("+ inner threshold (C=0.03)", shipped, set(), False),
+        ("sparse, C=0.03, t=0.5", replace(shipped, judge_inner_folds=0), everything, False),
+        ("sparse (+ inner threshold)", shipped, everything, False),
+        ("encoder head alone (C=1)", with_head, everything, True),
+        ("encoder head alone (C=0.1)", replace(with_head, judge_encoder_c=0.1), everything, True),
+        ("shipped: average of sparse and head (C=1)", with_head, everything, False),
+        ("average, head C=0.1", replace(with_head, judge_encoder_c=0.1), everything, False),
+        *((f"sparse - {fam}", shipped, everything - {fam}, False) for fam in sorted(everything)),
+        *(
+            (f"sparse, only {fam}", shipped, {fam}, False)
+            for fam in sorted(everything | set(optional))
+        ),
+        *((f"sparse + {fam}", shipped, everything | {fam}, False) for fam in optional),
     ]
     results: dict[str, Any] = {}
     try:
-        for name, settings, families in configs:
-            results[name] = _score(rows, folds, settings, families)
+        for name, settings, families, head_only in configs:
+            results[name] = _score(rows, folds, settings, families, head_only)
             if not args.json:
                 r = results[name]
                 print(

@@ -34,6 +34,7 @@ import numpy as np
 
 from backends.local import train as T
 from backends.local.data import default_data_dir, load_reward_rows, load_test_traces
+from backends.local.encoder import default_encoder
 from backends.local.features import Features, window_features
 from backends.local.need_features import FAMILIES, in_domain, need_features
 from graphs.state import Event
@@ -190,6 +191,24 @@ def _only(prefixes: tuple[str, ...]) -> Featurizer:
     return featurize
 
 
+def _vector(events: Sequence[Event], last: int) -> Features:
+    """The shipped sentence encoder's mean vector of the last events (`encoder.py`)."""
+    encoder = default_encoder()
+    mean = np.mean([encoder.embed(e.text) for e in events[-last:]], axis=0)
+    return {f"vec:{i}": float(v) for i, v in enumerate(mean)}
+
+
+def _with_vector(last: int) -> Featurizer:
+    def featurize(events: Sequence[Event]) -> Features:
+        return {**need_features(events), **_vector(events, last)}
+
+    return featurize
+
+
+def _vector_only(events: Sequence[Event]) -> Features:
+    return _vector(events, 1)
+
+
 def configurations() -> list[tuple[str, Featurizer, dict[str, Any]]]:
     """(name, featurizer, options) of every row of the ablation table."""
     rows: list[tuple[str, Featurizer, dict[str, Any]]] = [
@@ -220,6 +239,9 @@ def configurations() -> list[tuple[str, Featurizer, dict[str, Any]]]:
             {},
         )
     )
+    rows.append(("need_features + sentence vector of the last event", _with_vector(1), {}))
+    rows.append(("need_features + mean vector of the last 3 events", _with_vector(3), {}))
+    rows.append(("sentence vector of the last event alone", _vector_only, {}))
     for family, prefixes in FAMILIES.items():
         rows.append((f"need_features minus {family}", _without(prefixes), {}))
     for family, prefixes in FAMILIES.items():

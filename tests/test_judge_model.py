@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from backends.local import ARTIFACT_DIR, LocalModels, load_models
+from backends.local.encoder import ENCODER_DIR
 from backends.local.judge import judge_features
 from backends.local.judge_features import FIT_NAMES, fit_features, fit_vector
 from backends.local.linear import feature_id
@@ -124,8 +125,8 @@ def test_decision_threshold_is_folded_into_the_task_weight_only() -> None:
         feats = {("proposal:task" if task else "proposal:none"): 1.0, f"w{i % 7}": 1.0}
         feats["noise"] = float(rng.random())
         samples.append(Sample(feats, label, f"g{i % 6}", "reward"))
-    plain = _fit_judge(samples, TrainSettings(judge_inner_folds=0), seed=0)
-    tuned = _fit_judge(samples, TrainSettings(judge_inner_folds=3), seed=0)
+    plain = _fit_judge(samples, TrainSettings(judge_inner_folds=0), seed=0).model
+    tuned = _fit_judge(samples, TrainSettings(judge_inner_folds=3), seed=0).model
     np.testing.assert_array_equal(plain.intercept, tuned.intercept)
     task_id = feature_id("proposal:task")
     for fid, a, b in zip(plain.index, plain.coef[:, 0], tuned.coef[:, 0], strict=True):
@@ -135,5 +136,8 @@ def test_decision_threshold_is_folded_into_the_task_weight_only() -> None:
 
 
 def test_all_artifacts_fit_the_size_budget() -> None:
-    total = sum(p.stat().st_size for p in Path(ARTIFACT_DIR).iterdir() if p.is_file())
+    """Trained artifacts and the sentence encoder together stay within issue 4's 30 MB."""
+    shipped = [*Path(ARTIFACT_DIR).iterdir(), *ENCODER_DIR.iterdir()]
+    total = sum(p.stat().st_size for p in shipped if p.is_file())
+    assert (ENCODER_DIR / "model.int8.onnx").is_file()
     assert total <= 30 * 1024 * 1024

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backends.local.activity import describe
+from backends.local.encoder import Encoder, default_encoder
 from backends.local.entities import Entities, extract_entities
 from backends.local.features import (
     Features,
@@ -23,6 +24,7 @@ from backends.local.features import (
     window_features,
 )
 from backends.local.judge_features import fit_features
+from backends.local.judge_head import EncoderHead, head_vector
 from backends.local.kinds import KIND_PHRASES, kind_of
 from backends.local.linear import ArtifactError, LinearModel, load_linear, sigmoid
 from backends.local.text import read_event
@@ -107,12 +109,15 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Judge:
-    """Logistic regression over `judge_features`, trained on the reward rows' `valid` labels."""
+    """Logistic regression over `judge_features`, trained on the reward rows' `valid` labels,
+    averaged with an `EncoderHead` over sentence vectors when the artifact has one."""
 
     model: LinearModel
     """Binary linear model: the logit of "accepted"."""
     threshold: float = 0.5
     """Probability at or above which the proposal is accepted."""
+    head: EncoderHead | None = None
+    """The sentence-vector head (`judge_head.py`); None: the sparse model alone."""
 
     @classmethod
     def load(cls, path: Path) -> Judge:
@@ -121,7 +126,24 @@ class Judge:
         threshold = payload.get("threshold", 0.5)
         if not isinstance(threshold, int | float):
             raise ArtifactError(f"{path} has a non-numeric threshold; run `proactive train`")
-        return cls(model=model, threshold=float(threshold))
+        head = None
+        if payload.get("encoder_head") is not None:
+            try:
+                head = EncoderHead.from_json(payload["encoder_head"])
+            except (KeyError, TypeError, ValueError) as err:
+                raise ArtifactError(
+                    f"{path} has a corrupt encoder head ({err!r}); run `proactive train`"
+                ) from err
+        return cls(model=model, threshold=float(threshold), head=head)
+
+    def _encoder(self) -> Encoder:
+        encoder = default_encoder()
+        if self.head is not None and self.head.encoder_sha256 != encoder.sha256:
+            raise ArtifactError(
+                "the judge was trained on another sentence encoder than the one installed; "
+                "run `proactive train`"
+            )
+        return encoder
 
     def judge(self, events: Sequence[Event], task: str | None) -> Verdict:
         """Judge a proposed task (None: the agent proposes nothing) at the last event."""
@@ -129,6 +151,8 @@ class Judge:
         ents = extract_entities(seen)
         features = judge_features(seen, task, ents)
         p = sigmoid(float(self.model.logits(features)[0]))
+        if self.head is not None:
+            p = 0.5 * (p + self.head.probability(head_vector(self._encoder(), seen, task)))
         accepted = p >= self.threshold
         return Verdict(
             accept_probability=p,

@@ -31,9 +31,11 @@ from backends.local.data import (
     trace_ids_for_events,
 )
 from backends.local.drafter import ARTIFACT as DRAFTER_ARTIFACT
-from backends.local.features import FEATURE_VERSION, Features, window_features
+from backends.local.encoder import default_encoder
+from backends.local.features import FEATURE_VERSION, Features, user_events, window_features
 from backends.local.judge import ARTIFACT as JUDGE_ARTIFACT
 from backends.local.judge import Judge, judge_features
+from backends.local.judge_head import fit_head, head_vector
 from backends.local.kinds import KINDS, label_kind
 from backends.local.linear import HASH_BITS, LinearModel, artifact_payload, dump_json, hash_features
 from backends.local.need import ARTIFACT as NEED_ARTIFACT
@@ -65,6 +67,10 @@ class TrainSettings:
     """Inverse L2 strength of the judge."""
     judge_inner_folds: int = 3
     """Grouped inner folds that choose the judge's decision threshold (0: keep 0.5)."""
+    judge_encoder: bool = True
+    """Give the judge a head over sentence vectors (`judge_head.py`), averaged with it."""
+    judge_encoder_c: float = 1.0
+    """Inverse L2 strength of that head."""
     drafter_c: float = 0.5
     """Inverse L2 strength of the drafter's kind model."""
     use_task_status: bool = True
@@ -87,6 +93,8 @@ class Sample:
     """'reward' (a reward row) or 'test' (a test-trace event)."""
     weight: float = 1.0
     """Sample weight."""
+    dense: np.ndarray | None = None
+    """The judge samples' `judge_head.head_vector`, when the judge has an encoder head."""
     _hashed: tuple[np.ndarray, np.ndarray] | None = None
     """Cache of `hashed()`."""
 
@@ -290,8 +298,8 @@ def _binary_metrics(y: Sequence[int], p: Sequence[float], threshold: float = 0.5
 
 def _held_out(
     samples: Sequence[Sample],
-    fit: Callable[[Sequence[Sample]], LinearModel],
-    predict: Callable[[LinearModel, Sequence[Sample]], np.ndarray],
+    fit: Callable[[Sequence[Sample]], Any],
+    predict: Callable[[Any, Sequence[Sample]], np.ndarray],
 ) -> tuple[np.ndarray, list[str]]:
     """Leave-one-group-out predictions, aligned with `samples`."""
     groups = sorted({s.group for s in samples})
@@ -365,8 +373,11 @@ def _inner_folds(samples: Sequence[Sample], k: int) -> list[list[int]]:
     return [sorted(f) for f in folds]
 
 
-def _fit_judge(samples: Sequence[Sample], settings: TrainSettings, seed: int) -> LinearModel:
-    """Fit the judge and fold its decision threshold for task proposals into the model.
+def _fit_judge(samples: Sequence[Sample], settings: TrainSettings, seed: int) -> Judge:
+    """Fit the judge: its sparse model, then its encoder head on the samples' `dense` vectors
+    (when they have them; the judge averages the two probabilities).
+
+    The sparse model's decision threshold for task proposals is folded into its weights.
 
     Balanced class weights centre the scores on 0.5, which under-accepts tasks for F1 (accept is
     the positive class). The threshold for task proposals that maximises F1 on grouped inner
@@ -380,7 +391,26 @@ def _fit_judge(samples: Sequence[Sample], settings: TrainSettings, seed: int) ->
     def fit(s: Sequence[Sample]) -> LinearModel:
         return _fit(s, ("reject", "accept"), settings.judge_c, True, seed, settings.max_iter)
 
-    model = fit(samples)
+    model = _threshold_for_tasks(fit(samples), samples, settings, fit)
+    head = None
+    if samples and all(s.dense is not None for s in samples):
+        head = fit_head(
+            np.stack([s.dense for s in samples]),  # type: ignore[misc]
+            [int(s.label) for s in samples],
+            settings.judge_encoder_c,
+            default_encoder().sha256,
+            settings.max_iter,
+        )
+    return Judge(model=model, threshold=0.5, head=head)
+
+
+def _threshold_for_tasks(
+    model: LinearModel,
+    samples: Sequence[Sample],
+    settings: TrainSettings,
+    fit: Callable[[Sequence[Sample]], LinearModel],
+) -> LinearModel:
+    """`model` with its F1-best task threshold (on inner grouped folds) folded in."""
     k = settings.judge_inner_folds
     if k < 2 or len({s.group for s in samples}) < k:
         return model
@@ -413,13 +443,33 @@ def _shift_feature(model: LinearModel, name: str, delta: float) -> LinearModel:
     return LinearModel(index=index, coef=coef, intercept=model.intercept, classes=model.classes)
 
 
-def _judge_samples(rows: Sequence[RewardRow], group_of: Callable[[str], str]) -> list[Sample]:
+def _judge_samples(
+    rows: Sequence[RewardRow], group_of: Callable[[str], str], settings: TrainSettings
+) -> list[Sample]:
+    encoder = default_encoder() if settings.judge_encoder else None
     return [
         Sample(
-            judge_features(row.obs, row.pred_task), int(row.valid), group_of(row.trace), "reward"
+            judge_features(row.obs, row.pred_task),
+            int(row.valid),
+            group_of(row.trace),
+            "reward",
+            dense=(
+                head_vector(encoder, user_events(row.obs), row.pred_task)
+                if encoder is not None
+                else None
+            ),
         )
         for row in rows
     ]
+
+
+def _judge_probs(judge: Judge, samples: Sequence[Sample]) -> np.ndarray:
+    """P(accept) as `Judge.judge` computes it, from the samples' precomputed features."""
+    probs = _prob_yes(judge.model, samples)
+    if judge.head is not None:
+        head = judge.head
+        probs = 0.5 * (probs + np.asarray([head.probability(s.dense) for s in samples]))
+    return probs
 
 
 def _drafter_samples(
@@ -525,7 +575,7 @@ def _train(
         return groups.find(name)
 
     need_set = _need_samples(rows, tests, group_of, settings.use_task_status)
-    judge_set = _judge_samples(rows, group_of)
+    judge_set = _judge_samples(rows, group_of, settings)
     drafter_set = _drafter_samples(rows, tests, group_of)
     _log(
         f"features: need {len(need_set)}, judge {len(judge_set)}, drafter {len(drafter_set)} "
@@ -537,7 +587,7 @@ def _train(
     def fit_need(s: Sequence[Sample]) -> LinearModel:
         return _fit(s, ("no", "yes"), settings.need_c, True, seed, settings.max_iter)
 
-    def fit_judge(s: Sequence[Sample]) -> LinearModel:
+    def fit_judge(s: Sequence[Sample]) -> Judge:
         return _fit_judge(s, settings, seed)
 
     def fit_drafter(s: Sequence[Sample]) -> LinearModel:
@@ -551,7 +601,8 @@ def _train(
         _log(f"cross-validation done ({time.perf_counter() - start:.1f}s)")
 
     need_model = fit_need(need_set)
-    judge_model = fit_judge(judge_set)
+    judge = fit_judge(judge_set)
+    head = {"encoder_head": judge.head.to_json()} if judge.head is not None else {}
     drafter_model = (
         fit_drafter(drafter_set) if drafter_set else _fit([], KINDS, 1.0, False, seed, 1)
     )
@@ -564,7 +615,7 @@ def _train(
                 "need", need_model, threshold=0.5, need_features=NEED_FEATURES_VERSION
             ),
         ),
-        (JUDGE_ARTIFACT, artifact_payload("judge", judge_model, threshold=0.5)),
+        (JUDGE_ARTIFACT, artifact_payload("judge", judge.model, threshold=0.5, **head)),
         (DRAFTER_ARTIFACT, artifact_payload("drafter", drafter_model)),
     ):
         text = dump_json(payload)
@@ -617,12 +668,11 @@ def train_judge(
     from threadpoolctl import threadpool_limits
 
     settings = settings or TrainSettings()
-    samples = _judge_samples(rows, lambda trace: trace)
+    samples = _judge_samples(rows, lambda trace: trace, settings)
     if not samples:
         raise ValueError("no reward rows to train the judge on")
     with threadpool_limits(limits=1):
-        model = _fit_judge(samples, settings, seed)
-    return Judge(model=model, threshold=0.5)
+        return _fit_judge(samples, settings, seed)
 
 
 def _cross_validate(
@@ -631,7 +681,7 @@ def _cross_validate(
     drafter_set: Sequence[Sample],
     tests: Sequence[TestTrace],
     fit_need: Callable[[Sequence[Sample]], LinearModel],
-    fit_judge: Callable[[Sequence[Sample]], LinearModel],
+    fit_judge: Callable[[Sequence[Sample]], Judge],
     fit_drafter: Callable[[Sequence[Sample]], LinearModel],
 ) -> dict[str, Any]:
     """Leave-one-trace-group-out metrics for the three models."""
@@ -654,7 +704,7 @@ def _cross_validate(
         + (f", {need['vs_task_status']['f1']} vs task_status" if test else "")
     )
 
-    judge_p, judge_groups = _held_out(judge_set, fit_judge, _prob_yes)
+    judge_p, judge_groups = _held_out(judge_set, fit_judge, _judge_probs)
     is_null = np.asarray(["proposal:none" in s.features for s in judge_set])
     labels = np.asarray([s.label for s in judge_set])
     judge = {
