@@ -6,7 +6,7 @@ Needs PyTorch and the encoder's weights (not project dependencies):
     pip install -e '.[dev,encoder-export]'
     python -m benchmarks.cross_encoder_probe [--context 3] [--epochs 2] [--lr 3e-5]
 
-About 22 minutes on two cores. Folds are `bench.retrain.grouped_folds(rows, 5)`, the folds of
+About 20 minutes on two cores. Folds are `bench.retrain.grouped_folds(rows, 5)`, the folds of
 `proactive bench judge --cv 5`: no trace is in both a model's training rows and the rows it
 scores. Each fold fine-tunes the whole encoder plus a linear head on mean-pooled tokens (binary
 cross-entropy with balanced class weights, AdamW, linear decay, batch 16, 128 tokens); the pair
