@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
@@ -18,11 +18,8 @@ from graphs.state import Draft, Event, Feedback, MemoryHit
 HISTORY_EVENTS = 30
 """Events shown to a language model: enough context for a work session, bounded cost."""
 
-PREFERENCE_CANDIDATES = 2
-"""Candidates the embedded drafter ranks; an accepted kind may win among them."""
-
-PREFERENCE_MARGIN = 0.8
-"""A preferred kind wins when its score is at least this fraction of the best score."""
+CANDIDATES = 2
+"""Candidates the embedded drafter offers per event; the personal model picks among them."""
 
 
 @dataclass(frozen=True)
@@ -37,57 +34,46 @@ class ProposalRequest:
     """Drafts already turned down at this event: the new draft must differ."""
     feedback: Sequence[Feedback] = ()
     """The answers that turned them down (with reasons), in order."""
-    avoid_kinds: Collection[str] = field(default_factory=frozenset)
-    """Kinds of help recently rejected by this user: not proposed again right away."""
-    prefer_kinds: Collection[str] = field(default_factory=frozenset)
-    """Kinds of help this user accepted before: preferred among close candidates."""
+    offered: Sequence[str] = ()
+    """Tasks already offered in this thread lately (whatever the answer): not offered again."""
 
 
 class ProposalModel(Protocol):
-    """Something that drafts a task, or None for silence."""
+    """Something that drafts candidate tasks (none: it would stay silent)."""
 
-    def propose(self, request: ProposalRequest) -> Draft | None: ...
+    def candidates(self, request: ProposalRequest) -> list[Draft]: ...
 
 
 class LocalAgent:
     """The embedded drafter: kinds of help learned from annotated data, filled with entities."""
 
-    def propose(self, request: ProposalRequest) -> Draft | None:
+    def candidates(self, request: ProposalRequest) -> list[Draft]:
+        """The drafter's best few drafts, best first; a refinement avoids the rejected drafts
+        and their kinds."""
         from backends.local import load_models  # noqa: PLC0415 - keeps LLM-only runs light
 
-        avoid_kinds = set(request.avoid_kinds) | {d.kind for d in request.rejected}
-        candidates = load_models().drafter.candidates(
+        return load_models().drafter.candidates(
             request.events,
-            avoid_kinds=avoid_kinds,
-            avoid_tasks=[d.task for d in request.rejected],
-            k=PREFERENCE_CANDIDATES,
+            avoid_kinds={d.kind for d in request.rejected},
+            avoid_tasks=[*(d.task for d in request.rejected), *request.offered],
+            k=CANDIDATES,
         )
-        if not candidates:
-            return None
-        # An accepted kind of help wins only against close runners-up, so one accepted
-        # proposal does not lock the agent into one kind.
-        best = candidates[0]
-        for candidate in candidates[1:]:
-            if (
-                best.kind not in request.prefer_kinds
-                and candidate.kind in request.prefer_kinds
-                and candidate.score >= PREFERENCE_MARGIN * best.score
-            ):
-                return candidate
-        return best
 
 
 class ChatAgent(ChatRole):
     """A chat model replying in the paper's JSON format."""
 
-    def propose(self, request: ProposalRequest) -> Draft | None:
+    def candidates(self, request: ProposalRequest) -> list[Draft]:
+        """The model's one task, or none when it chose silence."""
         reply = self.ask(agent_messages(request), AgentReply, role="agent")
         if reply.proactive_task is None:
-            return None
+            return []
         task = reply.proactive_task.strip()
         if any(_same_task(task, d.task) for d in request.rejected):
-            return None  # a rewording of a turned-down offer is no refinement
-        return Draft(
+            return []  # a rewording of a turned-down offer is no refinement
+        if any(_same_task(task, offered) for offered in request.offered):
+            return []  # offered lately already
+        draft = Draft(
             task=task,
             kind="llm",
             purpose=reply.purpose,
@@ -95,6 +81,7 @@ class ChatAgent(ChatRole):
             response=reply.response,
             score=1.0,
         )
+        return [draft]
 
 
 def agent_messages(request: ProposalRequest) -> list[BaseMessage]:

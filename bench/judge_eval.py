@@ -129,23 +129,32 @@ def _plan(
             "the rows it judges)",
         )
     if train_rows is not None:
-        split = rows_excluding_traces(read_rows_file(train_rows), event_texts(rows))
-        if not split.kept:
-            raise ValueError(
-                f"every row of {train_rows} shares a trace with the evaluated rows: "
-                "nothing is left to train on"
-            )
-        judge = train_judge(split.kept, seed=seed)
+        pool = read_rows_file(train_rows)
+        groups = trace_groups(rows)
+        order = list(dict.fromkeys(groups))
+        fold_of = [order.index(g) for g in groups]
+        judges = []
+        training = []
+        for group in progress(order, len(order), "judge: retraining per trace"):
+            evaluated = [r for r, g in zip(rows, groups, strict=True) if g == group]
+            split = rows_excluding_traces(pool, event_texts(evaluated))
+            if not split.kept:
+                raise ValueError(
+                    f"every row of {train_rows} shares a trace with the evaluated trace "
+                    f"{trace_digest(group)}: nothing is left to train its judge on"
+                )
+            training.append(split.kept)
+            judges.append(_local_call(train_judge(split.kept, seed=seed)))
+        used = [len(t) for t in training]
         return _Plan(
-            [_local_call(judge)],
-            [0] * len(rows),
-            [split.kept],
-            f"embedded judge retrained on {train_rows.name} ({len(split.kept)} rows) without "
-            f"the {len(split.dropped)} rows of {len(split.dropped_traces)} traces sharing an "
-            "event with the evaluated rows",
-            f"excluded (trace-held-out: {len(split.dropped)} training rows in "
-            f"{len(split.dropped_traces)} traces that share an event with the evaluated rows "
-            "were removed before training)",
+            judges,
+            fold_of,
+            training,
+            f"embedded judge retrained once per evaluated trace ({len(order)} traces) on "
+            f"{train_rows.name} without the rows of any trace sharing an event with it "
+            f"({min(used)}..{max(used)} training rows each)",
+            "excluded (trace-held-out: each evaluated trace was judged by a judge trained "
+            "without every training trace that shares an event with it)",
         )
     if local:
         shipped = _shipped_training_rows(data_dir)
@@ -164,6 +173,43 @@ def _plan(
         "not applicable: a language-model judge is not trained on these rows by this project "
         "(whether its pre-training saw ProactiveBench is unknown)",
     )
+
+
+_AGREEMENT = ("f1", "accuracy", "precision", "recall", "n")
+
+
+def per_annotator(rows: Sequence[RewardRow], predictions: Sequence[bool]) -> dict[str, Any]:
+    """Agreement with each annotator's own answer, and the human ceiling beside it.
+
+    `per_annotator`: the judge against every (row, annotator) answer (positive = accept).
+    `human_ceiling`: each annotator against the majority of the others, on rows with at least
+    three answers, ties skipped (one person predicting another's answer as well as people can).
+    `per_annotator_on_ceiling_pairs`: the judge on exactly those (row, annotator) pairs.
+    Empty when no row has `annotation`."""
+    judge_pred, judge_truth = [], []
+    ceiling_pred, ceiling_truth, paired_pred = [], [], []
+    for row, predicted in zip(rows, predictions, strict=True):
+        for j, own in enumerate(row.annotation):
+            judge_pred.append(bool(predicted))
+            judge_truth.append(own)
+            others = [a for k, a in enumerate(row.annotation) if k != j]
+            if len(others) < 2 or 2 * sum(others) == len(others):
+                continue
+            ceiling_pred.append(2 * sum(others) > len(others))
+            ceiling_truth.append(own)
+            paired_pred.append(bool(predicted))
+    if not judge_truth:
+        return {}
+
+    def agreement(pred: list[bool], truth: list[bool]) -> dict[str, Any]:
+        metrics = BinaryCounts.from_pairs(pred, truth).metrics()
+        return {k: metrics[k] for k in _AGREEMENT}
+
+    return {
+        "per_annotator": agreement(judge_pred, judge_truth),
+        "human_ceiling": agreement(ceiling_pred, ceiling_truth),
+        "per_annotator_on_ceiling_pairs": agreement(paired_pred, ceiling_truth),
+    }
 
 
 def _overlap(
@@ -222,9 +268,10 @@ def evaluate_judge(
                 "prediction": bool(accepted),
                 "probability": probability,
                 "truth": row.valid,
+                "annotation": list(row.annotation),
                 "correct": bool(accepted) == row.valid,
                 "latency_ms": round(latency, 3),
-                "fold": plan.fold_of[i] if cv is not None else None,
+                "fold": plan.fold_of[i] if len(plan.judges) > 1 else None,
                 "reason": reason,
             }
         )
@@ -239,6 +286,7 @@ def evaluate_judge(
             "n": len(hits),
         }
     always = BinaryCounts.from_pairs([True] * len(rows), [r.valid for r in rows]).metrics()
+    people = per_annotator(rows, [r["prediction"] for r in records])
 
     overlap = (
         _overlap(rows, plan.fold_of, plan.training_rows) if plan.training_rows is not None else None
@@ -280,6 +328,7 @@ def evaluate_judge(
         "baselines": {
             "always_accept": {k: always[k] for k in ("accuracy", "precision", "recall", "f1")}
         },
+        **people,
         "mean_latency_ms": sum(latencies) / len(latencies),
         "protocol": (
             f"{plan.protocol}; agreement with the human majority ('valid') on {len(rows)} rows "
@@ -293,7 +342,12 @@ def evaluate_judge(
     }
     if train_rows is not None:
         result["train_rows"] = str(train_rows)
-        result["train_rows_used"] = len(plan.training_rows[0]) if plan.training_rows else 0
+        order = list(dict.fromkeys(trace_groups(rows)))
+        result["train_rows_used"] = {
+            trace_digest(group): len(plan.training_rows[f])
+            for f, group in enumerate(order)
+            if plan.training_rows
+        }
     if out_dir is not None:
         out = Path(out_dir)
         write_jsonl(out / "judge_records.jsonl", records)

@@ -128,3 +128,55 @@ def plot_split_metrics(
     ax.set_title(title)
     ax.legend(fontsize=8, ncols=len(metrics), loc="upper center")
     return _save(fig, path)
+
+
+CURVE_POLICIES = ("global", "feedback_rules", "prior", "personal", "personal_all")
+"""Policies drawn on the learning curves (those present)."""
+
+
+def plot_learning_curves(
+    curves: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    agreement: Mapping[str, Mapping[str, Any]],
+    path: Path,
+) -> Path:
+    """Two panels against the answers a person has given: each policy's F1 (solid) and
+    precision (dashed) over the later moments; each judge's F1 against the person's own answers,
+    with the human ceiling (the other annotators' majority)."""
+    fig = Figure(figsize=(10, 4))
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for name in (p for p in CURVE_POLICIES if p in curves):
+        points = sorted((n for n, m in curves[name].items() if m is not None), key=int)
+        xs = [int(n) for n in points]
+        line = left.plot(xs, [curves[name][n]["f1"] for n in points], marker="o", label=name)
+        left.plot(
+            xs,
+            [curves[name][n]["precision"] for n in points],
+            linestyle="--",
+            color=line[0].get_color(),
+        )
+    left.set_xlabel("answers the person has given")
+    left.set_ylabel("F1 (solid), precision (dashed)")
+    left.set_ylim(0, 1)
+    left.set_title("Policies judged by each person")
+    left.legend(fontsize=8, loc="lower right")
+    points = sorted(agreement, key=int)
+    xs = [int(n) for n in points]
+    for judge, style in (
+        ("global_judge", "-"),
+        ("prior", "-"),
+        ("personal", "-"),
+        ("human_ceiling", ":"),
+    ):
+        right.plot(
+            xs,
+            [agreement[n][judge]["f1"] for n in points],
+            marker="o",
+            linestyle=style,
+            label=judge.replace("_", " "),
+        )
+    right.set_xlabel("answers the person has given")
+    right.set_ylabel("F1 against the person's own answers")
+    right.set_ylim(0, 1)
+    right.set_title("Judging one person")
+    right.legend(fontsize=8, loc="lower right")
+    return _save(fig, path)

@@ -95,6 +95,14 @@ def _row_from_json(raw: Any) -> RewardRow:
                 f"category {raw['category']!r} contradicts the row (a "
                 f"{'task' if task else 'null'} proposal with valid={raw['valid']} is {derived})"
             )
+    annotation = raw.get("annotation")
+    if annotation is None:
+        annotation = []
+    if not isinstance(annotation, list) or not all(isinstance(a, bool) for a in annotation):
+        raise ValueError(
+            "'annotation' must be a list of true/false answers, one per annotator, "
+            f"got {annotation!r:.80}"
+        )
     return RewardRow(
         obs=tuple(obs),
         pred_task=task,
@@ -102,6 +110,7 @@ def _row_from_json(raw: Any) -> RewardRow:
         valid=raw["valid"],
         category=category,
         trace=trace_id(obs),
+        annotation=tuple(annotation),
     )
 
 

@@ -1,4 +1,4 @@
-"""`proactive bench agent|judge|need`: ProactiveBench from the command line."""
+"""`proactive bench agent|judge|need|human`: ProactiveBench from the command line."""
 
 from __future__ import annotations
 
@@ -87,6 +87,35 @@ def add_parser(sub: Any) -> None:
         help="score with the shipped detector (it saw the local test traces)",
     )
 
+    human = kinds.add_parser(
+        "human", help="policies judged by each annotator's own answers (the people themselves)"
+    )
+    common(human)
+    human.add_argument(
+        "--rows", type=Path, help="annotated reward rows (default reward_data/train_data.jsonl)"
+    )
+    human.add_argument(
+        "--panel",
+        type=int,
+        help="annotators per row; rows with another number are skipped and reported "
+        "(default: the most any row has)",
+    )
+    human.add_argument(
+        "--policies",
+        help="comma-separated subset of: " + ", ".join(_human_policies()),
+    )
+    human.add_argument(
+        "--target-f1",
+        type=float,
+        default=0.7,
+        help="the F1 level the personal policy aims at (default 0.7)",
+    )
+    human.add_argument(
+        "--need-threshold", type=float, default=0.5, help="the agent policy's need threshold"
+    )
+    human.add_argument("--seed", type=int, default=0, help="seed of the random policy")
+    human.add_argument("--cache", type=Path, help="directory of retrained models")
+
 
 def run(args: argparse.Namespace) -> int:
     """Run one bench command; returns the exit code."""
@@ -98,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from backends.local.panels import PanelError  # noqa: PLC0415
     from bench.retrain import RowsFileError  # noqa: PLC0415
 
     try:
@@ -127,6 +157,23 @@ def run(args: argparse.Namespace) -> int:
                 train_rows=args.train_rows,
                 out_dir=args.out,
             )
+        elif args.bench == "human":
+            from bench.human import evaluate_human  # noqa: PLC0415
+
+            policies = _human_policies()
+            if args.policies:
+                policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+            result = evaluate_human(
+                data,
+                rows_file=args.rows,
+                panel=args.panel,
+                policies=policies,
+                seed=args.seed,
+                target_f1=args.target_f1,
+                need_threshold=args.need_threshold,
+                out_dir=args.out,
+                cache_dir=args.cache,
+            )
         else:
             from bench.need_eval import evaluate_need  # noqa: PLC0415
 
@@ -138,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
                 out_dir=args.out,
                 cache_dir=args.cache,
             )
-    except RowsFileError as exc:
+    except (RowsFileError, PanelError, ValueError) as exc:  # bad input or settings, named
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
@@ -148,8 +195,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _human_policies() -> tuple[str, ...]:
+    from bench.human import POLICY_NAMES  # noqa: PLC0415
+
+    return POLICY_NAMES
+
+
 def summary(kind: str, result: dict[str, Any]) -> str:
     """A plain-text table of the headline metrics."""
+    if kind == "human":
+        return human_summary(result)
     keys = SUMMARY_KEYS[kind]
     rows = result["splits"] if kind == "agent" else {kind: result}
     if kind == "need":
@@ -173,5 +228,75 @@ def summary(kind: str, result: dict[str, Any]) -> str:
                 f"{c} {v['accuracy']:.3f} (n={v['n']})" for c, v in result["per_category"].items()
             )
         )
+    if kind == "judge" and "human_ceiling" in result:
+        ceiling = result["human_ceiling"]
+
+        def pair(m: dict[str, Any]) -> str:
+            return f"F1 {m['f1']:.3f}, accuracy {m['accuracy']:.3f} (n={m['n']})"
+
+        lines.append(f"human ceiling (each annotator vs the others' majority): {pair(ceiling)}")
+        lines.append(f"vs each annotator's own answer: {pair(result['per_annotator'])}")
+        lines.append(
+            "vs each annotator, on the ceiling's pairs: "
+            + pair(result["per_annotator_on_ceiling_pairs"])
+        )
     lines.append(f"leakage: {result.get('leakage', 'unknown')}")
+    return "\n".join(lines)
+
+
+def human_summary(result: dict[str, Any]) -> str:
+    """The human-judged replay as text: policies, learning curves, judge agreement, targets."""
+    keys = ("precision", "recall", "accuracy", "false_alarm", "f1", "proposal_rate")
+    width = max(len(name) for name in result["pooled"]) + 2
+    lines = [
+        f"{result['people']} people in {result['traces']} traces, {result['situations']} "
+        f"moments (panel of {result['panel']}; {result['skipped_rows']} rows skipped)",
+        "".ljust(width) + "".join(k.rjust(14) for k in keys) + "unscored".rjust(10),
+    ]
+    for name, metrics in result["pooled"].items():
+        lines.append(
+            name.ljust(width)
+            + "".join(f"{metrics[k]:.4f}".rjust(14) for k in keys)
+            + str(metrics["unscored"]).rjust(10)
+        )
+    points = result["curve_points"]
+    lines.append("")
+    lines.append(
+        "F1 / precision after N answers:".ljust(width)
+        + "".join(f"N>={n}".rjust(14) for n in points)
+    )
+    for name, curve in result["learning_curves"].items():
+        lines.append(
+            name.ljust(width)
+            + "".join(
+                (
+                    f"{curve[str(n)]['f1']:.3f}/{curve[str(n)]['precision']:.3f}"
+                    if curve[str(n)] is not None
+                    else "-"
+                ).rjust(14)
+                for n in points
+            )
+        )
+    lines.append("")
+    lines.append(
+        "judging one person, F1 / accuracy:".ljust(width)
+        + "".join(f"N>={n}".rjust(14) for n in points)
+    )
+    for judge in ("global_judge", "prior", "personal", "human_ceiling"):
+        lines.append(
+            judge.ljust(width)
+            + "".join(
+                (
+                    f"{result['agreement'][str(n)][judge]['f1']:.3f}/"
+                    f"{result['agreement'][str(n)][judge]['accuracy']:.3f}"
+                ).rjust(14)
+                for n in points
+            )
+        )
+    if result.get("targets"):
+        lines.append("")
+        for name, target in result["targets"].items():
+            verdict = "met" if target["met"] else "NOT met"
+            lines.append(f"target {name}: {target['value']:.4f} vs {target['target']} ({verdict})")
+    lines.append(f"leakage: {result['leakage']}")
     return "\n".join(lines)

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     )
     answer = None
     if args.feedback == "human":
-        from cli.main import ask_on_terminal  # noqa: PLC0415
+        from cli.common import ask_on_terminal  # noqa: PLC0415
 
         answer = ask_on_terminal
     summary = run_gym(

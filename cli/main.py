@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from importlib import resources
@@ -12,33 +11,12 @@ from typing import Any
 
 from cli import bench as bench_cli
 from cli import gym as gym_cli
+from cli import profile as profile_cli
 from cli import scenes as scenes_cli
 from cli import watch as watch_cli
+from cli.common import ask_on_terminal, context_args, data_dir, make_context
 
 SCENARIOS = ("coding", "writing")
-
-
-def _context_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agent", help="agent backend: local (default), provider:model, ...")
-    parser.add_argument("--judge", help="judge backend for simulated feedback")
-    parser.add_argument("--executor", help="executor backend")
-    parser.add_argument("--threshold", type=float, help="need threshold, 0..1")
-    parser.add_argument("--max-refinements", type=int, help="refinements before giving up")
-    parser.add_argument(
-        "--feedback",
-        choices=("simulated", "human"),
-        help="who answers proposals (default simulated)",
-    )
-    parser.add_argument("--data-dir", help="directory of the on-disk memory and workspace")
-    parser.add_argument("--workspace", help="directory the executor's file tools are confined to")
-    parser.add_argument("--thread", help="thread id (memory and state namespace)")
-    parser.add_argument("--user", help="user id (memory namespace)")
-    parser.add_argument(
-        "--local-only",
-        action="store_true",
-        default=None,
-        help="refuse any non-local model backend (also PROACTIVE_LOCAL_ONLY=1)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="play the bundled scenarios with the embedded models")
     demo.add_argument("--scenario", choices=(*SCENARIOS, "all"), default="all")
-    _context_args(demo)
+    context_args(demo)
 
     run = sub.add_parser("run", help="run the agent on your events (JSON lines: time, event)")
     run.add_argument("--events", required=True, help="JSONL file, or - for standard input")
@@ -60,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="commit the thread's state once per event (exit, default) or after every node "
         "(sync: a killed run resumes inside the event it was handling instead of redoing it)",
     )
-    _context_args(run)
+    context_args(run)
 
     # Options of `train` are those of `python -m backends.local.train` (see `proactive train -h`).
     sub.add_parser(
@@ -70,46 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("graph", help="print the agent graph as a mermaid diagram")
     bench_cli.add_parser(sub)
     gym_cli.add_parser(sub)
+    profile_cli.add_parser(sub)
     scenes_cli.add_parser(sub)
     watch_cli.add_parser(sub)
     return parser
-
-
-def make_context(args: argparse.Namespace, data_dir: str) -> Any:
-    from graphs.context import Context  # noqa: PLC0415
-
-    given = {
-        "agent_backend": args.agent,
-        "judge_backend": args.judge,
-        "executor_backend": args.executor,
-        "need_threshold": args.threshold,
-        "max_refinements": args.max_refinements,
-        "feedback_mode": args.feedback,
-        "workspace": args.workspace,
-        "user_id": args.user,
-        "local_only": getattr(args, "local_only", None),
-    }
-    return Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
-
-
-def ask_on_terminal(payload: dict[str, Any]) -> Any:
-    """Answer a review interrupt at the terminal."""
-    print(f"      proposal: {payload['task']}", file=sys.stderr)
-    if payload.get("error"):
-        print(f"      ({payload['error']})", file=sys.stderr)
-    with open("/dev/tty") as tty:
-        sys.stderr.write("      answer [a]ccept / [r]eject / [e]dit / [i]gnore: ")
-        sys.stderr.flush()
-        choice = tty.readline().strip().lower()[:1]
-        if choice == "r":
-            sys.stderr.write("      reason (optional): ")
-            sys.stderr.flush()
-            return {"answer": "reject", "reason": tty.readline().strip()}
-        if choice == "e":
-            sys.stderr.write("      changed task: ")
-            sys.stderr.flush()
-            return {"answer": "edit", "task": tty.readline().strip()}
-        return {"a": "accept", "i": "ignore"}.get(choice, choice)
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
@@ -122,12 +64,12 @@ def cmd_stream(args: argparse.Namespace) -> int:
     from graphs.persistence import build_durable_graph  # noqa: PLC0415
 
     if args.command == "demo":
-        data_dir = args.data_dir or tempfile.mkdtemp(prefix="proactive-demo-")
+        directory = args.data_dir or tempfile.mkdtemp(prefix="proactive-demo-")
         names = SCENARIOS if args.scenario == "all" else (args.scenario,)
     else:
-        data_dir = args.data_dir or os.environ.get("PROACTIVE_MEMORY_DIR") or ".proactive"
+        directory = data_dir(args)
         names = (args.events,)
-    context = make_context(args, data_dir)
+    context = make_context(args, directory)
     answer = ask_on_terminal if context.feedback_mode == "human" else None
     if answer and args.command == "run" and args.events == "-":
         print(
@@ -136,8 +78,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
         )
         return 2
     # Checkpoints at <data_dir>/checkpoints.sqlite: a stopped run resumes where it stopped.
-    graph = build_durable_graph(data_dir)
-    print(f"memory and workspace: {Path(data_dir).resolve()}")
+    graph = build_durable_graph(directory)
+    print(f"memory and workspace: {Path(directory).resolve()}")
     for name in names:
         if args.command == "demo":
             print(f"\n== scenario: {name} ==")
@@ -199,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "graph": cmd_graph,
         "bench": bench_cli.run,
         "gym": gym_cli.run,
+        "profile": profile_cli.run,
         "scenes": scenes_cli.run,
         "watch": watch_cli.run,
     }

@@ -230,7 +230,7 @@ def describe(event: dict[str, Any], values: dict[str, Any]) -> list[str]:
     answers = [f for f in values.get("feedback", []) if f.event_index == index]
     if not mine:
         why = "model failure, recorded" if status == "failed" else "no help needed"
-        lines.append(f"      need {need:.2f} -> silent ({why})")
+        lines.append(f"      need {need:.2f} -> silent ({values.get('decision') or why})")
         return lines
     for proposal, answer in zip(mine, answers, strict=False):
         head = "proposes" if proposal.round == 0 else f"refinement {proposal.round}"
@@ -243,7 +243,8 @@ def describe(event: dict[str, Any], values: dict[str, Any]) -> list[str]:
         if answer.edited_task:
             lines.append(f"      edited task: {answer.edited_task}")
     if status == "gave_up":
-        lines.append("      gave up quietly (refinement bound reached or nothing new)")
+        why = values.get("decision") or "refinement bound reached or nothing new"
+        lines.append(f"      gave up quietly ({why})")
     executions = values.get("executions", [])
     if (
         status in ("executed", "failed")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from cli.common import ask_on_terminal, context_args, data_dir, make_context
+
 
 def add_parser(sub: Any) -> None:
     """Register `watch` on the top-level subparsers."""
-    from cli.main import _context_args  # noqa: PLC0415 (cli.main imports this module)
-
     watch = sub.add_parser(
         "watch", help="run the agent on live activity from an ActivityWatch server"
     )
@@ -36,11 +35,10 @@ def add_parser(sub: Any) -> None:
         metavar="MINUTES",
         help="at start, read activity from this many minutes back (default 60)",
     )
-    _context_args(watch)
+    context_args(watch)
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.main import ask_on_terminal, make_context  # noqa: PLC0415
     from cli.runner import RunSummary, step  # noqa: PLC0415
     from graphs.agent import build_graph  # noqa: PLC0415
     from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
@@ -56,13 +54,13 @@ def run(args: argparse.Namespace) -> int:
     except ActivityWatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    data_dir = args.data_dir or os.environ.get("PROACTIVE_MEMORY_DIR") or ".proactive"
-    context = make_context(args, data_dir)
+    directory = data_dir(args)
+    context = make_context(args, directory)
     answer = ask_on_terminal if context.feedback_mode == "human" else None
     source = ActivityWatchSource(client, since=time.time() - 60 * args.since)
     graph = build_graph()
     thread = args.thread or "watch"
-    print(f"memory and workspace: {Path(data_dir).resolve()}")
+    print(f"memory and workspace: {Path(directory).resolve()}")
     print(f"watching ActivityWatch {info.get('version', '?')} at {client.url}")
     sys.stdout.flush()
     summary = RunSummary()

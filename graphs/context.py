@@ -35,8 +35,14 @@ class Context:
         metadata={"description": "Model that carries out accepted tasks with tools."},
     )
     need_threshold: float = field(
-        default=0.5,
-        metadata={"description": "Need score at or above which the agent considers helping."},
+        default=0.0,
+        metadata={
+            "description": "Need score at or above which the agent drafts (and, with "
+            "llm_gate, calls its language model). 0: no gate; the personal model decides "
+            "whether to interrupt (gating on the need detector cost the personal policy "
+            "recall in the human-judged replay, docs/personal.md). `bench need` uses the "
+            "detector's own threshold, chosen by leave-one-trace-out (need.json)."
+        },
     )
     max_refinements: int = field(
         default=2,
@@ -95,16 +101,17 @@ class Context:
     learn_from_feedback: bool = field(
         default=True,
         metadata={
-            "description": "Let past answers change behaviour: hold back rejected kinds, "
-            "prefer accepted ones, lower the need score after refusals, back off after "
-            "ignores. Off: every event is judged afresh (for comparison)."
+            "description": "Let past answers change behaviour: each answer teaches this "
+            "user's personal model (how readily they accept help), and ignores back off. "
+            "Off: every user is treated as a new user of the global model (for comparison)."
         },
     )
-    reject_hold_seconds: float = field(
-        default=900.0,
+    personal_target_f1: float = field(
+        default=0.7,
         metadata={
-            "description": "After a rejection, that kind of help is not proposed again "
-            "for this many seconds of event time."
+            "description": "The personal model offers a draft only when that raises the "
+            "expected F1 at this level (higher: fewer, surer interruptions; 0: always offer "
+            "the best draft)."
         },
     )
     user_id: str = field(
@@ -201,6 +208,10 @@ class Context:
                 f"{self.auto_band_low!r}..{self.auto_band_high!r}"
             )
         parse_quiet_hours(self.quiet_hours)
+        if not 0.0 <= float(self.personal_target_f1) < 1.0:
+            raise ValueError(
+                f"personal_target_f1 must be within 0..1 (below 1), got {self.personal_target_f1!r}"
+            )
         if not 0.0 <= float(self.need_threshold) <= 1.0:
             raise ValueError(f"need_threshold must be within 0..1, got {self.need_threshold!r}")
         if int(self.max_refinements) < 0:

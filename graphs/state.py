@@ -134,6 +134,13 @@ class Draft(BaseModel):
     """What the agent says to the user alongside the task."""
     score: float = 0.0
     """The drafter's (or the judge's ranking) confidence in this draft."""
+    p_accept: float | None = None
+    """The embedded judge's probability that people accept this task (the personal model's
+    input; None until scored)."""
+    p_silence: float | None = None
+    """The embedded judge's probability that silence is accepted at this event."""
+    personal: float | None = None
+    """The personal model's probability that this user accepts this task."""
 
 
 class Feedback(BaseModel):
@@ -157,6 +164,11 @@ class Feedback(BaseModel):
     """Index (in `events`) of the user event the proposal answered."""
     time: float = 0.0
     """Event time of the answer (the time of the event the proposal answered)."""
+    p_accept: float | None = None
+    """The embedded judge's probability for the answered task (what the personal model learns
+    from; kept so that a profile can be rebuilt from remembered answers)."""
+    p_silence: float | None = None
+    """The embedded judge's probability that silence was accepted at that event."""
 
 
 class Proposal(BaseModel):
@@ -296,6 +308,9 @@ class State(InputState):
     """User events left during which no proposal is made (set after an ignored proposal)."""
     status: Status = "observing"
     """Where the handling of the current event ended."""
+    decision: str = ""
+    """Why the agent offered the current draft or stayed silent, in words (the personal
+    model's reason)."""
     errors: Annotated[list[str], keep_last(RECORD_WINDOW)] = field(default_factory=list)
     """The latest model failures of this thread (each also recorded as an agent event)."""
 

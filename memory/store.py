@@ -351,6 +351,9 @@ class MemoryStore:
         }
         if feedback.edited_task is not None:
             metadata["edited_task"] = feedback.edited_task
+        for name in ("p_accept", "p_silence"):  # Chroma metadata holds no None
+            if getattr(feedback, name) is not None:
+                metadata[name] = float(getattr(feedback, name))
         record_id = _stable_id(
             "feedback", thread, feedback.event_index, when, feedback.answer, feedback.task
         )
@@ -398,6 +401,21 @@ class MemoryStore:
                 self._client.delete_collection(name)
             except Exception:  # Chroma raises NotFoundError (or ValueError in older releases)
                 pass
+
+    def forget_feedback(self, *, user: str) -> int:
+        """Delete a user's remembered answers (their events and executions stay); return how
+        many were deleted."""
+        name = collection_name(user)
+        with _feedback_lock, self._lock:
+            self.flush()
+            _feedback_cache.pop((self._scope, name), None)
+            entry = self._collection(user, create=False)
+            if entry is None:
+                return 0
+            ids = entry.collection.get(where={"record": "feedback"}, include=[])["ids"]
+            if ids:
+                entry.collection.delete(ids=ids)
+            return len(ids)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -692,6 +710,8 @@ def _feedback_entry(meta: Mapping[str, Any]) -> tuple[tuple[float, int], Feedbac
         "by": meta.get("by", "judge"),
         "event_index": int(meta.get("event_index", 0)),
         "time": float(meta.get("time", 0.0)),
+        "p_accept": meta.get("p_accept"),
+        "p_silence": meta.get("p_silence"),
     }
     feedback = Feedback(**{k: v for k, v in fields.items() if k in Feedback.model_fields})
     when = float(meta.get("time", 0.0))

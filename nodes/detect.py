@@ -11,29 +11,18 @@ from graphs.context import Context, parse_quiet_hours
 from graphs.state import Event, State
 from nodes.common import run_settings
 
-FEEDBACK_PENALTY = 0.05
-"""Need lowered per rejected or ignored proposal among the memories recalled for this event:
-the user has turned down help in situations like this one."""
-
 
 def user_window(state: State) -> list[Event]:
     """The user's and environment's events up to the current one (what the detector reads)."""
     return [e for e in state.events[: state.current + 1] if e.source != "agent"]
 
 
-def need_score(state: State, learn_from_feedback: bool = True) -> float:
-    """The embedded need detector's score, lowered by remembered refusals."""
+def need_score(state: State) -> float:
+    """The embedded need detector's score at the current event. (What this user answered
+    before weighs in later, in `draft`: the personal model decides whether to interrupt.)"""
     from backends.local import load_models  # noqa: PLC0415 - keeps import of the graph light
 
-    score = load_models().need.score(user_window(state))
-    if not learn_from_feedback:
-        return score
-    refusals = sum(
-        1
-        for hit in state.memories
-        if hit.kind == "feedback" and hit.metadata.get("answer") in ("reject", "ignore")
-    )
-    return max(0.0, score - FEEDBACK_PENALTY * refusals)
+    return load_models().need.score(user_window(state))
 
 
 def interruption_limit(state: State, ctx: Context) -> str | None:
@@ -72,7 +61,7 @@ def detect(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {"needs_help": False, "status": "cooling_down"}
     if interruption_limit(state, ctx) is not None:
         return {"needs_help": False, "status": "held_back"}
-    score = need_score(state, ctx.learn_from_feedback)
+    score = need_score(state)
     if is_local(ctx.agent_backend) or ctx.llm_gate:
         needs_help = score >= ctx.need_threshold
     else:

@@ -10,27 +10,9 @@ from backends.agent import ProposalRequest, agent_for
 from backends.schema import ModelOutputError
 from graphs.context import Context
 from graphs.state import Draft, Event, State
-from nodes.common import llm_retry, memory, run_settings, with_fallback
-
-
-def recently_rejected_kinds(ctx: Context, now: float) -> set[str]:
-    """Kinds of help this user rejected within the hold window (read from memory)."""
-    if not ctx.learn_from_feedback:
-        return set()
-    recent = memory(ctx).recent_feedback(user=ctx.user_id, limit=20)
-    return {
-        r.feedback.kind
-        for r in recent
-        if r.feedback.answer == "reject" and 0 <= now - r.time <= ctx.reject_hold_seconds
-    }
-
-
-def accepted_kinds(ctx: Context) -> set[str]:
-    """Kinds of help this user accepted (or edited) among their latest answers."""
-    if not ctx.learn_from_feedback:
-        return set()
-    recent = memory(ctx).recent_feedback(user=ctx.user_id, limit=20)
-    return {r.feedback.kind for r in recent if r.feedback.answer in ("accept", "edit")}
+from nodes import personal
+from nodes.common import llm_retry, run_settings, with_fallback
+from nodes.personal import merge, notice_update
 
 
 def failure_update(state: State, role: str, error: Exception) -> dict[str, Any]:
@@ -60,35 +42,38 @@ def fallback_update(
     return {"errors": [str(error)], "events": [Event(time=now, text=text, source="agent")]}
 
 
-def propose_with_fallback(
+def candidates_with_fallback(
     ctx: Context, request: ProposalRequest
-) -> tuple[Draft | None, ModelOutputError | None]:
-    """The agent model's draft (or the fallback's, with the failure it stands in for)."""
+) -> tuple[list[Draft], ModelOutputError | None]:
+    """The agent model's drafts (or the fallback's, with the failure it stands in for)."""
     return with_fallback(
         ctx,
         "agent",
         ctx.agent_backend,
-        lambda spec: agent_for(spec, ctx.max_retries, llm_retry(ctx), ctx.llm_timeout).propose(
+        lambda spec: agent_for(spec, ctx.max_retries, llm_retry(ctx), ctx.llm_timeout).candidates(
             request
         ),
     )
 
 
 def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Ask the agent model for a task, avoiding kinds of help the user just turned down."""
+    """Ask the agent model for drafts; the personal model offers the one this user most likely
+    accepts, or keeps silent when interrupting them now is more likely to annoy than help."""
     ctx = run_settings(runtime)
-    now = state.events[state.current].time
     request = ProposalRequest(
         events=state.events[: state.current + 1],
         memories=state.memories,
-        avoid_kinds=recently_rejected_kinds(ctx, now),
-        prefer_kinds=accepted_kinds(ctx),
+        offered=[p.task for p in state.proposals],
     )
     try:
-        proposal, failed = propose_with_fallback(ctx, request)
+        drafts, failed = candidates_with_fallback(ctx, request)
     except ModelOutputError as exc:
         return failure_update(state, "agent", exc)
     fell_back = fallback_update(state, "agent", ctx, failed)
-    if proposal is None:
-        return {"draft": None, "status": "silent"} | fell_back
-    return {"draft": proposal, "status": "proposed"} | fell_back
+    if not drafts:
+        nothing = {"draft": None, "status": "silent", "decision": "nothing new to offer"}
+        return merge(nothing, fell_back)
+    chosen, choice, notice = personal.pick(state, ctx, drafts)
+    status = "proposed" if chosen is not None else "silent"
+    decided = {"draft": chosen, "status": status, "decision": choice.reason}
+    return merge(decided, fell_back, notice_update(state, notice))

@@ -2,9 +2,10 @@
 
 `simulated`: the judge model answers as the user would. `human`: the graph interrupts with a
 payload listing the allowed answers and resumes with the person's answer. `auto`: the judge
-answers when it is sure and the person is asked when its accept probability falls inside the
-band `auto_band_low..auto_band_high`. All end in the same code path: the answer is recorded,
-remembered, and decides the route.
+answers when the personal model is sure what this user would say, and the person is asked when
+its accept probability for them falls inside the band `auto_band_low..auto_band_high`. All end
+in the same code path: the answer is recorded, remembered, teaches the user's personal model,
+and decides the route.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from backends.judge import judge_for
 from backends.schema import ModelOutputError
 from graphs.context import Context
 from graphs.state import Draft, Feedback, Proposal, State
+from nodes import personal
 from nodes.common import llm_retry, memory, run_settings, thread_id, with_fallback
 from nodes.draft import failure_update, fallback_update
+from nodes.personal import merge, notice_update
 
 ALLOWED_ANSWERS: list[dict[str, Any]] = [
     {"answer": "accept", "description": "Carry out the task as proposed."},
@@ -78,6 +81,8 @@ def parse_answer(value: Any, draft: Draft, index: int, time: float) -> Feedback:
         by="human",
         event_index=index,
         time=time,
+        p_accept=draft.p_accept,
+        p_silence=draft.p_silence,
     )
 
 
@@ -115,13 +120,16 @@ def ask_judge(
         by="judge",
         event_index=state.current_index,
         time=state.events[state.current].time,
+        p_accept=draft.p_accept,
+        p_silence=draft.p_silence,
     )
     return answer, verdict.probability, failed
 
 
 def judge_is_unsure(probability: float | None, ctx: Context) -> bool:
-    """In auto mode, whether the person should be asked (a judge without a probability is
-    taken at its word)."""
+    """In auto mode, whether the person should be asked: the probability that this user accepts
+    (the personal model's, else the judge's) is inside the band. A judge without a probability is
+    taken at its word."""
     return probability is not None and ctx.auto_band_low <= probability <= ctx.auto_band_high
 
 
@@ -152,12 +160,14 @@ def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         except ModelOutputError as exc:
             return failure_update(state, "judge", exc)
         fell_back = fallback_update(state, "judge", ctx, failed)
-        if ctx.feedback_mode == "auto" and judge_is_unsure(probability, ctx):
+        unsure = draft.personal if draft.personal is not None else probability
+        if ctx.feedback_mode == "auto" and judge_is_unsure(unsure, ctx):
             answer = ask_person(state, draft)
     memory(ctx).add_feedback(
         user=ctx.user_id, thread=thread_id(), feedback=answer, time=answer.time
     )
-    update: dict[str, Any] = fell_back | {
+    learned = notice_update(state, personal.learn(ctx, answer))
+    update: dict[str, Any] = merge(fell_back, learned) | {
         "feedback": [answer],
         "proposals": [
             Proposal(
@@ -181,4 +191,5 @@ def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         update["status"] = "rejected"
     else:
         update["status"] = "gave_up"
+        update["decision"] = "rejected at the refinement bound"
     return update

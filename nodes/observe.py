@@ -149,4 +149,5 @@ def observe(state: State) -> dict[str, Any]:
         "refinements": 0,
         "cooldown": cooldown,
         "status": "observing",
+        "decision": "",
     }

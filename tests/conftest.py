@@ -15,7 +15,7 @@ def bench_data_dir() -> Path:
     return Path(os.environ.get("PROACTIVEBENCH_DATA", ROOT.parent / "shared" / "proactivebench"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def bench_data() -> Path:
     """The ProactiveBench data directory; skips when absent (fails when CI requires it)."""
     path = bench_data_dir()

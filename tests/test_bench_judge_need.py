@@ -195,6 +195,49 @@ def test_judge_metrics_are_exact_on_a_hand_made_file(
     json.dumps(result)  # JSON-able as it is
 
 
+def test_judge_is_scored_per_annotator_beside_the_human_ceiling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(judge_eval, "judge_for", lambda spec: _FakeJudge())
+    rows = [
+        _row(A[:2], "Accept: explain the KeyError", True, True)
+        | {"annotation": [True, True, False]},
+        _row(A[:3], "Reject: tidy the imports", False, True) | {"annotation": [True, False, False]},
+        _row(B[:1], None, True, False) | {"annotation": [True, False]},
+    ]
+    path = _write_rows(tmp_path / "people.jsonl", rows)
+    result = evaluate_judge("custom:fake", path, data_dir=tmp_path)
+    # The judge says accept, reject, accept: against 8 answers, TP 3, FN 1, FP 2, TN 2.
+    assert result["per_annotator"] == {
+        "f1": pytest.approx(2 / 3),
+        "accuracy": 5 / 8,
+        "precision": 3 / 5,
+        "recall": 3 / 4,
+        "n": 8,
+    }
+    # Ceiling: rows of three only, ties skipped. Row 1: persons 0 and 1 see a tie, person 2
+    # sees (T, T) but said F; row 2: person 0 sees (F, F) but said T, 1 and 2 see ties.
+    ceiling = result["human_ceiling"]
+    assert ceiling["n"] == 2 and ceiling["accuracy"] == 0.0
+    # The judge on those two pairs: accept vs F (row 1), reject vs T (row 2).
+    assert result["per_annotator_on_ceiling_pairs"] == {
+        "f1": 0.0,
+        "accuracy": 0.0,
+        "precision": 0.0,
+        "recall": 0.0,
+        "n": 2,
+    }
+    assert (
+        judge_eval.per_annotator(read_rows_file(rows_file_without_people(tmp_path)), [True]) == {}
+    )
+
+
+def rows_file_without_people(tmp_path: Path) -> Path:
+    row = _row(A[:1], None, True, False)
+    del row["annotation"]
+    return _write_rows(tmp_path / "nobody.jsonl", [row])
+
+
 def test_retraining_options_need_the_embedded_judge(rows_file: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--judge local"):
         evaluate_judge("openai:gpt-4o-mini", rows_file, data_dir=tmp_path, cv=2)
@@ -281,17 +324,29 @@ def test_train_rows_retraining_drops_every_trace_sharing_an_event(
         return train_judge(rows, seed=seed, settings=settings)
 
     monkeypatch.setattr(judge_eval, "train_judge", spy)
-    result = evaluate_judge("local", rows_file, data_dir=tmp_path, train_rows=train_file)
-    (got,) = received
-    assert not event_texts(got) & event_texts(read_rows_file(rows_file))
-    assert {r.trace for r in got} == {unrelated[0]}  # the whole Slack trace went too
-    assert len(got) == 3 and result["train_rows_used"] == 3
+    out = tmp_path / "out"
+    result = evaluate_judge(
+        "local", rows_file, data_dir=tmp_path, train_rows=train_file, out_dir=out
+    )
+    # One judge per evaluated trace (A, B, C), each trained on every row not sharing its trace.
+    evaluated = read_rows_file(rows_file)
+    assert len(received) == 3
+    for got, trace in zip(received, (A, B, C), strict=True):
+        mine = [r for r in evaluated if r.trace == trace[0]]
+        assert not event_texts(got) & event_texts(mine)
+    assert [len(got) for got in received] == [5, 4, 6]  # B's judge lost the whole Slack trace
+    assert {r.trace for r in received[1]} == {A[0], unrelated[0]}
+    assert sorted(result["train_rows_used"].values()) == [4, 5, 6]
+    records = [json.loads(line) for line in (out / "judge_records.jsonl").read_text().splitlines()]
+    assert [r["fold"] for r in records] == [0, 0, 0, 1, 1, 2, 2]
     assert result["leakage"].startswith("excluded")
     assert result["leakage_check"]["rows_sharing_an_event_with_training"] == 0
 
-    only_shared = _write_rows(tmp_path / "shared.jsonl", training[:3])
-    with pytest.raises(ValueError, match="nothing is left to train on"):
-        evaluate_judge("local", rows_file, data_dir=tmp_path, train_rows=only_shared)
+    everywhere = _write_rows(
+        tmp_path / "shared.jsonl", [_row([A[0], B[0], C[0]], "Explain", True, True)]
+    )
+    with pytest.raises(ValueError, match="nothing is left to train its judge on"):
+        evaluate_judge("local", rows_file, data_dir=tmp_path, train_rows=everywhere)
 
 
 # ---------------------------------------------------------------- need bench

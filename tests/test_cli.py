@@ -29,7 +29,7 @@ def test_demo_end_to_end_with_the_embedded_default(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "== scenario: coding ==" in out and "== scenario: writing ==" in out
-    assert "-> silent (no help needed)" in out
+    assert "gave up quietly (rejected at the refinement bound)" in out
     assert "judge: accepted" in out and "judge: rejected" in out
     assert "refinement 1" in out
     assert "executed write_note" in out or "executed write_file" in out

@@ -275,10 +275,11 @@ def test_malformed_reply_after_retries_is_a_failure_event(ctx: Context) -> None:
 def test_bad_events_get_clear_errors(ctx: Context, bad: Any, message: str) -> None:
     graph = build_graph()
     run(graph, event(0), ctx, thread="v")
+    before = graph.get_state({"configurable": {"thread_id": "v"}}).values
     with pytest.raises(ValueError, match=message):
         run(graph, bad, ctx, thread="v")
     state = graph.get_state({"configurable": {"thread_id": "v"}}).values
-    assert len(state["events"]) == 1  # what was stored stays
+    assert state["events"] == before["events"]  # what was stored stays
 
 
 def test_paper_format_event_and_day_clock_times_are_accepted(ctx: Context) -> None:
@@ -354,17 +355,23 @@ def unsure_judge(probability: float) -> str:
     return json.dumps({"accepted": True, "reason": "maybe", "probability": probability})
 
 
-def test_auto_mode_asks_the_person_only_when_the_judge_is_unsure(ctx: Context) -> None:
+def test_auto_mode_asks_the_person_only_when_unsure_of_them(ctx: Context) -> None:
+    """The band is read against the personal model's estimate for this user, not against the
+    judge's own probability (the scripted judge always says 0.5)."""
     graph = build_graph()
-    judge, _ = scripted([unsure_judge(0.5), unsure_judge(0.5), unsure_judge(0.95)])
+    judge, _ = scripted([unsure_judge(0.5)] * 3)
     ctx.need_threshold, ctx.judge_backend, ctx.feedback_mode = 0.0, judge, "auto"
+    ctx.personal_target_f1 = 0.0  # always offer the best draft
+    ctx.auto_band_low, ctx.auto_band_high = 0.0, 1.0  # unsure of anything: ask
     config = {"configurable": {"thread_id": "auto"}}
     first = graph.invoke({"event": event(1)}, config, context=ctx)
     assert first["__interrupt__"][0].value["type"] == "proposal_review"
     done = graph.invoke(Command(resume="accept"), config, context=ctx)
     assert done["feedback"][-1].by == "human" and done["status"] == "executed"
+    ctx.auto_band_low = ctx.auto_band_high = 0.5  # only the judge's own 0.5 is in the band
     sure = graph.invoke({"event": event(2)}, config, context=ctx)
     assert "__interrupt__" not in sure and sure["feedback"][-1].by == "judge"
+    assert sure["draft"].personal is not None and sure["draft"].personal != 0.5
 
 
 def test_consecutive_ignores_lengthen_the_cooldown(ctx: Context) -> None:

@@ -81,7 +81,12 @@ def test_manifest_describes_the_shipped_artifacts() -> None:
     manifest = json.loads((ARTIFACT_DIR / "manifest.json").read_text(encoding="utf-8"))
     for name, info in manifest["artifacts"].items():
         assert (ARTIFACT_DIR / name).stat().st_size == info["bytes"]
-    assert set(manifest["artifacts"]) == {"need.json", "judge.json", "drafter.json"}
+    assert set(manifest["artifacts"]) == {
+        "need.json",
+        "judge.json",
+        "drafter.json",
+        "personal.json",
+    }
     assert {"need", "judge", "drafter"} <= set(manifest["cv"])
     assert "seed" in manifest
 

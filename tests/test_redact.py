@@ -342,7 +342,8 @@ def test_local_only_graph_allows_local(tmp_path: Path) -> None:
 
 
 def test_cli_local_only_flag() -> None:
-    from cli.main import build_parser, make_context  # noqa: PLC0415
+    from cli.common import make_context  # noqa: PLC0415
+    from cli.main import build_parser  # noqa: PLC0415
 
     args = build_parser().parse_args(["run", "--events", "-", "--local-only"])
     assert make_context(args, "/tmp/x").local_only is True

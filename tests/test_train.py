@@ -18,7 +18,7 @@ from graphs.state import Event
 
 pytestmark = pytest.mark.data
 
-MODEL_FILES = ("need.json", "judge.json", "drafter.json")
+MODEL_FILES = ("need.json", "judge.json", "drafter.json", "personal.json")
 
 
 @pytest.fixture

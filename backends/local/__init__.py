@@ -23,6 +23,8 @@ from backends.local.kinds import KINDS
 from backends.local.linear import ArtifactError
 from backends.local.need import ARTIFACT as NEED_ARTIFACT
 from backends.local.need import NeedDetector
+from backends.local.personal import ARTIFACT as PERSONAL_ARTIFACT
+from backends.local.personal import Prior
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 """The artifacts shipped with the project."""
@@ -36,6 +38,7 @@ __all__ = [
     "Judge",
     "LocalModels",
     "NeedDetector",
+    "Prior",
     "Verdict",
     "extract_entities",
     "load_models",
@@ -52,6 +55,8 @@ class LocalModels:
     """Accepts or rejects a proposal (or silence) on the user's behalf."""
     drafter: Drafter
     """Writes candidate tasks."""
+    personal: Prior
+    """The global part of the personal user model (`personal.py`)."""
     artifact_dir: Path
     """Where they were loaded from."""
 
@@ -61,6 +66,7 @@ def _build(artifact_dir: Path) -> LocalModels:
         need=NeedDetector.load(artifact_dir / NEED_ARTIFACT),
         judge=Judge.load(artifact_dir / JUDGE_ARTIFACT),
         drafter=Drafter.load(artifact_dir / DRAFTER_ARTIFACT),
+        personal=Prior.load(artifact_dir / PERSONAL_ARTIFACT),
         artifact_dir=artifact_dir,
     )
 

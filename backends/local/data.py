@@ -83,6 +83,9 @@ class RewardRow:
     """Missed-Need, Correct-Rejection, Correct-Detection or False-Alarm."""
     trace: str
     """`trace_id(obs)`."""
+    annotation: tuple[bool, ...] = ()
+    """Each annotator's own answer, in panel order (empty when the row has none): for a task,
+    whether that person accepted it; for no proposal, whether that person accepted silence."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ def load_reward_rows(data_dir: Path, max_rows: int | None = None) -> list[Reward
                     valid=bool(raw["valid"]),
                     category=str(raw.get("category", "")),
                     trace=trace_id(obs),
+                    annotation=tuple(bool(a) for a in raw.get("annotation") or ()),
                 )
             )
     return rows

@@ -40,6 +40,9 @@ from backends.local.kinds import KINDS, label_kind
 from backends.local.linear import HASH_BITS, LinearModel, artifact_payload, dump_json, hash_features
 from backends.local.need import ARTIFACT as NEED_ARTIFACT
 from backends.local.need_features import NEED_FEATURES_VERSION, in_domain, need_features
+from backends.local.panels import build_panels
+from backends.local.personal import ARTIFACT as PERSONAL_ARTIFACT
+from backends.local.personal import Prior, TrainingAnswers, fit_prior
 
 __all__ = [
     "train",
@@ -62,7 +65,10 @@ class TrainSettings:
     """Model settings; fixed rather than searched, so the cross-validated numbers stay honest."""
 
     need_c: float = 0.1
-    """Inverse L2 strength of the need detector."""
+    """Inverse L2 strength of the need detector when it is not selected (`select_need`)."""
+    select_need: bool = True
+    """Choose the need detector's L2 strength and threshold by leave-one-trace-out over every
+    labelled trace (`_select_need`); off: `need_c` and 0.5."""
     judge_c: float = 0.03
     """Inverse L2 strength of the judge."""
     judge_inner_folds: int = 3
@@ -75,6 +81,9 @@ class TrainSettings:
     """Inverse L2 strength of the drafter's kind model."""
     use_task_status: bool = True
     """Also train the need detector on the test traces' task_status labels."""
+    personal_folds: int = 3
+    """Grouped folds giving the judge's out-of-fold probabilities that the personal model's
+    prior is fitted on (0: ship the default prior)."""
     max_iter: int = 3000
     """Solver iteration cap."""
 
@@ -357,6 +366,68 @@ def _need_samples(
     return samples
 
 
+NEED_C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+"""L2 strengths the need detector's selection tries."""
+
+NEED_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+"""Thresholds the need detector's selection tries (0.05 .. 0.95)."""
+
+
+def _select_need(
+    samples: Sequence[Sample], settings: TrainSettings, seed: int
+) -> tuple[float, float, dict[str, Any]]:
+    """The need detector's L2 strength and threshold, chosen by leave-one-trace-out.
+
+    Every labelled trace (reward traces with `help_needed`, test traces with `task_status`) is
+    held out in turn; the pooled held-out scores are compared with the two trivial detectors at
+    each threshold. The choice maximises the smaller of the two margins, F1 over always
+    proposing and accuracy over never proposing: a detector worth having beats both. Ties go
+    to the threshold nearer 0.5, then to the weaker fit. Returns (C, threshold, the table).
+    """
+    groups = {s.group for s in samples}
+    if not settings.select_need or len(groups) < 3:
+        return settings.need_c, 0.5, {}
+    labels = np.asarray([s.label for s in samples])
+    rate = float(labels.mean())
+    always_f1 = 2 * rate / (1 + rate) if rate else 0.0
+    never_accuracy = 1.0 - rate
+    table = []
+    for c in NEED_C_GRID:
+        probs, _ = _held_out(
+            samples,
+            lambda s, c=c: _fit(s, ("no", "yes"), c, True, seed, settings.max_iter),
+            _prob_yes,
+        )
+        for t in NEED_THRESHOLDS:
+            m = _binary_metrics(labels, probs, t)
+            margin = min(m["f1"] - always_f1, m["accuracy"] - never_accuracy)
+            table.append(
+                {
+                    "c": c,
+                    "threshold": t,
+                    "f1": m["f1"],
+                    "accuracy": m["accuracy"],
+                    "margin": round(margin, 4),
+                }
+            )
+    best = max(table, key=lambda r: (r["margin"], -abs(r["threshold"] - 0.5), -r["c"]))
+    report = {
+        "protocol": "leave one trace group out over every labelled trace; pooled held-out "
+        "scores; maximise min(F1 - always-propose F1, accuracy - never-propose accuracy)",
+        "groups": len(groups),
+        "samples": len(samples),
+        "positive_rate": round(rate, 4),
+        "always_propose_f1": round(always_f1, 4),
+        "never_propose_accuracy": round(never_accuracy, 4),
+        "chosen": best,
+        "beats_both": best["margin"] >= 0,
+        "best_per_c": [
+            max((r for r in table if r["c"] == c), key=lambda r: r["margin"]) for c in NEED_C_GRID
+        ],
+    }
+    return float(best["c"]), float(best["threshold"]), report
+
+
 _JUDGE_THRESHOLDS = tuple(round(0.3 + 0.025 * i, 3) for i in range(13))
 """Decision thresholds the judge's inner cross-validation chooses from (0.30 .. 0.60)."""
 
@@ -501,6 +572,65 @@ def _drafter_samples(
     return samples
 
 
+def _silence_sample(row: RewardRow, group: str, settings: TrainSettings) -> Sample:
+    """The judge sample of "no proposal" at a row's moment (for moments without a silence row)."""
+    silent = RewardRow(row.obs, None, row.help_needed, not row.help_needed, "", row.trace)
+    return _judge_samples([silent], lambda _: group, settings)[0]
+
+
+def _personal_prior(
+    rows: Sequence[RewardRow], judge_set: Sequence[Sample], settings: TrainSettings, seed: int
+) -> Prior:
+    """Fit the personal model's prior on the annotators' own answers (`annotation`).
+
+    The judge's probabilities it is fitted on are out-of-fold (grouped folds of whole traces), as
+    they will be for a person the judge has never seen.
+    """
+    k = settings.personal_folds
+    annotated = [i for i, r in enumerate(rows) if r.annotation]
+    if k < 2 or not annotated or len({judge_set[i].group for i in annotated}) < k:
+        return Prior()
+    probs = np.zeros(len(rows))
+    silence_at: dict[tuple[str, ...], float] = {}
+    for held in _inner_folds(judge_set, k):
+        held_set = set(held)
+        kept = [s for i, s in enumerate(judge_set) if i not in held_set]
+        judge = _fit_judge(kept, settings, seed)
+        probs[held] = _judge_probs(judge, [judge_set[i] for i in held])
+        moments: dict[tuple[str, ...], int] = {}
+        for i in held:
+            moments.setdefault(tuple(e.text for e in rows[i].obs), i)
+        missing = [key for key in moments if key not in silence_at]
+        samples = [_silence_sample(rows[moments[key]], "", settings) for key in missing]
+        for key, p in zip(missing, _judge_probs(judge, samples) if samples else [], strict=True):
+            silence_at[key] = float(p)
+    data = TrainingAnswers()
+    for size in sorted({len(rows[i].annotation) for i in annotated}):
+        members = [i for i in annotated if len(rows[i].annotation) == size]
+        panels = build_panels([rows[i] for i in members], size)
+        for person in panels.people:
+            who = f"{size}:{person.key}"
+            for moment in panels.situations[person.trace]:
+                first = rows[members[moment.tasks[0]]]
+                p_silence = silence_at[tuple(e.text for e in first.obs)]
+                p_tasks = [float(probs[members[t]]) for t in moment.tasks]
+                answers = [rows[members[t]].annotation[person.position] for t in moment.tasks]
+                for p, answer in zip(p_tasks, answers, strict=True):
+                    data.person.append(who)
+                    data.p_task.append(p)
+                    data.p_silence.append(p_silence)
+                    data.accepted.append(answer)
+                silence = None
+                if moment.silence is not None:
+                    silence = rows[members[moment.silence]].annotation[person.position]
+                    data.silence_person.append(who)
+                    data.silence_p.append(p_silence)
+                    data.silence_best.append(max(p_tasks))
+                    data.silence_rejected.append(not silence)
+                data.situations.append((who, p_tasks, answers, silence))
+    return fit_prior(data, settings.max_iter)
+
+
 # ---------------------------------------------------------------- training
 
 
@@ -584,8 +714,14 @@ def _train(
     if not need_set or not judge_set:
         raise ValueError("nothing left to train on after the exclusions")
 
+    need_c, need_threshold, need_selection = _select_need(need_set, settings, seed)
+    _log(
+        f"need: C {need_c}, threshold {need_threshold} chosen by leave-one-trace-out "
+        f"({time.perf_counter() - start:.1f}s)"
+    )
+
     def fit_need(s: Sequence[Sample]) -> LinearModel:
-        return _fit(s, ("no", "yes"), settings.need_c, True, seed, settings.max_iter)
+        return _fit(s, ("no", "yes"), need_c, True, seed, settings.max_iter)
 
     def fit_judge(s: Sequence[Sample]) -> Judge:
         return _fit_judge(s, settings, seed)
@@ -602,6 +738,11 @@ def _train(
 
     need_model = fit_need(need_set)
     judge = fit_judge(judge_set)
+    prior = _personal_prior(rows, judge_set, settings, seed)
+    _log(
+        f"personal prior: {prior.people} people, {prior.answers} answers, bias sd "
+        f"{prior.bias_sd:.2f} ({time.perf_counter() - start:.1f}s)"
+    )
     head = {"encoder_head": judge.head.to_json()} if judge.head is not None else {}
     drafter_model = (
         fit_drafter(drafter_set) if drafter_set else _fit([], KINDS, 1.0, False, seed, 1)
@@ -612,17 +753,23 @@ def _train(
         (
             NEED_ARTIFACT,
             artifact_payload(
-                "need", need_model, threshold=0.5, need_features=NEED_FEATURES_VERSION
+                "need",
+                need_model,
+                threshold=need_threshold,
+                need_features=NEED_FEATURES_VERSION,
             ),
         ),
         (JUDGE_ARTIFACT, artifact_payload("judge", judge.model, threshold=0.5, **head)),
         (DRAFTER_ARTIFACT, artifact_payload("drafter", drafter_model)),
+        (PERSONAL_ARTIFACT, prior.to_json()),
     ):
         text = dump_json(payload)
         (out_dir / name).write_text(text, encoding="utf-8")
+        model = payload.get("model")
         written[name] = {
             "bytes": len(text.encode("utf-8")),
-            "weights": len(payload["model"]["index"]),
+            # A linear model's non-zero weights; the personal prior is a handful of numbers.
+            "weights": len(model["index"]) if model else len(payload) - 2,
         }
 
     import sklearn
@@ -647,6 +794,7 @@ def _train(
             "drafter_kind_counts": dict(sorted(Counter(s.label for s in drafter_set).items())),
         },
         "cv": metrics,
+        "need_selection": need_selection,
         "artifacts": written,
         "trainer": {"sklearn": sklearn.__version__, "numpy": np.__version__},
     }

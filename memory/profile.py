@@ -1,0 +1,303 @@
+"""Each user's personal model, kept with their memory: the answers it learned from, on disk.
+
+A profile is one JSON file per user under `<memory dir>/profiles/` (in process memory when the
+memory is): the user's latest answers to proposals with the judge's probabilities at the time,
+from which `backends.local.personal` computes the user's bias. Writes replace the file
+atomically (write a temporary file, then rename), so a killed process leaves the old profile or
+the new one, never half of one.
+
+A profile that cannot be read is not reset: it is moved aside (`<name>.corrupt-<time>`), the
+person's remembered answers (feedback records in the vector memory) rebuild it, and the caller
+gets a notice saying so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backends.local.personal import ANSWER_WEIGHTS, MAX_ANSWERS, Lesson, Prior, posterior_bias
+from graphs.state import Feedback
+from memory.store import MemoryStore
+
+PROFILE_DIR = "profiles"
+"""Folder of the profiles inside a memory directory."""
+
+FORMAT = "proactive-profile"
+"""The `kind` of a profile file."""
+
+_SLUG = re.compile(r"[^a-zA-Z0-9_-]+")
+
+
+class ProfileError(ValueError):
+    """A request about profiles that cannot be met (e.g. an unknown user); the message says why."""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One remembered answer, as the profile stores it."""
+
+    answer: str
+    """accept, reject, edit or ignore."""
+    kind: str
+    """The kind of help proposed."""
+    task: str
+    """The proposed task."""
+    time: float
+    """Event time of the answer."""
+    p_accept: float
+    """The judge's probability for the task when it was proposed."""
+    p_silence: float
+    """The judge's probability that silence was accepted then."""
+
+    def lesson(self) -> Lesson:
+        accepted, weight = ANSWER_WEIGHTS[self.answer]
+        return Lesson(accepted, weight, self.p_accept, self.p_silence)
+
+    @classmethod
+    def from_feedback(cls, feedback: Feedback) -> Answered | None:
+        """The answer as a profile keeps it; None when the judge's probabilities are missing
+        (answers given before the personal model existed)."""
+        if feedback.p_accept is None or feedback.p_silence is None:
+            return None
+        return cls(
+            feedback.answer,
+            feedback.kind,
+            feedback.task,
+            float(feedback.time),
+            float(feedback.p_accept),
+            float(feedback.p_silence),
+        )
+
+
+@dataclass
+class Profile:
+    """One user's personal model state."""
+
+    user: str
+    """Whose it is."""
+    answers: list[Answered] = field(default_factory=list)
+    """Their latest answers, oldest first (at most `MAX_ANSWERS`)."""
+    bias: float = 0.0
+    """The bias the answers give under the prior (0 for a new user)."""
+
+    def counts(self) -> dict[str, int]:
+        """How many answers of each type."""
+        out = dict.fromkeys(ANSWER_WEIGHTS, 0)
+        for item in self.answers:
+            out[item.answer] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": FORMAT,
+            "version": 1,
+            "user": self.user,
+            "answers": [item.__dict__ for item in self.answers],
+        }
+
+
+def _parse(payload: Any, user: str) -> list[Answered]:
+    """The answers of a profile file's JSON; ValueError says what is wrong."""
+    if not isinstance(payload, dict) or payload.get("kind") != FORMAT:
+        raise ValueError("not a profile file")
+    if payload.get("user") != user:
+        raise ValueError(f"the file belongs to user {payload.get('user')!r}")
+    items = payload.get("answers")
+    if not isinstance(items, list):
+        raise ValueError("'answers' is not a list")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            answered = Answered(**item)
+            if answered.answer not in ANSWER_WEIGHTS:
+                raise ValueError(f"unknown answer {answered.answer!r}")
+            for name in ("time", "p_accept", "p_silence"):
+                value = getattr(answered, name)
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{name} is not a number")
+            if not (0.0 <= answered.p_accept <= 1.0 and 0.0 <= answered.p_silence <= 1.0):
+                raise ValueError("a probability outside 0..1")
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"answer {i}: {err}") from None
+        out.append(answered)
+    return out
+
+
+def file_name(user: str) -> str:
+    """A profile's file name: a readable slug of the user id and a hash of it (no two users
+    share a file, and no user id can name a path outside the folder)."""
+    slug = _SLUG.sub("-", user).strip("-")[:40] or "user"
+    digest = hashlib.blake2b(user.encode("utf-8"), digest_size=6).hexdigest()
+    return f"{slug}-{digest}.json"
+
+
+Rebuild = Callable[[str], Iterable[Feedback]]
+"""A user's remembered answers, newest first or in any order (sorted by time here)."""
+
+
+def remembered(store: MemoryStore) -> Rebuild:
+    """The answers a memory store remembers for a user: what rebuilds their profile."""
+
+    def answers(user: str) -> list[Feedback]:
+        return [r.feedback for r in store.recent_feedback(user=user, limit=MAX_ANSWERS)]
+
+    return answers
+
+
+class ProfileStore:
+    """The profiles of one memory directory (or of this process when it has none)."""
+
+    def __init__(self, directory: str | Path | None) -> None:
+        self.directory = Path(directory) / PROFILE_DIR if directory is not None else None
+        self._cache: dict[str, tuple[tuple[int, int] | None, Profile]] = {}
+        self._lock = threading.Lock()
+
+    def path(self, user: str) -> Path | None:
+        """Where a user's profile lives (None in process memory)."""
+        return self.directory / file_name(user) if self.directory is not None else None
+
+    def _stamp(self, path: Path | None) -> tuple[int, int] | None:
+        if path is None:
+            return None
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
+    def load(self, user: str, prior: Prior, rebuild: Rebuild) -> tuple[Profile, str | None]:
+        """The user's profile (empty for a new user) and a notice when it had to be rebuilt.
+
+        A profile another process changed is read again. One that cannot be read is moved
+        aside and rebuilt from `rebuild(user)`, the remembered answers, and saved."""
+        _check_user(user)
+        path = self.path(user)
+        with self._lock:
+            stamp = self._stamp(path)
+            cached = self._cache.get(user)
+            if cached is not None and cached[0] == stamp:
+                return cached[1], None
+            if path is None or stamp is None:
+                profile = Profile(user)
+                self._cache[user] = (stamp, profile)
+                return profile, None
+            try:
+                answers = _parse(json.loads(path.read_text(encoding="utf-8")), user)
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
+                return self._rebuild(user, prior, rebuild, path, err)
+            profile = Profile(user, answers, posterior_bias(prior, lessons(answers)))
+            self._cache[user] = (stamp, profile)
+            return profile, None
+
+    def _rebuild(
+        self, user: str, prior: Prior, rebuild: Rebuild, path: Path, err: Exception
+    ) -> tuple[Profile, str]:
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        os.replace(path, aside)
+        remembered = sorted(rebuild(user), key=lambda f: f.time)
+        answers = [a for a in (Answered.from_feedback(f) for f in remembered) if a is not None]
+        profile = Profile(user, answers[-MAX_ANSWERS:])
+        profile.bias = posterior_bias(prior, lessons(profile.answers))
+        self._save(profile)
+        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        notice = (
+            f"the profile of user {user!r} could not be read ({reason}); it was moved to "
+            f"{aside.name} and rebuilt from {len(profile.answers)} remembered answers"
+        )
+        return profile, notice
+
+    def learn(
+        self, user: str, feedback: Feedback, prior: Prior, rebuild: Rebuild
+    ) -> tuple[Profile, str | None]:
+        """Add one answer and save; returns the profile and any rebuild notice. An answer
+        without the judge's probabilities teaches nothing."""
+        profile, notice = self.load(user, prior, rebuild)
+        answered = Answered.from_feedback(feedback)
+        if answered is None:
+            return profile, notice
+        with self._lock:
+            profile.answers = [*profile.answers, answered][-MAX_ANSWERS:]
+            profile.bias = posterior_bias(prior, lessons(profile.answers))
+            self._save(profile)
+        return profile, notice
+
+    def _save(self, profile: Profile) -> None:
+        """Write atomically (temporary file + rename) and remember the file's stamp."""
+        path = self.path(profile.user)
+        if path is None:
+            self._cache[profile.user] = (None, profile)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(profile.to_json(), ensure_ascii=False, sort_keys=True)
+        handle, scratch = tempfile.mkstemp(prefix=".profile-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(scratch, path)
+        except BaseException:
+            Path(scratch).unlink(missing_ok=True)
+            raise
+        self._cache[profile.user] = (self._stamp(path), profile)
+
+    def forget(self, user: str) -> bool:
+        """Delete a user's profile (and any copies set aside as corrupt); True when there was
+        one."""
+        _check_user(user)
+        path = self.path(user)
+        with self._lock:
+            cached = self._cache.pop(user, None)
+            if path is None:
+                return cached is not None and bool(cached[1].answers)
+            found = False
+            for item in path.parent.glob(path.name + "*"):
+                item.unlink()
+                found = True
+            return found
+
+    def users(self) -> list[str]:
+        """The users with a profile file here (ids read from the files)."""
+        if self.directory is None:
+            return sorted(self._cache)
+        found = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                user = json.loads(path.read_text(encoding="utf-8")).get("user")
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(user, str):
+                found.append(user)
+        return sorted(found)
+
+
+def _check_user(user: Any) -> None:
+    if not isinstance(user, str) or not user.strip():
+        raise ProfileError(f"the user id must be a non-empty string, got {user!r}")
+
+
+_stores: dict[str | None, ProfileStore] = {}
+_stores_lock = threading.Lock()
+
+
+def open_profiles(directory: str | Path | None) -> ProfileStore:
+    """The process's profile store of a memory directory (None: this process's own)."""
+    key = None if directory is None else str(Path(directory).expanduser().resolve())
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _stores[key] = ProfileStore(key)
+        return store
+
+
+def lessons(answers: Sequence[Answered]) -> list[Lesson]:
+    """What the model learns from a profile's answers."""
+    return [a.lesson() for a in answers]
