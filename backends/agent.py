@@ -35,7 +35,9 @@ class ProposalRequest:
     feedback: Sequence[Feedback] = ()
     """The answers that turned them down (with reasons), in order."""
     offered: Sequence[str] = ()
-    """Tasks already offered in this thread lately (whatever the answer): not offered again."""
+    """Tasks already offered in this thread lately (whatever the answer): the embedded drafter,
+    whose templates repeat, does not offer them again (a language model sees what was done in
+    the events and decides for itself)."""
 
 
 class ProposalModel(Protocol):
@@ -71,8 +73,6 @@ class ChatAgent(ChatRole):
         task = reply.proactive_task.strip()
         if any(_same_task(task, d.task) for d in request.rejected):
             return []  # a rewording of a turned-down offer is no refinement
-        if any(_same_task(task, offered) for offered in request.offered):
-            return []  # offered lately already
         draft = Draft(
             task=task,
             kind="llm",

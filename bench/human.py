@@ -50,6 +50,7 @@ POLICY_NAMES = (
     "oracle",
     "global",
     "feedback_rules",
+    "drafter_kind",
     "agent",
     "prior",
     "personal",
@@ -59,6 +60,9 @@ POLICY_NAMES = (
 
 CURVE_POINTS = (0, 5, 10, 20)
 """Learning curves: metrics over the moments after the person has answered at least this many."""
+
+MIN_CURVE_MOMENTS = 20
+"""A curve point over fewer moments is left out (None): too few to say anything."""
 
 METRIC_KEYS = ("precision", "recall", "accuracy", "false_alarm", "f1", "proposal_rate")
 """The headline metrics of each policy."""
@@ -134,16 +138,22 @@ def _summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _policies(
-    names: Sequence[str], models: LocalModels, seed: int, target_f1: float, need_threshold: float
+    names: Sequence[str],
+    models: LocalModels,
+    seed: int,
+    target_f1: float,
+    need_threshold: float | None,
 ) -> list[Policy]:
     prior = models.personal
+    gate = models.need.threshold if need_threshold is None else need_threshold
     make = {
         "random": lambda: RandomCandidate(seed),
         "never": Never,
         "oracle": Oracle,
         "global": lambda: Global(prior.global_threshold),
         "feedback_rules": lambda: FeedbackRules(prior.global_threshold),
-        "agent": lambda: DrafterKind(need_threshold),
+        "drafter_kind": lambda: DrafterKind(0.0, "drafter_kind"),
+        "agent": lambda: DrafterKind(gate),
         "prior": lambda: Personal(prior, target_f1, None),
         "personal": lambda: Personal(prior, target_f1, "proposed"),
         "personal_all": lambda: Personal(prior, target_f1, "all"),
@@ -290,7 +300,7 @@ def evaluate_human(
     policies: Sequence[str] = POLICY_NAMES,
     seed: int = 0,
     target_f1: float = 0.7,
-    need_threshold: float = 0.5,
+    need_threshold: float | None = None,
     out_dir: Path | None = None,
     cache_dir: Path | None = None,
 ) -> dict[str, Any]:
@@ -326,6 +336,7 @@ def evaluate_human(
     records: list[dict[str, Any]] = []
     agreement: list[dict[str, Any]] = []
     people_seen: list[Person] = []
+    shares: list[float] = []  # per person and moment: the share of candidates they accepted
     for group in progress(list(groups), len(groups), "human: traces"):
         held_out = sorted(members[group])
         models = fit_local_models(
@@ -343,9 +354,20 @@ def evaluate_human(
                 for policy in _policies(policies, models, seed, target_f1, need_threshold):
                     records.extend(_replay_person(policy, person, trace, rows, lines, person_seed))
                 agreement.extend(_agreement_records(person, trace, rows, target_f1))
+                shares.extend(
+                    sum(a) / len(a) for a in (_answers(rows, person, m).tasks for m in situations)
+                )
 
     result = _result(records, agreement, people_seen, panels, policies, source, seed, target_f1)
-    result["need_threshold"] = need_threshold
+    result["need_threshold"] = need_threshold if need_threshold is not None else "trained"
+    # A random candidate's expected outcome, exactly: it always proposes, so its recall is 1 and
+    # its precision the mean share of the candidates that the person accepts at a moment.
+    expected = sum(shares) / len(shares)
+    result["random_expected"] = {
+        "precision": expected,
+        "recall": 1.0,
+        "f1": 2 * expected / (1 + expected),
+    }
     if out_dir is not None:
         result["files"] = _write(Path(out_dir), result, records, agreement)
     return result
@@ -382,7 +404,8 @@ def _result(
         curves[name] = {}
         for n in CURVE_POINTS:
             later = [r for r in mine if r["answers_before"] >= n]
-            curves[name][str(n)] = _summary(later) if later else None  # nobody got that far
+            enough = len(later) >= MIN_CURVE_MOMENTS  # few people got that far with it
+            curves[name][str(n)] = _summary(later) if enough else None
     situations = sum(len(panels.situations[p.trace]) for p in people)
     return {
         "rows_file": str(source),

@@ -91,7 +91,7 @@ def _splits(data_dir: Path, per_trace: dict[str, Any], records: list[dict[str, A
 def evaluate_need(
     data_dir: Path,
     *,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     leakage_free: bool = True,
     train_rows: Path | None = None,
     out_dir: Path | None = None,
@@ -108,7 +108,7 @@ def evaluate_need(
     need_threshold_curves.png. Progress goes to stderr; nothing is printed on stdout.
     """
     data_dir = Path(data_dir)
-    if not 0.0 <= threshold <= 1.0:
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ValueError(f"the need threshold must be within 0..1, got {threshold}")
     traces = load_test_traces(data_dir)
     if not traces:
@@ -132,7 +132,8 @@ def evaluate_need(
         held_out = never_saw(models, data_dir, trace.name, source_rows)
         if leakage_free and not held_out:  # a guard on the trainer, not an expected outcome
             raise RuntimeError(f"the model set for {trace.name} was trained on it")
-        trace_records = _score_trace(models, trace, threshold)
+        used = models.need.threshold if threshold is None else threshold
+        trace_records = _score_trace(models, trace, used)
         records.extend(trace_records)
         counts = BinaryCounts.from_pairs(
             [r["prediction"] for r in trace_records], [r["truth"] for r in trace_records]
@@ -141,12 +142,19 @@ def evaluate_need(
             **_summary(counts),
             "positives": counts.tp + counts.fn,
             "model_saw_trace": not held_out,
+            "threshold": used,
             "models": str(models.artifact_dir),
         }
 
     scores = [r["probability"] for r in records]
     truth = [r["truth"] for r in records]
-    counts = _counts_at(scores, truth, threshold)
+    counts = BinaryCounts.from_pairs([r["prediction"] for r in records], truth)
+    thresholds = sorted({item["threshold"] for item in per_trace.values()})
+    said = (
+        f"the detector's trained threshold ({', '.join(f'{t:g}' for t in thresholds)})"
+        if threshold is None
+        else f"{threshold}"
+    )
     baselines = {
         "always_propose": _summary(BinaryCounts.from_pairs([True] * len(truth), truth)),
         "never_propose": _summary(BinaryCounts.from_pairs([False] * len(truth), truth)),
@@ -182,7 +190,7 @@ def evaluate_need(
     latencies = [r["latency_ms"] for r in records]
     result: dict[str, Any] = {
         **_summary(counts),
-        "threshold": threshold,
+        "threshold": threshold if threshold is not None else thresholds,
         "roc_auc": roc_auc(scores, truth),
         "positive_rate": sum(truth) / len(truth),
         "confusion": counts.matrix(),
@@ -194,7 +202,7 @@ def evaluate_need(
         "sweep": threshold_sweep(scores, truth),
         "protocol": (
             f"{protocol}; each event of {len(traces)} test traces scored on the events up to "
-            f"it; a need is predicted when the score reaches {threshold}; truth = task_status; "
+            f"it; a need is predicted when the score reaches {said}; truth = task_status; "
             "positive class = help needed"
         ),
         "leakage": leakage,

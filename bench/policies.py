@@ -190,12 +190,12 @@ class FeedbackRules(Global):
 
 class DrafterKind(Policy):
     """The embedded agent: the need detector decides whether to speak, and the drafter's most
-    likely kind of help picks the candidate of that kind."""
+    likely kind of help picks the candidate of that kind (threshold 0: always speak, which
+    measures the drafter's choice alone)."""
 
-    name = "agent"
-
-    def __init__(self, need_threshold: float) -> None:
+    def __init__(self, need_threshold: float, name: str = "agent") -> None:
         self.need_threshold = need_threshold
+        self.name = name
 
     def act(self, memory: Memory, moment: Moment) -> Decision:
         if moment.need < self.need_threshold:
@@ -252,6 +252,8 @@ POLICY_TEXT: dict[str, str] = {
     "accept probability reaches the trained global threshold",
     "feedback_rules": "global, plus the live graph's former hand-tuned feedback rules "
     "(hold a rejected kind 15 min, prefer accepted kinds, -0.05 per recent refusal)",
+    "drafter_kind": "the held-out drafter's most likely kind of help picks the candidate, at "
+    "every moment",
     "agent": "the embedded agent: the held-out need detector decides, the held-out drafter's "
     "most likely kind picks the candidate",
     "prior": "the personal model with no answers (a new user: the global behaviour)",

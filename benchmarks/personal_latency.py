@@ -6,8 +6,8 @@ and learning one answer (update the bias, write the profile), with profiles of 0
 Over every prefix of the ProactiveBench test traces, with the embedded drafter's two candidates:
 - `decide`: load the profile (cached, checked against the file's stamp) and choose (the person's
   bias on the judge's probabilities) — the personal model itself;
-- `learn`: add one answer, recompute the bias (Newton over the kept answers), write the profile
-  atomically;
+- `learn`: add one answer, recompute the bias (Newton over the kept answers, from the previous
+  bias), append the answer to the profile file;
 - `judge`: the embedded judge scoring the candidates and the silence, which the decision needs
   (sentence vectors cached per text, emptied before every pass, as in a live trace);
 - `personal`: decide + learn, the cost the issue bounds (at most 2 ms per event).
@@ -84,7 +84,8 @@ def main() -> int:
                             ("personal", t3 - t1),
                         ):
                             steps[name].append(seconds * 1000)
-                        # Keep the profile at its size: the timed answer is not kept.
+                        # Keep the profile at its size (the file keeps growing until it is
+                        # compacted at twice the cap, as in use).
                         store.load("bench", prior, lambda _: [])[0].answers.pop()
         for name, values in steps.items():
             print(

@@ -78,7 +78,12 @@ def add_parser(sub: Any) -> None:
 
     need = kinds.add_parser("need", help="need detection against the annotators' task_status")
     common(need)
-    need.add_argument("--threshold", type=float, default=0.5)
+    need.add_argument(
+        "--threshold",
+        type=float,
+        help="need threshold (default: the detector's trained threshold, chosen by "
+        "leave-one-trace-out)",
+    )
     need.add_argument("--train-rows", type=Path, help="retrain from these reward rows")
     need.add_argument("--cache", type=Path, help="directory of retrained models")
     need.add_argument(
@@ -111,7 +116,9 @@ def add_parser(sub: Any) -> None:
         help="the F1 level the personal policy aims at (default 0.7)",
     )
     human.add_argument(
-        "--need-threshold", type=float, default=0.5, help="the agent policy's need threshold"
+        "--need-threshold",
+        type=float,
+        help="the agent policy's need threshold (default: the detector's trained threshold)",
     )
     human.add_argument("--seed", type=int, default=0, help="seed of the random policy")
     human.add_argument("--cache", type=Path, help="directory of retrained models")
@@ -247,7 +254,7 @@ def summary(kind: str, result: dict[str, Any]) -> str:
 def human_summary(result: dict[str, Any]) -> str:
     """The human-judged replay as text: policies, learning curves, judge agreement, targets."""
     keys = ("precision", "recall", "accuracy", "false_alarm", "f1", "proposal_rate")
-    width = max(len(name) for name in result["pooled"]) + 2
+    width = max(len(name) for name in (*result["pooled"], "human_ceiling")) + 2
     lines = [
         f"{result['people']} people in {result['traces']} traces, {result['situations']} "
         f"moments (panel of {result['panel']}; {result['skipped_rows']} rows skipped)",
@@ -259,6 +266,10 @@ def human_summary(result: dict[str, Any]) -> str:
             + "".join(f"{metrics[k]:.4f}".rjust(14) for k in keys)
             + str(metrics["unscored"]).rjust(10)
         )
+    expected = result["random_expected"]
+    lines.append(
+        f"random, expected value: precision {expected['precision']:.4f}, F1 {expected['f1']:.4f}"
+    )
     points = result["curve_points"]
     lines.append("")
     lines.append(
@@ -270,10 +281,11 @@ def human_summary(result: dict[str, Any]) -> str:
             name.ljust(width)
             + "".join(
                 (
-                    f"{curve[str(n)]['f1']:.3f}/{curve[str(n)]['precision']:.3f}"
+                    f"{curve[str(n)]['f1']:.3f}/{curve[str(n)]['precision']:.3f} "
+                    f"({curve[str(n)]['n'] + curve[str(n)]['unscored']})"
                     if curve[str(n)] is not None
                     else "-"
-                ).rjust(14)
+                ).rjust(20)
                 for n in points
             )
         )
@@ -288,8 +300,9 @@ def human_summary(result: dict[str, Any]) -> str:
             + "".join(
                 (
                     f"{result['agreement'][str(n)][judge]['f1']:.3f}/"
-                    f"{result['agreement'][str(n)][judge]['accuracy']:.3f}"
-                ).rjust(14)
+                    f"{result['agreement'][str(n)][judge]['accuracy']:.3f} "
+                    f"({result['agreement'][str(n)][judge]['n']})"
+                ).rjust(20)
                 for n in points
             )
         )

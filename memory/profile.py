@@ -1,10 +1,11 @@
 """Each user's personal model, kept with their memory: the answers it learned from, on disk.
 
-A profile is one JSON file per user under `<memory dir>/profiles/` (in process memory when the
-memory is): the user's latest answers to proposals with the judge's probabilities at the time,
-from which `backends.local.personal` computes the user's bias. Writes replace the file
-atomically (write a temporary file, then rename), so a killed process leaves the old profile or
-the new one, never half of one.
+A profile is one JSON-lines file per user under `<memory dir>/profiles/` (in process memory
+when the memory is): a header line, then the user's answers to proposals with the judge's
+probabilities at the time, one per line, from which `backends.local.personal` computes the
+user's bias. An answer is one appended line (a profile costs the same to update at 5 answers
+as at 200); when the file holds twice `MAX_ANSWERS`, it is rewritten with the latest ones
+atomically (temporary file, then rename).
 
 A profile that cannot be read is not reset: it is moved aside (`<name>.corrupt-<time>`), the
 person's remembered answers (feedback records in the vector memory) rebuild it, and the caller
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends.local.personal import ANSWER_WEIGHTS, MAX_ANSWERS, Lesson, Prior, posterior_bias
+from backends.local.personal import ANSWER_WEIGHTS, MAX_ANSWERS, Evidence, Lesson, Prior, fit_bias
 from graphs.state import Feedback
 from memory.store import MemoryStore
 
@@ -89,6 +90,12 @@ class Profile:
     """Their latest answers, oldest first (at most `MAX_ANSWERS`)."""
     bias: float = 0.0
     """The bias the answers give under the prior (0 for a new user)."""
+    lines: int = 0
+    """Answer lines in the profile's file (more than `answers` once older ones are dropped)."""
+
+    def evidence(self) -> Evidence:
+        """The answers as arrays for `fit_bias`."""
+        return Evidence.of(lessons(self.answers))
 
     def counts(self) -> dict[str, int]:
         """How many answers of each type."""
@@ -97,27 +104,29 @@ class Profile:
             out[item.answer] += 1
         return out
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": FORMAT,
-            "version": 1,
-            "user": self.user,
-            "answers": [item.__dict__ for item in self.answers],
-        }
+    def header(self) -> str:
+        """The file's first line."""
+        return json.dumps({"kind": FORMAT, "version": 2, "user": self.user}, ensure_ascii=False)
 
 
-def _parse(payload: Any, user: str) -> list[Answered]:
-    """The answers of a profile file's JSON; ValueError says what is wrong."""
-    if not isinstance(payload, dict) or payload.get("kind") != FORMAT:
+def _line(answered: Answered) -> str:
+    return json.dumps(answered.__dict__, ensure_ascii=False, sort_keys=True)
+
+
+def _parse(text: str, user: str) -> list[Answered]:
+    """The answers of a profile file; ValueError says what is wrong (and on which line)."""
+    lines = text.splitlines()
+    if not lines:
+        raise ValueError("the file is empty")
+    header = json.loads(lines[0])
+    if not isinstance(header, dict) or header.get("kind") != FORMAT:
         raise ValueError("not a profile file")
-    if payload.get("user") != user:
-        raise ValueError(f"the file belongs to user {payload.get('user')!r}")
-    items = payload.get("answers")
-    if not isinstance(items, list):
-        raise ValueError("'answers' is not a list")
+    if header.get("user") != user:
+        raise ValueError(f"the file belongs to user {header.get('user')!r}")
     out = []
-    for i, item in enumerate(items):
+    for i, raw in enumerate(lines[1:], start=2):
         try:
+            item = json.loads(raw)
             answered = Answered(**item)
             if answered.answer not in ANSWER_WEIGHTS:
                 raise ValueError(f"unknown answer {answered.answer!r}")
@@ -127,8 +136,8 @@ def _parse(payload: Any, user: str) -> list[Answered]:
                     raise ValueError(f"{name} is not a number")
             if not (0.0 <= answered.p_accept <= 1.0 and 0.0 <= answered.p_silence <= 1.0):
                 raise ValueError("a probability outside 0..1")
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"answer {i}: {err}") from None
+        except (TypeError, ValueError) as err:  # JSONDecodeError is a ValueError
+            raise ValueError(f"line {i}: {err}") from None
         out.append(answered)
     return out
 
@@ -138,7 +147,7 @@ def file_name(user: str) -> str:
     share a file, and no user id can name a path outside the folder)."""
     slug = _SLUG.sub("-", user).strip("-")[:40] or "user"
     digest = hashlib.blake2b(user.encode("utf-8"), digest_size=6).hexdigest()
-    return f"{slug}-{digest}.json"
+    return f"{slug}-{digest}.jsonl"
 
 
 Rebuild = Callable[[str], Iterable[Feedback]]
@@ -192,10 +201,11 @@ class ProfileStore:
                 self._cache[user] = (stamp, profile)
                 return profile, None
             try:
-                answers = _parse(json.loads(path.read_text(encoding="utf-8")), user)
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
+                answers = _parse(path.read_text(encoding="utf-8"), user)
+            except (OSError, UnicodeDecodeError, ValueError) as err:
                 return self._rebuild(user, prior, rebuild, path, err)
-            profile = Profile(user, answers, posterior_bias(prior, lessons(answers)))
+            profile = Profile(user, answers[-MAX_ANSWERS:], lines=len(answers))
+            profile.bias = fit_bias(prior, profile.evidence())
             self._cache[user] = (stamp, profile)
             return profile, None
 
@@ -207,8 +217,8 @@ class ProfileStore:
         remembered = sorted(rebuild(user), key=lambda f: f.time)
         answers = [a for a in (Answered.from_feedback(f) for f in remembered) if a is not None]
         profile = Profile(user, answers[-MAX_ANSWERS:])
-        profile.bias = posterior_bias(prior, lessons(profile.answers))
-        self._save(profile)
+        profile.bias = fit_bias(prior, profile.evidence())
+        self._rewrite(profile)
         reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
         notice = (
             f"the profile of user {user!r} could not be read ({reason}); it was moved to "
@@ -227,18 +237,27 @@ class ProfileStore:
             return profile, notice
         with self._lock:
             profile.answers = [*profile.answers, answered][-MAX_ANSWERS:]
-            profile.bias = posterior_bias(prior, lessons(profile.answers))
-            self._save(profile)
+            profile.bias = fit_bias(prior, profile.evidence(), start=profile.bias)
+            path = self.path(user)
+            if path is None:
+                self._cache[user] = (None, profile)
+            elif profile.lines == 0 or profile.lines >= 2 * MAX_ANSWERS:
+                self._rewrite(profile)
+            else:
+                with path.open("a", encoding="utf-8") as out:
+                    out.write(_line(answered) + "\n")
+                profile.lines += 1
+                self._cache[user] = (self._stamp(path), profile)
         return profile, notice
 
-    def _save(self, profile: Profile) -> None:
-        """Write atomically (temporary file + rename) and remember the file's stamp."""
+    def _rewrite(self, profile: Profile) -> None:
+        """Write the whole file atomically (temporary file + rename) and remember its stamp."""
         path = self.path(profile.user)
         if path is None:
             self._cache[profile.user] = (None, profile)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(profile.to_json(), ensure_ascii=False, sort_keys=True)
+        text = "".join(f"{line}\n" for line in (profile.header(), *map(_line, profile.answers)))
         handle, scratch = tempfile.mkstemp(prefix=".profile-", dir=path.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -247,6 +266,7 @@ class ProfileStore:
         except BaseException:
             Path(scratch).unlink(missing_ok=True)
             raise
+        profile.lines = len(profile.answers)
         self._cache[profile.user] = (self._stamp(path), profile)
 
     def forget(self, user: str) -> bool:
@@ -269,10 +289,11 @@ class ProfileStore:
         if self.directory is None:
             return sorted(self._cache)
         found = []
-        for path in sorted(self.directory.glob("*.json")):
+        for path in sorted(self.directory.glob("*.jsonl")):
             try:
-                user = json.loads(path.read_text(encoding="utf-8")).get("user")
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+                with path.open(encoding="utf-8") as handle:
+                    user = json.loads(handle.readline()).get("user")
+            except (OSError, UnicodeDecodeError, ValueError, AttributeError):
                 continue
             if isinstance(user, str):
                 found.append(user)

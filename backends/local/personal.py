@@ -183,24 +183,59 @@ class Choice:
     """The decision in words."""
 
 
-def posterior_bias(prior: Prior, lessons: Sequence[Lesson]) -> float:
-    """The mode of the person's bias given their answers (0 with none)."""
-    if not lessons:
+@dataclass(frozen=True)
+class Evidence:
+    """A person's answers as arrays, ready for `fit_bias` (one entry per answer)."""
+
+    p_task: np.ndarray
+    """The judge's probability of each answered task."""
+    p_silence: np.ndarray
+    """The judge's probability of silence at each answer's moment."""
+    accepted: np.ndarray
+    """1.0 for acceptance, 0.0 for refusal."""
+    weight: np.ndarray
+    """How much each answer counts."""
+
+    @classmethod
+    def of(cls, lessons: Sequence[Lesson]) -> Evidence:
+        rows = np.asarray(
+            [(x.p_task, x.p_silence, float(x.accepted), x.weight) for x in lessons], np.float64
+        ).reshape(-1, 4)
+        return cls(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
+
+
+def _logits(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, PROB_FLOOR, 1.0 - PROB_FLOOR)
+    return np.log(q / (1.0 - q))
+
+
+def fit_bias(prior: Prior, evidence: Evidence, start: float = 0.0) -> float:
+    """The mode of the person's bias given their answers (0 with none); `start` is where
+    Newton's method begins (the previous bias converges in a step or two)."""
+    if evidence.accepted.size == 0:
         return 0.0
-    base = np.asarray([prior.task_logit(x.p_task, x.p_silence) for x in lessons])
-    y = np.asarray([1.0 if x.accepted else 0.0 for x in lessons])
-    w = np.asarray([x.weight for x in lessons])
+    base = (
+        prior.intercept
+        + prior.w_task * _logits(evidence.p_task)
+        + prior.w_silence * _logits(evidence.p_silence)
+    )
+    y, w = evidence.accepted, evidence.weight
     inv_var = 1.0 / (prior.bias_sd**2)
-    b = 0.0
+    b = float(start)
     for _ in range(NEWTON_STEPS):
         p = 1.0 / (1.0 + np.exp(-(base + b)))
-        gradient = float(np.sum(w * (y - p))) - b * inv_var
-        hessian = -float(np.sum(w * p * (1.0 - p))) - inv_var
+        gradient = float(np.dot(w, y - p)) - b * inv_var
+        hessian = -float(np.dot(w, p * (1.0 - p))) - inv_var
         step = gradient / hessian
         b -= step
         if abs(step) < 1e-6:
             break
-    return float(b)
+    return b
+
+
+def posterior_bias(prior: Prior, lessons: Sequence[Lesson]) -> float:
+    """The mode of the person's bias given their answers (0 with none)."""
+    return fit_bias(prior, Evidence.of(lessons)) if lessons else 0.0
 
 
 def choose(
