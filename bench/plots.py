@@ -133,6 +133,17 @@ def plot_split_metrics(
 CURVE_POLICIES = ("global", "feedback_rules", "prior", "personal", "personal_all")
 """Policies drawn on the learning curves (those present)."""
 
+_CURVE_COLOURS = {
+    "global": "C0",
+    "global_judge": "C0",
+    "feedback_rules": "C1",
+    "prior": "C2",
+    "personal": "C3",
+    "personal_all": "C4",
+    "human_ceiling": "black",
+}
+"""One colour per model on both panels (the global judge is the global policy's ranker)."""
+
 
 def plot_learning_curves(
     curves: Mapping[str, Mapping[str, Mapping[str, Any]]],
@@ -147,13 +158,9 @@ def plot_learning_curves(
     for name in (p for p in CURVE_POLICIES if p in curves):
         points = sorted((n for n, m in curves[name].items() if m is not None), key=int)
         xs = [int(n) for n in points]
-        line = left.plot(xs, [curves[name][n]["f1"] for n in points], marker="o", label=name)
-        left.plot(
-            xs,
-            [curves[name][n]["precision"] for n in points],
-            linestyle="--",
-            color=line[0].get_color(),
-        )
+        colour = _CURVE_COLOURS.get(name)
+        left.plot(xs, [curves[name][n]["f1"] for n in points], marker="o", label=name, color=colour)
+        left.plot(xs, [curves[name][n]["precision"] for n in points], linestyle="--", color=colour)
     left.set_xlabel("answers the person has given")
     left.set_ylabel("F1 (solid), precision (dashed)")
     left.set_ylim(0, 1)
@@ -172,6 +179,7 @@ def plot_learning_curves(
             [agreement[n][judge]["f1"] for n in points],
             marker="o",
             linestyle=style,
+            color=_CURVE_COLOURS[judge],
             label=judge.replace("_", " "),
         )
     right.set_xlabel("answers the person has given")

@@ -68,8 +68,8 @@ def main() -> int:
     results: dict[str, dict[str, list[tuple[int, int]]]] = {}
     for trace in traces:
         results[trace.name] = {
-            "with memory": replay(trace, True),
-            "without memory": replay(trace, False),
+            "learning": replay(trace, True),
+            "not learning": replay(trace, False),
         }
     summary = {}
     for name, runs in results.items():

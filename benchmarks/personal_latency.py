@@ -26,13 +26,9 @@ from backends.local import load_models
 from backends.local.data import default_data_dir, load_test_traces
 from backends.local.encoder import default_encoder
 from backends.local.personal import choose
+from benchmarks.model_latency import percentile
 from graphs.state import Feedback
 from memory.profile import ProfileStore
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> int:

@@ -272,10 +272,8 @@ def human_summary(result: dict[str, Any]) -> str:
     )
     points = result["curve_points"]
     lines.append("")
-    lines.append(
-        "F1 / precision after N answers:".ljust(width)
-        + "".join(f"N>={n}".rjust(14) for n in points)
-    )
+    lines.append("learning curves: F1 / precision (moments) once the person has given N answers")
+    lines.append("".ljust(width) + "".join(f"N>={n}".rjust(20) for n in points))
     for name, curve in result["learning_curves"].items():
         lines.append(
             name.ljust(width)
@@ -290,10 +288,8 @@ def human_summary(result: dict[str, Any]) -> str:
             )
         )
     lines.append("")
-    lines.append(
-        "judging one person, F1 / accuracy:".ljust(width)
-        + "".join(f"N>={n}".rjust(14) for n in points)
-    )
+    lines.append("judging one person: F1 / accuracy (rows) against their own answers")
+    lines.append("".ljust(width) + "".join(f"N>={n}".rjust(20) for n in points))
     for judge in ("global_judge", "prior", "personal", "human_ceiling"):
         lines.append(
             judge.ljust(width)

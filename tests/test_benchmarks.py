@@ -1,4 +1,4 @@
-"""The latency benchmark's plain calls are the graph's steps: same decisions, event by event."""
+"""The latency benchmark's plain calls are the graph's steps; the personal-model benchmark runs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from collections import defaultdict
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
+from benchmarks import personal_latency
 from benchmarks.latency import PlainAgent
 from graphs.agent import build_graph
 from graphs.context import Context
@@ -32,3 +35,20 @@ def test_plain_calls_make_the_same_decisions_as_the_graph(tmp_path: Path) -> Non
         assert mine.events == theirs["events"]
     assert set(times) >= {"observe", "remember", "detect", "draft", "feedback", "execute"}
     assert len(times["observe"]) == len(events)
+
+
+@pytest.mark.data
+def test_personal_latency_benchmark_runs(
+    bench_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    argv = sys.argv
+    sys.argv = ["personal_latency", "--data", str(bench_data), "--repeat", "1"]
+    try:
+        assert personal_latency.main() == 0
+    finally:
+        sys.argv = argv
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert {(r[0], r[1]) for r in rows} >= {("0", "personal"), ("200", "personal")}
+    assert all(float(r[2]) > 0 for r in rows)
