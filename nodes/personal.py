@@ -19,6 +19,7 @@ from graphs.context import Context
 from graphs.state import Draft, Event, Feedback, State
 from memory.profile import Profile, ProfileStore, open_profiles, remembered
 from nodes.common import memory
+from nodes.detect import user_window
 
 
 def prior() -> Prior:
@@ -38,15 +39,11 @@ def user_profile(ctx: Context) -> tuple[Profile | None, str | None]:
     return profiles(ctx).load(ctx.user_id, prior(), remembered(memory(ctx)))
 
 
-def _user_events(state: State) -> list[Event]:
-    return [e for e in state.events[: state.current + 1] if e.source != "agent"]
-
-
 def pick(state: State, ctx: Context, drafts: Sequence[Draft]) -> tuple[Draft | None, Choice, str]:
     """The draft to offer (None: stay silent), the model's choice, and any profile notice
     ("" when none). Every returned draft carries the judge's and the personal probabilities."""
     judge = load_models().judge
-    events = _user_events(state)
+    events = user_window(state)
     p_silence = judge.judge(events, None).accept_probability
     scored = [
         d.model_copy(
