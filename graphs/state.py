@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from privacy.redact import redact
+
 Source = Literal["user", "environment", "agent"]
 """Who produced an event: the person, their surroundings, or this assistant."""
 
@@ -114,6 +116,10 @@ class Event(BaseModel):
         text = " ".join(value.split())
         if not text:
             raise ValueError("text is empty")
+        if len(text) > MAX_EVENT_CHARS:
+            # Redact before the cut: a secret across the cut would no longer match afterwards
+            # and most of it would be kept (shorter texts are redacted by `observe`).
+            text = redact(text).text
         return text[:MAX_EVENT_CHARS]
 
 

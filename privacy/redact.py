@@ -15,6 +15,7 @@ numbers) are left alone. See docs/privacy.md for the table and what is not caugh
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -126,16 +127,67 @@ def phone_ok(candidate: str) -> bool:
     return 8 <= sum(c.isdigit() for c in candidate) <= 15
 
 
+def token_like(candidate: str) -> bool:
+    """True for a credential-looking string: a digit in it, or 20+ characters mixing upper and
+    lower case (a random key), or 24+ characters with URL-safe punctuation inside."""
+    if any(c.isdigit() for c in candidate):
+        return True
+    body = candidate.rstrip("=")
+    if len(body) >= 20 and any(c.isupper() for c in body) and any(c.islower() for c in body):
+        return True
+    return len(body) >= 24 and any(c in "._~+/-" for c in body.strip("._~+/-"))
+
+
+_PASSWORD_WORDS = (
+    r"passwort|kennwort|contraseña|contrasena|mot de passe|senha|wachtwoord|hasło|haslo"
+    r"|lösenord|losenord|adgangskode|passord|salasana|şifre|sifre|heslo|jelszó|jelszo"
+    r"|parola d'ordine|пароль|密码|密碼|口令|パスワード|비밀번호|كلمة المرور|סיסמה|पासवर्ड"
+)
+"""'password' in other languages and scripts (matched after NFKC normalisation)."""
+
 _KEY_NAMES = (
     r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey"
-    r"|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?)"
+    rf"|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?|{_PASSWORD_WORDS})"
 )
 _CODE_WORDS = (
     r"(?:await|new|null|nil|None|true|false|True|False|undefined|os|process|self|this|env"
     r"|input|getpass|function|lambda|req|request|response|res|config|settings)"
 )
 """Unquoted values that are code, not a secret (``token = await getToken()``)."""
-_KEY_TRIGGERS = ("pass", "pwd", "secret", "token", "key", "credential")
+_KEY_TRIGGERS = (
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "kennwort",
+    "contrase",
+    "senha",
+    "wachtwoord",
+    "hasło",
+    "haslo",
+    "lösenord",
+    "losenord",
+    "adgangskode",
+    "salasana",
+    "şifre",
+    "sifre",
+    "heslo",
+    "jelsz",
+    "parola",
+    "пароль",
+    "密码",
+    "密碼",
+    "口令",
+    "パスワード",
+    "비밀번호",
+    "كلمة المرور",
+    "סיסמה",
+    "पासवर्ड",
+)
+_VALUE = r"[^\s,;\"'`()\[\]{}]"
+"""A character of an unquoted secret value."""
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -165,9 +217,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "openai_key",
-        "OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-... (20+ characters)",
-        re.compile(r"(?<![A-Za-z0-9_-])(?P<secret>sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,})"),
+        "OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-... (20+ characters, "
+        "with a digit or mixed case)",
+        re.compile(r"(?<![A-Za-z0-9_-])(?P<secret>sk-[A-Za-z0-9_-]{20,})"),
         triggers=("sk-",),
+        check=token_like,
     ),
     Rule(
         "github_token",
@@ -189,12 +243,56 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "bearer_token",
-        "Bearer / Basic credentials in an Authorization value (16+ characters, with a digit)",
+        "Bearer / Basic / Token credentials in an Authorization value (16+ characters, with a "
+        "digit, or 20+ mixing upper and lower case)",
         re.compile(
-            r"(?P<keep>\b(?:[Bb]earer|BEARER|Basic)\s+)"
-            r"(?P<secret>(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*)"
+            r"(?P<keep>\b(?:[Bb]earer|BEARER|Basic|[Tt]oken)\s+)"
+            r"(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)"
         ),
-        triggers=("earer", "EARER", "Basic"),
+        triggers=("earer", "EARER", "Basic", "oken"),
+        keep_group="keep",
+        check=token_like,
+    ),
+    Rule(
+        "webhook_url",
+        "webhook URLs that carry their own secret: Slack, Discord, Microsoft Teams, Zapier, and "
+        "any .../webhook(s)/<8+ characters> (the scheme and host are kept)",
+        re.compile(
+            r"(?P<keep>\bhttps?://(?:hooks\.slack\.com/(?:services|workflows|triggers)/"
+            r"|(?:[\w-]+\.)?discord(?:app)?\.com/api/webhooks/"
+            r"|[\w.-]*webhook\.office\.com/webhookb2/"
+            r"|hooks\.zapier\.com/hooks/catch/"
+            r"|[\w.-]+(?::\d+)?(?:/[\w.-]+)*/webhooks?/))"
+            r"(?P<secret>[A-Za-z0-9/_@.+=-]{8,})"
+        ),
+        triggers=("hook",),
+        keep_group="keep",
+    ),
+    Rule(
+        "password_flag",
+        "passwords and tokens given to a command as --password=..., --token ..., mysql -pSECRET, "
+        "sshpass -p / docker login -p SECRET (the flag is kept)",
+        re.compile(
+            r"(?P<keep>--(?:password|passwd|pass|pwd|token|api[_-]?key|apikey|secret"
+            r"|client[_-]secret|auth[_-]token|access[_-]token)(?:=|[ \t]+)"
+            r"|\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^'\"`\n]*?[ \t]-p"
+            r"|\b(?:sshpass|docker[ \t]+login|podman[ \t]+login|nerdctl[ \t]+login)\b"
+            r"[^'\"`\n]*?[ \t]-p[ \t]*)"
+            rf"(?P<secret>(?!-|\[REDACTED){_VALUE}+)",
+            re.IGNORECASE,
+        ),
+        triggers=("--", "mysql", "mariadb", "sshpass", "login"),
+        fold_triggers=True,
+        keep_group="keep",
+    ),
+    Rule(
+        "user_password_flag",
+        "user:password given to curl / wget / http clients with -u or --user (the user is kept)",
+        re.compile(
+            r"(?P<keep>(?<!\S)(?:-u|--user|--proxy-user)(?:=|[ \t]+)[^:\s'\"`]+:)"
+            rf"(?P<secret>(?!\[REDACTED){_VALUE}+)"
+        ),
+        triggers=("-u", "--user", "--proxy-user"),
         keep_group="keep",
     ),
     Rule(
@@ -205,6 +303,20 @@ RULES: tuple[Rule, ...] = (
             rf"(?P<keep>{_KEY_NAMES}[\"']?\s*(?:=|:)\s*)"
             r"(?P<secret>(?!\[REDACTED)(?:\"[^\"]+\"|'[^']+'"
             rf"|(?!{_CODE_WORDS}\b|[A-Za-z_]\w*\()[^\s,;\"'()\[\]{{}}]+))",
+            re.IGNORECASE,
+        ),
+        triggers=_KEY_TRIGGERS,
+        fold_triggers=True,
+        keep_group="keep",
+    ),
+    Rule(
+        "secret_spaced",
+        "a password / token / key ... word followed, after a space (or 'is'), by a value that "
+        "looks like a secret: 6+ characters with a digit or a symbol (the words are kept)",
+        re.compile(
+            rf"(?P<keep>{_KEY_NAMES}[\"']?[ \t]+(?:(?:is|was|ist|es|est|é|è|是|は)[ \t]+)?)"
+            rf"(?P<secret>(?!\[REDACTED|{_CODE_WORDS}\b)"
+            rf"(?=[^\s]*[\d!#$%&*+=?@^_~|\\/<>])(?:{_VALUE}){{5,}}(?<![.:!?]))",
             re.IGNORECASE,
         ),
         triggers=_KEY_TRIGGERS,
@@ -246,11 +358,26 @@ RULES: tuple[Rule, ...] = (
 """The rule set, in the order it is applied."""
 
 
+def normalise(text: str) -> str:
+    """The text as the rules read it: Unicode NFKC (full-width letters, ligatures and other
+    look-alikes become plain ones) without format characters (zero-width spaces and joiners,
+    soft hyphens), so a disguised label or secret still matches."""
+    if text.isascii():
+        return text
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
 def redact(text: str) -> Redaction:
-    """``text`` with every secret and personal datum replaced by ``[REDACTED:<rule>]``."""
+    """``text`` with every secret and personal datum replaced by ``[REDACTED:<rule>]``.
+
+    The rules run on the normalised text (:func:`normalise`). When something is found, the
+    normalised text with its redactions is returned; otherwise the text is returned unchanged.
+    """
     findings: list[tuple[str, int]] = []
+    work = normalise(text)
     for rule in RULES:
-        text, count = rule.apply(text)
+        work, count = rule.apply(work)
         if count:
             findings.append((rule.name, count))
-    return Redaction(text=text, findings=findings)
+    return Redaction(text=work if findings else text, findings=findings)

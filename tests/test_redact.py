@@ -377,3 +377,103 @@ def test_redact_cli_run_keeps_secrets_out_of_checkpoints_and_memory(tmp_path: Pa
     for path in data.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+# --- issue 13: redaction before any cut, and disguised or unlabelled secrets ---------------------
+
+CUT_SECRETS = {
+    # name: (secret, how many of its characters fall before the 4,000-character cut)
+    "github": ("ghp_" + "Q7w8E9r0T1y2U3i4O5p6A7s8D9f0G1h2J3k4", 33),
+    "aws": ("AKIAIOSFODNN7EXAMPLE", 14),
+    "card": ("4111111111111111", 12),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CUT_SECRETS))
+def test_a_secret_across_the_cut_is_redacted_whole(name: str, tmp_path: Path) -> None:
+    """An event longer than the 4,000 kept characters with a secret spanning the cut: no part of
+    it reaches the checkpoint or the memory (through the real `proactive run`)."""
+    import subprocess
+    import sys
+
+    from graphs.state import MAX_EVENT_CHARS
+
+    secret, before_cut = CUT_SECRETS[name]
+    head = "The user pastes a long log: "
+    prefix = head + "x" * (MAX_EVENT_CHARS - before_cut - len(head) - 1)
+    text = f"{prefix} {secret} and keeps typing."
+    assert text.index(secret) + before_cut == MAX_EVENT_CHARS
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"time": 1_767_000_000, "event": text}) + "\n")
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "run", "--events", str(events), "--data-dir", str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    fragment = secret[:before_cut].encode()  # what the cut would have kept of it
+    for path in data.rglob("*"):
+        if path.is_file():
+            assert fragment not in path.read_bytes(), path
+
+
+DISGUISED = [
+    ("zero-width space inside the label", "The user types pass\u200bword=Hunter2024 in .env."),
+    ("zero-width joiner inside the value", "The user types password=hun\u200dter2 here."),
+    ("full-width letters", "The config shows ｐａｓｓｗｏｒｄ：ｈｕｎｔｅｒ２ on screen."),
+    ("German label", "The user notes 'Passwort: geheim123' in the wiki."),
+    ("Spanish label", "The user writes contraseña=Secreto99 in the chat."),
+    ("Russian label", "The user types пароль: qwerty123 into the form."),
+    ("Chinese label", "The user types 密码：abc12345 into the form."),
+    ("Japanese label", "The memo says パスワード: hogehoge42."),
+    ("space-separated value", "The user says the password is Tr0ub4dor&3 to a colleague."),
+    ("space-separated token", "The user pastes token Zx9Yw8Vu7Ts6 into Slack."),
+    ("bearer without a digit", "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuvwxyzABCDEF'"),
+    ("provider key without a digit", "The user exports KEY sk-abcdefghijklmnopqrstuvWXYZ now."),
+    ("mysql flag", "The user runs 'mysql -u root -pS3cretPass shop' in the terminal."),
+    ("long password flag", "The user runs 'deploy --password Hunter2024 --verbose'."),
+    ("sshpass", "The user runs 'sshpass -p Hunter2024 ssh admin@10.0.0.2'."),
+    ("docker login", "The user runs 'docker login -u bob -p Hunter2024 registry.io'."),
+    ("curl user", "The user runs 'curl -u admin:s3cretpw https://api.example.org/v1'."),
+    ("token flag", "The user runs 'gh auth login --token abcdEFGHijklMNOPqrst'."),
+    (
+        "Slack webhook",
+        "The user pastes https://hooks.slack.com/services/T0AB12CD/B0CD34EF/AbCdEfGhIjKlMnOpQrStUvWx.",
+    ),
+    (
+        "Discord webhook",
+        "The user opens https://discord.com/api/webhooks/123456789/AbCdEfGhIjKlMnOp.",
+    ),
+    (
+        "Teams webhook",
+        "The user copies https://contoso.webhook.office.com/webhookb2/abc-123/IncomingWebhook/xyz.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "sentence"), DISGUISED, ids=[d[0] for d in DISGUISED])
+def test_disguised_and_unlabelled_secrets_are_redacted(what: str, sentence: str) -> None:
+    result = redact(sentence)
+    assert result.findings, what
+    # What follows the label or flag is gone, whatever its disguise.
+    for secret in (
+        "Hunter2024",
+        "hunter2",
+        "geheim123",
+        "Secreto99",
+        "qwerty123",
+        "abc12345",
+        "hogehoge42",
+        "Tr0ub4dor&3",
+        "Zx9Yw8Vu7Ts6",
+        "abcdefghijklmnopqrstuvwxyz",
+        "S3cretPass",
+        "s3cretpw",
+        "abcdEFGHijklMNOPqrst",
+        "AbCdEfGhIjKlMnOp",
+        "IncomingWebhook",
+    ):
+        assert secret not in result.text.replace("\u200b", "").replace("\u200d", ""), what
