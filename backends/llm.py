@@ -41,6 +41,7 @@ from langchain_core.utils.json import parse_json_markdown
 from pydantic import BaseModel, ValidationError
 
 from backends.schema import ModelOutputError
+from graphs.context import is_local  # noqa: F401 - one definition, used by every role
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
@@ -169,11 +170,6 @@ DEFAULT_RETRY = RetryPolicy()
 _registered: dict[str, BaseChatModel] = {}
 _built: dict[str, BaseChatModel] = {}
 _lock = threading.Lock()
-
-
-def is_local(spec: str) -> bool:
-    """True when a backend setting names the embedded models."""
-    return spec.strip().lower() in ("", "local")
 
 
 def register_chat_model(name: str, model: BaseChatModel) -> None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 DEFAULT_DATA_DIR = ".proactive"
@@ -45,7 +48,14 @@ def context_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class SettingsError(ValueError):
+    """Settings given on the command line that cannot be used; the message says which."""
+
+
 def make_context(args: argparse.Namespace, data_dir: str) -> Any:
+    """The run's settings from the command line; :class:`SettingsError` names a bad one
+    (checked here, before the first event: an empty user id, a remote backend with
+    --local-only, a threshold out of range)."""
     from graphs.context import Context  # noqa: PLC0415
 
     given = {
@@ -59,7 +69,10 @@ def make_context(args: argparse.Namespace, data_dir: str) -> Any:
         "user_id": args.user,
         "local_only": getattr(args, "local_only", None),
     }
-    return Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
+    try:
+        return Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def ask_on_terminal(payload: dict[str, Any]) -> Any:
@@ -80,3 +93,84 @@ def ask_on_terminal(payload: dict[str, Any]) -> Any:
             sys.stderr.flush()
             return {"answer": "edit", "task": tty.readline().strip()}
         return {"a": "accept", "i": "ignore"}.get(choice, choice)
+
+
+class StorageError(RuntimeError):
+    """A data directory that cannot be used (damaged, read-only, full); the message names the
+    file and what to do. Nothing already stored is changed by the failed attempt."""
+
+
+_DAMAGED = ("not a database", "malformed", "database disk image", "corrupt", "file is encrypted")
+_READ_ONLY = ("readonly", "read-only", "unable to open database file", "permission denied")
+_FULL = ("disk is full", "no space left")
+
+
+def _failing_file(exc: BaseException, directory: Path) -> Path:
+    """The file a storage exception came from, judged from where it was raised."""
+    from graphs.persistence import CHECKPOINT_FILE  # noqa: PLC0415
+    from memory.journal import JOURNAL_FILE  # noqa: PLC0415
+
+    names = []
+    tb = exc.__traceback__
+    while tb is not None:
+        names.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    filename = getattr(exc, "filename", None)
+    if isinstance(filename, str) and filename:
+        return Path(filename)
+    for name in reversed(names):  # the innermost frame that is about one of our stores
+        if "checkpoint" in name or name.endswith("persistence.py"):
+            return directory / CHECKPOINT_FILE
+        if name.endswith(("journal.py",)):
+            return directory / JOURNAL_FILE
+        if "chromadb" in name:
+            return directory / "chroma.sqlite3"
+    return directory
+
+
+def storage_failure(exc: BaseException, directory: str | Path) -> str | None:
+    """A one-line message for a failure of the data directory's storage, or None when `exc` is
+    not one: a damaged file (restore or move it aside), a read-only or forbidden directory
+    (permissions), a full disk (free space)."""
+    import errno  # noqa: PLC0415
+    import sqlite3  # noqa: PLC0415
+
+    directory = Path(directory).expanduser().resolve()
+    chroma = type(exc).__module__.startswith("chromadb")
+    if not isinstance(exc, sqlite3.Error | OSError) and not chroma:
+        return None
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    where = _failing_file(exc, directory)
+    reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or any(t in text for t in _FULL):
+        return (
+            f"the disk holding {directory} is full ({reason}): free some space and run the "
+            "same command again; what was processed before is kept"
+        )
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or any(t in text for t in _READ_ONLY):
+        return (
+            f"cannot write to {where} ({reason}): the data directory is read-only or not "
+            "yours; fix its permissions or mount, or give another --data-dir"
+        )
+    if any(t in text for t in _DAMAGED):
+        return (
+            f"{where} is damaged ({reason}): restore it from a backup, or move it aside to "
+            "start that store afresh (the other files of the data directory are kept)"
+        )
+    return None
+
+
+@contextmanager
+def storage_errors(directory: str | Path) -> Iterator[None]:
+    """Turn a failure of the data directory's storage into a :class:`StorageError` with its
+    one-line message; anything else goes on as it is."""
+    try:
+        yield
+    except StorageError:
+        raise
+    except Exception as exc:
+        message = storage_failure(exc, directory)
+        if message is None:
+            raise
+        raise StorageError(message) from exc

@@ -14,7 +14,15 @@ from cli import gym as gym_cli
 from cli import profile as profile_cli
 from cli import scenes as scenes_cli
 from cli import watch as watch_cli
-from cli.common import ask_on_terminal, context_args, data_dir, make_context
+from cli.common import (
+    SettingsError,
+    StorageError,
+    ask_on_terminal,
+    context_args,
+    data_dir,
+    make_context,
+    storage_errors,
+)
 
 SCENARIOS = ("coding", "writing")
 
@@ -55,14 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
-    from cli.runner import (  # noqa: PLC0415
-        EventLineError,
-        ThreadMismatchError,
-        read_events,
-        run_stream,
-    )
-    from graphs.persistence import build_durable_graph  # noqa: PLC0415
-
+    """`demo` and `run`: settings first, then the events, thread by thread under its lease."""
     if args.command == "demo":
         directory = args.data_dir or tempfile.mkdtemp(prefix="proactive-demo-")
         names = SCENARIOS if args.scenario == "all" else (args.scenario,)
@@ -77,8 +78,30 @@ def cmd_stream(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    with storage_errors(directory):
+        return _stream(args, names, directory, context, answer)
+
+
+def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, answer: Any) -> int:
+    from cli.runner import (  # noqa: PLC0415
+        EventLineError,
+        ThreadMismatchError,
+        lost_state_warning,
+        read_events,
+        run_stream,
+    )
+    from graphs.persistence import (  # noqa: PLC0415
+        CHECKPOINT_FILE,
+        ThreadBusyError,
+        build_durable_graph,
+        thread_lease,
+    )
+    from memory import open_memory  # noqa: PLC0415
+
     # Checkpoints at <data_dir>/checkpoints.sqlite: a stopped run resumes where it stopped.
     graph = build_durable_graph(directory)
+    # Opening the memory writes what a killed run left in its journal, before anything else.
+    memory = open_memory(directory)
     print(f"memory and workspace: {Path(directory).resolve()}")
     for name in names:
         if args.command == "demo":
@@ -89,19 +112,28 @@ def cmd_stream(args: argparse.Namespace) -> int:
         else:
             thread = args.thread or "cli"
         try:
-            if args.command == "run":
-                lines = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
-            summary = run_stream(
-                graph,
-                read_events(lines),
-                thread=thread,
-                context=context,
-                out=sys.stdout,
-                answer=answer,
-                resume=True,
-                keep_history=False,  # only the latest checkpoint: the file grows linearly
-                durability=getattr(args, "durability", "exit"),
-            )
+            with thread_lease(directory, thread):
+                warning = lost_state_warning(
+                    graph, thread, memory, context.user_id, str(Path(directory) / CHECKPOINT_FILE)
+                )
+                if warning:
+                    print(warning, file=sys.stderr)
+                if args.command == "run":
+                    lines = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
+                summary = run_stream(
+                    graph,
+                    read_events(lines),
+                    thread=thread,
+                    context=context,
+                    out=sys.stdout,
+                    answer=answer,
+                    resume=True,
+                    keep_history=False,  # only the latest checkpoint: the file grows linearly
+                    durability=getattr(args, "durability", "exit"),
+                )
+        except ThreadBusyError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         except EventLineError as exc:
             print(f"error: {name}: {exc}; the events before it were processed", file=sys.stderr)
             return 2
@@ -109,8 +141,10 @@ def cmd_stream(args: argparse.Namespace) -> int:
             print(f"error: {name}: {exc}", file=sys.stderr)
             return 2
         except OSError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            if isinstance(exc, FileNotFoundError | IsADirectoryError) or exc.filename == name:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            raise  # a storage failure: storage_errors names it
         print(summary.text())
     return 0
 
@@ -147,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         return handlers[args.command](args)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -317,6 +317,27 @@ def thread_progress(graph: CompiledStateGraph, thread: str) -> ThreadProgress:
     return ThreadProgress(inputs=taken, digest=None, pending=pending)
 
 
+def lost_state_warning(
+    graph: CompiledStateGraph, thread: str, memory: Any, user: str, checkpoint: str
+) -> str | None:
+    """A warning when a thread has no checkpoint but its memory holds events of it: its state
+    was lost (a deleted or emptied checkpoint file), and its events will be handled again."""
+    if (
+        thread_progress(graph, thread).inputs
+        or graph.get_state({"configurable": {"thread_id": thread}}).values
+    ):
+        return None
+    remembered = memory.count(user=user, thread=thread, kind="event")
+    if not remembered:
+        return None
+    return (
+        f"warning: thread {thread!r} has no checkpoint in {checkpoint}, but the memory holds "
+        f"{remembered} of its events: its state was lost (an emptied or replaced checkpoint "
+        "file?). Its events will be handled again, and accepted tasks carried out again; stop "
+        "now and restore the checkpoint file from a backup to avoid that."
+    )
+
+
 def run_stream(
     graph: CompiledStateGraph,
     events: Iterable[tuple[int, dict[str, Any]]],

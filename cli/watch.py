@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cli.common import ask_on_terminal, context_args, data_dir, make_context
+from cli.common import ask_on_terminal, context_args, data_dir, make_context, storage_errors
 
 
 def add_parser(sub: Any) -> None:
@@ -39,30 +39,47 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.runner import RunSummary, step  # noqa: PLC0415
     from graphs.agent import build_graph  # noqa: PLC0415
-    from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
+    from graphs.persistence import ThreadBusyError, thread_lease  # noqa: PLC0415
+    from memory import open_memory  # noqa: PLC0415
     from sources.activitywatch import (  # noqa: PLC0415
         ActivityWatchClient,
         ActivityWatchError,
         ActivityWatchSource,
     )
 
+    directory = data_dir(args)
+    context = make_context(args, directory)  # bad settings stop here, before any polling
     client = ActivityWatchClient(args.aw)
     try:
         info = client.info()
     except ActivityWatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    directory = data_dir(args)
-    context = make_context(args, directory)
     answer = ask_on_terminal if context.feedback_mode == "human" else None
     source = ActivityWatchSource(client, since=time.time() - 60 * args.since)
     graph = build_graph()
     thread = args.thread or "watch"
-    print(f"memory and workspace: {Path(directory).resolve()}")
-    print(f"watching ActivityWatch {info.get('version', '?')} at {client.url}")
-    sys.stdout.flush()
+    try:
+        with storage_errors(directory), thread_lease(directory, thread):
+            open_memory(directory)  # what a killed run left in the journal is written now
+            print(f"memory and workspace: {Path(directory).resolve()}")
+            print(f"watching ActivityWatch {info.get('version', '?')} at {client.url}")
+            sys.stdout.flush()
+            return _watch(args, source, graph, thread, context, answer)
+    except ThreadBusyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _watch(
+    args: argparse.Namespace, source: Any, graph: Any, thread: str, context: Any, answer: Any
+) -> int:
+    """Poll and feed the graph until interrupted (or once)."""
+    from cli.runner import RunSummary, step  # noqa: PLC0415
+    from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
+    from sources.activitywatch import ActivityWatchError  # noqa: PLC0415
+
     summary = RunSummary()
     try:
         while True:

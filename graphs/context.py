@@ -14,6 +14,11 @@ from typing import Any, Literal
 FeedbackMode = Literal["simulated", "human", "auto"]
 
 
+def is_local(spec: str) -> bool:
+    """True when a backend setting names the embedded models."""
+    return spec.strip().lower() in ("", "local")
+
+
 @dataclass(kw_only=True)
 class Context:
     """Settings for one run of the agent graph."""
@@ -198,6 +203,20 @@ class Context:
             raw = os.environ.get(f"PROACTIVE_{f.name.upper()}")
             if raw is not None and raw != "":
                 setattr(self, f.name, _coerce(f.name, raw, f.default))
+        if not isinstance(self.user_id, str) or not self.user_id.strip():
+            raise ValueError(
+                f"user_id must be a non-empty string (whose memory to use), got {self.user_id!r}"
+            )
+        if self.local_only:
+            for name in ("agent_backend", "judge_backend", "executor_backend", "fallback"):
+                spec = getattr(self, name)
+                if name == "fallback" and not spec.strip():
+                    continue
+                if not is_local(spec):
+                    raise ValueError(
+                        f"local_only is set, but {name} is {spec!r}, a model that would see "
+                        "the events outside this machine; use 'local' or unset local_only"
+                    )
         if self.feedback_mode not in ("simulated", "human", "auto"):
             raise ValueError(
                 f"feedback_mode must be 'simulated', 'human' or 'auto', got {self.feedback_mode!r}"

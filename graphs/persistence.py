@@ -12,7 +12,16 @@ The CLI also writes how many input events a thread has taken into each checkpoin
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
+import os
+import re
+import socket
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -23,6 +32,59 @@ from graphs.serde import checkpoint_serde
 
 CHECKPOINT_FILE = "checkpoints.sqlite"
 """Name of the checkpoint database inside a data directory."""
+
+LEASE_DIR = "leases"
+"""Folder of the thread leases inside a data directory."""
+
+
+class ThreadBusyError(RuntimeError):
+    """Another process holds the thread's lease; the message names it and what to do."""
+
+
+def lease_path(data_dir: str | Path, thread: str) -> Path:
+    """The lock file of one thread: a readable slug of its id and a hash of it."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", thread).strip("-")[:40] or "thread"
+    digest = hashlib.blake2b(thread.encode("utf-8"), digest_size=6).hexdigest()
+    return Path(data_dir).expanduser() / LEASE_DIR / f"{slug}-{digest}.lock"
+
+
+@contextmanager
+def thread_lease(data_dir: str | Path, thread: str) -> Iterator[Path]:
+    """Hold the one-writer lease of a thread for the duration of the block.
+
+    The lease is an exclusive `flock` on the thread's lock file: the operating system releases
+    it when the holder exits or is killed, so a dead process's lease is simply taken over (the
+    cut-short event is then finished from its checkpoint). A second writer gets
+    :class:`ThreadBusyError` at once, naming the holder, and writes nothing.
+    """
+    path = lease_path(data_dir, thread)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            raise ThreadBusyError(
+                f"thread {thread!r} in {Path(data_dir).expanduser()} is being written by "
+                f"{holder}; wait for it to finish, or use another thread"
+            ) from None
+        os.ftruncate(fd, 0)
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _holder(fd: int) -> str:
+    """Who holds a lease, in words, from what its holder wrote into the file."""
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(info["since"])))
+        return f"process {int(info['pid'])} on {info['host']} (since {since})"
+    except (ValueError, KeyError, TypeError, OSError):
+        return "another process"
 
 
 def sqlite_checkpointer(path: str | Path) -> SqliteSaver:

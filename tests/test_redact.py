@@ -320,14 +320,18 @@ def test_local_only_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_local_only_graph_refuses_remote_and_sends_nothing(endpoint: Any, tmp_path: Path) -> None:
-    ctx = Context(agent_backend="openai:test", memory_dir=str(tmp_path / "m"), local_only=True)
+    """The settings are refused when they are made, before any event is handled."""
+    settings = {"agent_backend": "openai:test", "memory_dir": str(tmp_path / "m")}
+    with pytest.raises(ValueError, match="local_only is set, but agent_backend is 'openai:test'"):
+        Context(**settings, local_only=True)
     with pytest.raises(ValueError, match="local_only is set"):
         build_graph().invoke(
             {"event": {"time": 1_767_000_000, "text": LEAKY}},
             {"configurable": {"thread_id": "l"}},
-            context=ctx,
+            context={**settings, "local_only": True},
         )
     assert endpoint.requests == []
+    assert not (tmp_path / "m").exists()  # nothing was stored either
 
 
 def test_local_only_graph_allows_local(tmp_path: Path) -> None:
