@@ -86,19 +86,74 @@ class SeedFamily(BaseModel):
     """Events typical of this family."""
 
 
+MAX_YAML_BYTES = 16 << 20
+"""Largest scene or seed file read (ProactiveBench's 68 scenes take 150 KB)."""
+
+MAX_YAML_NODES = 500_000
+"""Most values a YAML file may expand to once its aliases are followed: a few kilobytes of
+nested aliases can otherwise stand for billions of values (an alias bomb)."""
+
+
+def _expanded_size(node: yaml.Node, seen: dict[int, int], path: set[int]) -> int:
+    """How many values `node` stands for with every alias followed (stops past the limit)."""
+    key = id(node)
+    if key in path:
+        raise ValueError("an alias refers to a value that contains it (a recursive alias)")
+    if key in seen:
+        return seen[key]
+    path.add(key)
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        children: list[yaml.Node] = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, seen, path)
+        if total > MAX_YAML_NODES:
+            break
+    path.discard(key)
+    seen[key] = total
+    return total
+
+
+def safe_yaml(text: str) -> Any:
+    """YAML data like `yaml.safe_load`, refusing a document whose aliases expand past
+    `MAX_YAML_NODES` values or refer to themselves (ValueError says which)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node, {}, set())
+        if size > MAX_YAML_NODES:
+            raise ValueError(
+                f"its aliases expand to more than {MAX_YAML_NODES:,} values (an alias bomb?)"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path) -> Any:
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise SceneError(f"{path}: {size:,} bytes, over the limit of {MAX_YAML_BYTES:,}")
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SceneError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise SceneError(f"{path}: not UTF-8 text") from None
     try:
-        return yaml.safe_load(text)
+        return safe_yaml(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
         raise SceneError(f"{path}: not valid YAML{line}") from None
+    except ValueError as exc:
+        raise SceneError(f"{path}: refused: {exc}") from None
 
 
 def _problems(exc: ValidationError) -> str:

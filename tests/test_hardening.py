@@ -229,3 +229,39 @@ def test_the_journal_is_written_to_the_store_at_start_up(tmp_path: Path) -> None
     done = proactive("run", "--events", str(empty), "--data-dir", str(data))
     assert done.returncode == 0, done.stderr
     assert stored() == 5
+
+
+# --- 8. YAML alias bombs ------------------------------------------------------------------------
+
+
+def _alias_bomb(path: Path) -> Path:
+    """A 0.6 KB scene file whose aliases nest nine deep: 9^9 strings once expanded."""
+    lines = ["- environment:", "    theme: Coding", "    description: a bomb"]
+    lines.append('    entities: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]')
+    previous = "a"
+    for name in "bcdefghi":
+        refs = ",".join([f"*{previous}"] * 9)
+        lines.append(f"    x_{name}: &{name} [{refs}]")
+        previous = name
+    lines += [f"    events_example: *{previous}", "  user: {description: d, goal: g}"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("command", ["gym", "scenes"])
+def test_an_alias_bomb_is_refused_at_once(tmp_path: Path, command: str) -> None:
+    bomb = _alias_bomb(tmp_path / "bomb.yaml")
+    assert bomb.stat().st_size < 1024
+    if command == "gym":
+        done = proactive("gym", "--scenes", str(bomb), "--out", str(tmp_path / "out"), timeout=60)
+    else:
+        done = proactive("scenes", "check", str(bomb), timeout=60)
+    assert done.returncode == 2
+    assert f"error: {bomb}: refused: its aliases expand to more than" in done.stderr
+
+
+def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text("- &scene\n  environment: *scene\n")
+    done = proactive("scenes", "check", str(path), timeout=60)
+    assert done.returncode == 2 and "recursive alias" in done.stderr
