@@ -37,6 +37,7 @@ from backends.llm import chat_model, is_local
 from backends.local import LocalModels, load_models
 from backends.local.activity import describe
 from backends.local.data import TestTrace, load_test_traces
+from backends.local.data import read_splits as read_split_file
 from backends.schema import AgentReply, Judgement
 from bench.cache import CallCache
 from bench.metrics import AgentCounts, is_null_task
@@ -222,13 +223,12 @@ def evaluate_agent(
 def read_splits(data_dir: Path) -> dict[str, list[str]]:
     """Split name → its trace file names (``splits.json``); without the file, one split "all"
     of every trace file present."""
-    path = data_dir / SPLITS_FILE
-    if not path.is_file():
+    splits = read_split_file(data_dir)
+    if splits is None:
         folder = data_dir / "test_data"
         files = sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
-        return {"all": files}
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return {name: list(spec.get("files", [])) for name, spec in raw.items()}
+        return {"all": [f for f in files if f != "splits.json"]}
+    return splits
 
 
 def split_metrics(splits: dict[str, list[str]], runs: Sequence[TraceRun]) -> dict[str, Any]:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
-JUDGE_CATEGORIES = ("Missed-Need", "Correct-Rejection", "Correct-Detection", "False-Alarm")
-"""Reward-row categories, in the paper's order (the row files add an abbreviation)."""
+from backends.local.data import JUDGE_CATEGORIES, category_name, is_null_task  # noqa: F401
 
 
 def _ratio(num: float, den: float) -> float:
@@ -23,17 +21,6 @@ def _ratio(num: float, den: float) -> float:
 
 def _f1(precision: float, recall: float) -> float:
     return _ratio(2 * precision * recall, precision + recall)
-
-
-def is_null_task(task: Any) -> bool:
-    """True for "no proposal": None, empty or blank text, the string "null" / "none"."""
-    if task is None:
-        return True
-    if isinstance(task, str):
-        return task.strip().lower() in ("", "null", "none")
-    if isinstance(task, list | tuple):
-        return all(is_null_task(t) for t in task)
-    return False
 
 
 @dataclass(frozen=True)
@@ -127,13 +114,3 @@ class BinaryCounts:
     def matrix(self) -> list[list[int]]:
         """[[TN, FP], [FN, TP]]: rows are the truth (no, yes), columns the prediction."""
         return [[self.tn, self.fp], [self.fn, self.tp]]
-
-
-def category_name(raw: str) -> str:
-    """'False-Alarm (FA)' → 'False-Alarm'; raises on an unknown category."""
-    name = raw.split("(")[0].strip()
-    if name not in JUDGE_CATEGORIES:
-        raise ValueError(
-            f"unknown reward-row category {raw!r} (expected one of {', '.join(JUDGE_CATEGORIES)})"
-        )
-    return name

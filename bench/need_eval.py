@@ -9,14 +9,13 @@ sweep and the always-propose / never-propose baselines are reported beside the r
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from backends.local import LocalModels, load_models
-from backends.local.data import TEST_DIR, TestTrace, load_test_traces
+from backends.local.data import TEST_DIR, TestTrace, load_test_traces, read_splits
 from bench.metrics import BinaryCounts
 from bench.output import progress, write_csv, write_jsonl, write_metrics
 from bench.plots import plot_confusion, plot_threshold_curves
@@ -64,16 +63,12 @@ def threshold_sweep(scores: Sequence[float], truth: Sequence[bool]) -> list[dict
 def _splits(data_dir: Path, per_trace: dict[str, Any], records: list[dict[str, Any]]) -> dict:
     """Metrics per official split over the traces present; a split with missing files is
     marked partial, with the files it covered."""
-    path = data_dir / TEST_DIR / "splits.json"
-    if not path.is_file():
-        return {}
-    try:
-        splits = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+    splits = read_splits(data_dir)
+    if splits is None:
         return {}
     out: dict[str, Any] = {}
-    for name, spec in sorted(splits.items()):
-        files = [f[:-5] if f.endswith(".json") else f for f in spec.get("files", [])]
+    for name, names in sorted(splits.items()):
+        files = [f[:-5] if f.endswith(".json") else f for f in names]
         covered = [f for f in files if f in per_trace]
         items = [r for r in records if r["trace"] in covered]
         counts = BinaryCounts.from_pairs(

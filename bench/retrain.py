@@ -20,18 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from backends.local import LocalModels, load_models
-from backends.local.data import (
+from backends.local.data import (  # noqa: F401 - the rows readers are bench API too
     REWARD_FILE,
     TEST_DIR,
     RewardRow,
+    RowsFileError,
     load_reward_rows,
     load_test_traces,
+    read_rows_file,
+    row_lines,
     trace_digest,
-    trace_id,
 )
 from backends.local.train import MANIFEST, TrainSettings, train
-from bench.metrics import category_name, is_null_task
-from graphs.state import Event
 
 _CODE_FILES = ("backends/local/*.py", "backends/local/encoder/info.json", "graphs/state.py")
 """Source files whose content decides what training produces (part of the cache key)."""
@@ -39,116 +39,11 @@ _CODE_FILES = ("backends/local/*.py", "backends/local/encoder/info.json", "graph
 _ROOT = Path(__file__).resolve().parents[1]
 
 
-class RowsFileError(ValueError):
-    """A reward-rows file that cannot be read; the message names the file and line."""
-
-
 def default_cache_dir() -> Path:
     """Where retrained models are cached: $XDG_CACHE_HOME/proactive-agent/models (the XDG
     default is ~/.cache); callers pass `cache_dir` to choose another place."""
     base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
     return Path(base).expanduser() / "proactive-agent" / "models"
-
-
-# ---------------------------------------------------------------- reading rows
-
-
-def _row_from_json(raw: Any) -> RewardRow:
-    """One reward row from its JSON object; ValueError says what is wrong with it."""
-    if not isinstance(raw, dict):
-        raise ValueError(f"expected a JSON object, got {type(raw).__name__}")
-    missing = [k for k in ("obs", "valid", "help_needed") if k not in raw]
-    if missing:
-        raise ValueError(f"missing field(s) {', '.join(missing)}")
-    obs_raw = raw["obs"]
-    if not isinstance(obs_raw, list) or not obs_raw:
-        raise ValueError("'obs' must be a non-empty list of {time, event} objects")
-    obs = []
-    for i, item in enumerate(obs_raw):
-        if isinstance(item, str):
-            item = {"event": item}
-        if not isinstance(item, dict) or not isinstance(item.get("event"), str):
-            raise ValueError(f"obs[{i}] has no 'event' text")
-        try:
-            obs.append(Event(time=item.get("time", 0.0), text=item["event"]))
-        except ValueError as err:  # pydantic's ValidationError is a ValueError
-            reason = str(err).splitlines()[-1].strip()
-            raise ValueError(f"obs[{i}] is not a valid event ({reason})") from None
-    for key in ("valid", "help_needed"):
-        if not isinstance(raw[key], bool):
-            raise ValueError(f"'{key}' must be true or false, got {raw[key]!r}")
-    pred = raw.get("pred_task")
-    if pred is not None and not isinstance(pred, str):
-        raise ValueError(f"'pred_task' must be a string or null, got {type(pred).__name__}")
-    task = None if is_null_task(pred) else pred
-    # The category follows from (proposal?, valid); a stated one must agree with them.
-    derived = (
-        ("Correct-Detection" if raw["valid"] else "False-Alarm")
-        if task is not None
-        else ("Correct-Rejection" if raw["valid"] else "Missed-Need")
-    )
-    category = derived
-    if raw.get("category") is not None:
-        category = category_name(str(raw["category"]))
-        if category != derived:
-            raise ValueError(
-                f"category {raw['category']!r} contradicts the row (a "
-                f"{'task' if task else 'null'} proposal with valid={raw['valid']} is {derived})"
-            )
-    annotation = raw.get("annotation")
-    if annotation is None:
-        annotation = []
-    if not isinstance(annotation, list) or not all(isinstance(a, bool) for a in annotation):
-        raise ValueError(
-            "'annotation' must be a list of true/false answers, one per annotator, "
-            f"got {annotation!r:.80}"
-        )
-    return RewardRow(
-        obs=tuple(obs),
-        pred_task=task,
-        help_needed=raw["help_needed"],
-        valid=raw["valid"],
-        category=category,
-        trace=trace_id(obs),
-        annotation=tuple(annotation),
-    )
-
-
-def read_rows_file(path: Path) -> list[RewardRow]:
-    """Reward rows from a JSONL file (the `reward_data` format), in file order.
-
-    Blank lines are skipped. Any malformed row raises RowsFileError naming the file and line.
-    Categories are stored without their abbreviation ('False-Alarm').
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise RowsFileError(f"rows file {path} does not exist")
-    rows: list[RewardRow] = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise RowsFileError(
-                    f"{path}:{number}: not valid UTF-8 ({err.reason} at byte {err.start})"
-                ) from None
-            if not line.strip():
-                continue
-            try:
-                rows.append(_row_from_json(json.loads(line)))
-            except json.JSONDecodeError as err:
-                raise RowsFileError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-            except ValueError as err:
-                raise RowsFileError(f"{path}:{number}: {err}") from None
-    if not rows:
-        raise RowsFileError(f"rows file {path} holds no rows")
-    return rows
-
-
-def row_lines(path: Path) -> list[int]:
-    """The file line number of each row `read_rows_file` returns (blank lines skipped)."""
-    with Path(path).open(encoding="utf-8") as handle:
-        return [n for n, line in enumerate(handle, start=1) if line.strip()]
 
 
 # ---------------------------------------------------------------- traces and exclusions

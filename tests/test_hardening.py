@@ -265,3 +265,89 @@ def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
     path.write_text("- &scene\n  environment: *scene\n")
     done = proactive("scenes", "check", str(path), timeout=60)
     assert done.returncode == 2 and "recursive alias" in done.stderr
+
+
+# --- 7. bench on malformed data: refused with the file, step and field ---------------------------
+
+
+@pytest.fixture
+def bench_copy(bench_data: Path, tmp_path: Path) -> Path:
+    """A copy of the shared data to damage (the shared copy is read-only)."""
+    import shutil
+
+    target = tmp_path / "pb"
+    shutil.copytree(bench_data / "test_data", target / "test_data")
+    shutil.copytree(bench_data / "reward_data", target / "reward_data")
+    return target
+
+
+def _bench(data: Path, *extra: str) -> subprocess.CompletedProcess:
+    return proactive("bench", "need", "--data", str(data), "--allow-leakage", "--json", *extra)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda steps: [], "code_11.json: an empty trace (no steps)"),
+        (lambda steps: {"steps": steps}, "code_11.json: a test trace must be a JSON list"),
+        (
+            lambda steps: [{k: v for k, v in steps[0].items() if k != "task_status"}, *steps[1:]],
+            "code_11.json: step 0: field task_status: Field required",
+        ),
+        (
+            lambda steps: [*steps[:3], {**steps[3], "observation": None}, *steps[4:]],
+            "code_11.json: step 3: field observation:",
+        ),
+        (
+            lambda steps: [{**steps[0], "task_status": "yes"}, *steps[1:]],
+            "code_11.json: step 0: field task_status: Input should be a valid boolean",
+        ),
+    ],
+)
+def test_a_malformed_trace_file_is_refused_and_named(
+    bench_copy: Path, damage: object, message: str
+) -> None:
+    path = bench_copy / "test_data" / "code_11.json"
+    path.write_text(json.dumps(damage(json.loads(path.read_text()))))  # type: ignore[operator]
+    done = _bench(bench_copy)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""  # no metrics computed from the other files
+
+
+@pytest.mark.data
+def test_a_null_agent_response_means_no_candidates(bench_copy: Path) -> None:
+    path = bench_copy / "test_data" / "code_11.json"
+    steps = json.loads(path.read_text())
+    steps[2]["agent_response"] = None
+    path.write_text(json.dumps(steps))
+    done = _bench(bench_copy)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["n"] == 35
+
+
+@pytest.mark.data
+def test_wrong_types_in_splits_are_named(bench_copy: Path) -> None:
+    path = bench_copy / "test_data" / "splits.json"
+    splits = json.loads(path.read_text())
+    splits["real_coding"]["files"] = "code_11.json"
+    path.write_text(json.dumps(splits))
+    done = _bench(bench_copy)
+    assert done.returncode == 2
+    assert "splits.json: split 'real_coding': field files: Input should be a valid list" in (
+        done.stderr
+    )
+
+
+@pytest.mark.data
+def test_a_reward_row_missing_a_field_is_named(bench_copy: Path) -> None:
+    path = bench_copy / "reward_data" / "train_data.jsonl"
+    lines = path.read_text().splitlines()
+    row = json.loads(lines[4])
+    del row["valid"]
+    lines[4] = json.dumps(row)
+    path.write_text("\n".join(lines) + "\n")
+    done = proactive("bench", "judge", "--data", str(bench_copy), "--json")
+    assert done.returncode == 2
+    assert "train_data.jsonl:5: missing field(s) valid" in done.stderr

@@ -16,7 +16,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
 from graphs.state import Event
+
+JUDGE_CATEGORIES = ("Missed-Need", "Correct-Rejection", "Correct-Detection", "False-Alarm")
+"""Reward-row categories, in the paper's order (the row files add an abbreviation)."""
+
 
 DATA_ENV = "PROACTIVEBENCH_DATA"
 """Environment variable naming the ProactiveBench data directory."""
@@ -109,65 +123,251 @@ class TestTrace:
         return trace_id(self.events)
 
 
-def _event(item: Mapping[str, Any]) -> Event:
-    return Event(time=item.get("time", 0.0), text=item.get("event", item.get("text", "")))
+def is_null_task(task: Any) -> bool:
+    """True for "no proposal": None, empty or blank text, the string "null" / "none"."""
+    if task is None:
+        return True
+    if isinstance(task, str):
+        return task.strip().lower() in ("", "null", "none")
+    if isinstance(task, list | tuple):
+        return all(is_null_task(t) for t in task)
+    return False
 
 
-def load_reward_rows(data_dir: Path, max_rows: int | None = None) -> list[RewardRow]:
-    """Reward rows in file order (the first `max_rows` only, when given)."""
-    path = data_dir / REWARD_FILE
+class DataFileError(ValueError):
+    """A ProactiveBench file that cannot be used; the message names the file, the row or
+    step, and the field."""
+
+
+class RowsFileError(DataFileError):
+    """A reward-rows file that cannot be read; the message names the file and line."""
+
+
+def category_name(raw: str) -> str:
+    """'False-Alarm (FA)' → 'False-Alarm'; raises on an unknown category."""
+    name = raw.split("(")[0].strip()
+    if name not in JUDGE_CATEGORIES:
+        raise ValueError(
+            f"unknown reward-row category {raw!r} (expected one of {', '.join(JUDGE_CATEGORIES)})"
+        )
+    return name
+
+
+def row_from_json(raw: Any) -> RewardRow:
+    """One reward row from its JSON object; ValueError says what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"expected a JSON object, got {type(raw).__name__}")
+    missing = [k for k in ("obs", "valid", "help_needed") if k not in raw]
+    if missing:
+        raise ValueError(f"missing field(s) {', '.join(missing)}")
+    obs_raw = raw["obs"]
+    if not isinstance(obs_raw, list) or not obs_raw:
+        raise ValueError("'obs' must be a non-empty list of {time, event} objects")
+    obs = []
+    for i, item in enumerate(obs_raw):
+        if isinstance(item, str):
+            item = {"event": item}
+        if not isinstance(item, dict) or not isinstance(item.get("event"), str):
+            raise ValueError(f"obs[{i}] has no 'event' text")
+        try:
+            obs.append(Event(time=item.get("time", 0.0), text=item["event"]))
+        except ValueError as err:  # pydantic's ValidationError is a ValueError
+            reason = str(err).splitlines()[-1].strip()
+            raise ValueError(f"obs[{i}] is not a valid event ({reason})") from None
+    for key in ("valid", "help_needed"):
+        if not isinstance(raw[key], bool):
+            raise ValueError(f"'{key}' must be true or false, got {raw[key]!r}")
+    pred = raw.get("pred_task")
+    if pred is not None and not isinstance(pred, str):
+        raise ValueError(f"'pred_task' must be a string or null, got {type(pred).__name__}")
+    task = None if is_null_task(pred) else pred
+    # The category follows from (proposal?, valid); a stated one must agree with them.
+    derived = (
+        ("Correct-Detection" if raw["valid"] else "False-Alarm")
+        if task is not None
+        else ("Correct-Rejection" if raw["valid"] else "Missed-Need")
+    )
+    category = derived
+    if raw.get("category") is not None:
+        category = category_name(str(raw["category"]))
+        if category != derived:
+            raise ValueError(
+                f"category {raw['category']!r} contradicts the row (a "
+                f"{'task' if task else 'null'} proposal with valid={raw['valid']} is {derived})"
+            )
+    annotation = raw.get("annotation")
+    if annotation is None:
+        annotation = []
+    if not isinstance(annotation, list) or not all(isinstance(a, bool) for a in annotation):
+        raise ValueError(
+            "'annotation' must be a list of true/false answers, one per annotator, "
+            f"got {annotation!r:.80}"
+        )
+    return RewardRow(
+        obs=tuple(obs),
+        pred_task=task,
+        help_needed=raw["help_needed"],
+        valid=raw["valid"],
+        category=category,
+        trace=trace_id(obs),
+        annotation=tuple(annotation),
+    )
+
+
+def read_rows_file(path: Path) -> list[RewardRow]:
+    """Reward rows from a JSONL file (the `reward_data` format), in file order.
+
+    Blank lines are skipped. Any malformed row raises RowsFileError naming the file and line.
+    Categories are stored without their abbreviation ('False-Alarm').
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RowsFileError(f"rows file {path} does not exist")
     rows: list[RewardRow] = []
-    cache: dict[tuple[str, str], Event] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise RowsFileError(
+                    f"{path}:{number}: not valid UTF-8 ({err.reason} at byte {err.start})"
+                ) from None
             if not line.strip():
                 continue
-            if max_rows is not None and len(rows) >= max_rows:
-                break
-            raw = json.loads(line)
-            obs = []
-            for item in raw["obs"]:
-                key = (str(item.get("time")), str(item.get("event")))
-                if key not in cache:
-                    cache[key] = _event(item)
-                obs.append(cache[key])
-            pred = raw.get("pred_task")
-            rows.append(
-                RewardRow(
-                    obs=tuple(obs),
-                    pred_task=pred if isinstance(pred, str) and pred.strip() else None,
-                    help_needed=bool(raw["help_needed"]),
-                    valid=bool(raw["valid"]),
-                    category=str(raw.get("category", "")),
-                    trace=trace_id(obs),
-                    annotation=tuple(bool(a) for a in raw.get("annotation") or ()),
-                )
-            )
+            try:
+                rows.append(row_from_json(json.loads(line)))
+            except json.JSONDecodeError as err:
+                raise RowsFileError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+            except ValueError as err:
+                raise RowsFileError(f"{path}:{number}: {err}") from None
+    if not rows:
+        raise RowsFileError(f"rows file {path} holds no rows")
     return rows
 
 
-def load_test_traces(data_dir: Path) -> list[TestTrace]:
-    """Every test trace file found in test_data/ (splits.json is not a trace), by name."""
-    folder = data_dir / TEST_DIR
-    traces: list[TestTrace] = []
-    if not folder.is_dir():
-        return traces
-    for path in sorted(folder.glob("*.json")):
+def row_lines(path: Path) -> list[int]:
+    """The file line number of each row `read_rows_file` returns (blank lines skipped)."""
+    with Path(path).open(encoding="utf-8") as handle:
+        return [n for n, line in enumerate(handle, start=1) if line.strip()]
+
+
+def load_reward_rows(data_dir: Path, max_rows: int | None = None) -> list[RewardRow]:
+    """The data directory's reward rows in file order (the first `max_rows` only, when given),
+    read strictly: :class:`RowsFileError` names the line and field of a malformed row."""
+    path = Path(data_dir) / REWARD_FILE
+    rows = read_rows_file(path)
+    return rows if max_rows is None else rows[:max_rows]
+
+
+class _Observation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    time: StrictStr | StrictFloat | StrictInt
+    """When (unix seconds, often as a string)."""
+    event: StrictStr
+    """What the user did."""
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    candidate_task: list[StrictStr] | None = None
+    """The tasks offered at annotation time (null or absent: none)."""
+
+
+class _Step(BaseModel):
+    """One step of a test trace file."""
+
+    model_config = ConfigDict(extra="allow")
+
+    observation: _Observation
+    agent_response: _Response | None = None
+    task_status: StrictBool
+
+
+SPLITS_FILE = "splits.json"
+"""The split definition inside test_data/ (not a trace)."""
+
+
+def _trace_from_file(path: Path) -> TestTrace:
+    """One test trace file, validated: DataFileError names the file, the step and the field."""
+    try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, list) or not raw:
-            continue
-        traces.append(
-            TestTrace(
-                name=path.stem,
-                events=tuple(_event(step["observation"]) for step in raw),
-                task_status=tuple(bool(step.get("task_status")) for step in raw),
-                candidates=tuple(
-                    tuple(step.get("agent_response", {}).get("candidate_task") or ())
-                    for step in raw
-                ),
-            )
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataFileError(f"{path}: cannot be read ({err})") from None
+    except json.JSONDecodeError as err:
+        raise DataFileError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
+    except RecursionError:
+        raise DataFileError(f"{path}: not valid JSON (nested too deeply)") from None
+    if not isinstance(raw, list):
+        raise DataFileError(
+            f"{path}: a test trace must be a JSON list of steps, got {type(raw).__name__}"
         )
-    return traces
+    if not raw:
+        raise DataFileError(f"{path}: an empty trace (no steps)")
+    steps = []
+    for i, item in enumerate(raw):
+        try:
+            steps.append(_Step.model_validate(item))
+        except ValidationError as err:
+            first = err.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(step)"
+            raise DataFileError(f"{path}: step {i}: field {field}: {first['msg']}") from None
+    try:
+        events = tuple(Event(time=s.observation.time, text=s.observation.event) for s in steps)
+    except ValueError as err:
+        reason = str(err).splitlines()[-1].strip()
+        raise DataFileError(f"{path}: an observation is not a valid event ({reason})") from None
+    return TestTrace(
+        name=path.stem,
+        events=events,
+        task_status=tuple(s.task_status for s in steps),
+        candidates=tuple(
+            tuple(s.agent_response.candidate_task or ()) if s.agent_response else () for s in steps
+        ),
+    )
+
+
+def load_test_traces(data_dir: Path) -> list[TestTrace]:
+    """Every test trace file in test_data/ (`splits.json` aside), by name, each validated:
+    a file of the wrong shape raises :class:`DataFileError`, it is never skipped."""
+    folder = Path(data_dir) / TEST_DIR
+    if not folder.is_dir():
+        return []
+    return [
+        _trace_from_file(path) for path in sorted(folder.glob("*.json")) if path.name != SPLITS_FILE
+    ]
+
+
+class _Split(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    files: list[StrictStr]
+    """The split's trace files."""
+    theme: StrictStr = ""
+
+
+def read_splits(data_dir: Path) -> dict[str, list[str]] | None:
+    """Split name -> its trace file names, from test_data/splits.json (None without the file);
+    DataFileError names the split and field of a malformed one."""
+    path = Path(data_dir) / TEST_DIR / SPLITS_FILE
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise DataFileError(f"{path}: not readable JSON ({err})") from None
+    if not isinstance(raw, dict):
+        raise DataFileError(f"{path}: expected an object of splits, got {type(raw).__name__}")
+    out = {}
+    for name, spec in raw.items():
+        try:
+            out[name] = _Split.model_validate(spec).files
+        except ValidationError as err:
+            first = err.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(split)"
+            raise DataFileError(f"{path}: split {name!r}: field {field}: {first['msg']}") from None
+    return out
 
 
 @lru_cache(maxsize=4)
