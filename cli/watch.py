@@ -10,6 +10,9 @@ from typing import Any
 
 from cli.common import ask_on_terminal, context_args, data_dir, make_context, storage_errors
 
+MAX_BACKOFF_SECONDS = 300.0
+"""Longest wait between polls after failures in a row."""
+
 
 def add_parser(sub: Any) -> None:
     """Register `watch` on the top-level subparsers."""
@@ -27,6 +30,12 @@ def add_parser(sub: Any) -> None:
     )
     watch.add_argument(
         "--once", action="store_true", help="process what the server has now, then exit"
+    )
+    watch.add_argument(
+        "--deadline",
+        type=float,
+        default=30.0,
+        help="seconds one request to ActivityWatch may take in all (default 30)",
     )
     watch.add_argument(
         "--since",
@@ -50,8 +59,11 @@ def run(args: argparse.Namespace) -> int:
 
     directory = data_dir(args)
     context = make_context(args, directory)  # bad settings stop here, before any polling
-    client = ActivityWatchClient(args.aw)
+    if not args.deadline > 0 or not args.interval > 0:
+        print("error: --deadline and --interval must be more than 0 seconds", file=sys.stderr)
+        return 2
     try:
+        client = ActivityWatchClient(args.aw, deadline=args.deadline)
         info = client.info()
     except ActivityWatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -81,15 +93,20 @@ def _watch(
     from sources.activitywatch import ActivityWatchError  # noqa: PLC0415
 
     summary = RunSummary()
+    failures = 0  # polls failed in a row: the wait before the next one doubles with each
     try:
         while True:
             try:
                 events = source.poll()
+                failures = 0
             except ActivityWatchError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+                failures += 1
+                wait = min(MAX_BACKOFF_SECONDS, args.interval * 2 ** (failures - 1))
+                print(f"error: {exc}; polling again in {wait:g} s", file=sys.stderr, flush=True)
                 if args.once:
                     return 2
-                events = []
+                time.sleep(max(0.1, wait))
+                continue
             for warning in source.warnings:
                 print(f"warning: ActivityWatch {warning}", file=sys.stderr)
             for event in events:

@@ -9,12 +9,13 @@ poll, and turns the raw events into sentence events with
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
+import socket
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,30 +34,133 @@ def iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
-class ActivityWatchClient:
-    """The few REST calls this source needs."""
+MAX_RESPONSE_BYTES = 64 << 20
+"""Largest reply read from the server (a day of a busy window bucket is a few MB)."""
 
-    def __init__(self, url: str = DEFAULT_URL, *, timeout: float = 10.0) -> None:
+MAX_JSON_DEPTH = 64
+"""Deepest nesting accepted in a reply (ActivityWatch's own replies nest 4 levels)."""
+
+
+def _depth(text: str) -> int:
+    """How deeply a JSON text nests its arrays and objects (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+class ActivityWatchClient:
+    """The few REST calls this source needs, each bounded: a deadline for the whole request
+    (a server that drips bytes cannot hold it), a size limit and a nesting limit for the reply;
+    every failure, whatever the server sent, is an :class:`ActivityWatchError`."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        timeout: float = 10.0,
+        deadline: float = 30.0,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
         self.url = url.rstrip("/")
         if not self.url.endswith("/api/0"):
             self.url += "/api/0"
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ActivityWatchError(f"{url!r} is not an http(s) URL of an ActivityWatch server")
+        self._parts = parts
         self.timeout = timeout
+        """Seconds one read or connect may wait."""
+        self.deadline = deadline
+        """Seconds a whole request may take."""
+        self.max_bytes = max_bytes
+        """Largest reply accepted."""
 
     def _get(self, path: str, **params: Any) -> Any:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         address = f"{self.url}/{path}" + (f"?{query}" if query else "")
+        target = f"{self._parts.path}/{path}" + (f"?{query}" if query else "")
+        kind = (
+            http.client.HTTPSConnection
+            if self._parts.scheme == "https"
+            else http.client.HTTPConnection
+        )
+        conn = kind(self._parts.hostname, self._parts.port, timeout=self.timeout)
+        expired = threading.Event()
+
+        def expire() -> None:  # unblocks a read that a dripping server keeps alive
+            expired.set()
+            sock = conn.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        timer = threading.Timer(self.deadline, expire)
+        timer.daemon = True
+        timer.start()
+        sent = False
         try:
-            with urllib.request.urlopen(address, timeout=self.timeout) as response:
-                return json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            raise ActivityWatchError(f"{address}: HTTP {exc.code} {exc.reason}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ActivityWatchError(
-                f"cannot reach ActivityWatch at {self.url} ({reason}); is aw-server running?"
-            ) from None
-        except ValueError as exc:
-            raise ActivityWatchError(f"{address}: not JSON ({exc})") from None
+            conn.request("GET", target, headers={"Accept": "application/json"})
+            sent = True
+            response = conn.getresponse()
+            body = response.read(self.max_bytes + 1)
+            if expired.is_set():
+                raise TimeoutError("deadline")
+            if len(body) > self.max_bytes:
+                raise ActivityWatchError(
+                    f"{address}: the reply is over the limit of {self.max_bytes:,} bytes"
+                )
+            if response.length:  # bytes the server announced and did not send
+                raise ActivityWatchError(
+                    f"{address}: unusable reply (cut short: {len(body):,} of "
+                    f"{len(body) + response.length:,} bytes)"
+                )
+            if response.status != 200:
+                raise ActivityWatchError(f"{address}: HTTP {response.status} {response.reason}")
+            text = body.decode("utf-8")
+            if _depth(text) > MAX_JSON_DEPTH:
+                raise ActivityWatchError(
+                    f"{address}: the reply nests deeper than {MAX_JSON_DEPTH} levels"
+                )
+            return json.loads(text)
+        except ActivityWatchError:
+            raise
+        except (http.client.HTTPException, OSError) as exc:  # TimeoutError is an OSError
+            if expired.is_set():
+                raise ActivityWatchError(
+                    f"{address}: no complete reply within {self.deadline:g} s"
+                ) from None
+            if not sent:
+                raise ActivityWatchError(
+                    f"cannot reach ActivityWatch at {self.url} ({exc}); is aw-server running?"
+                ) from None
+            if isinstance(exc, TimeoutError):
+                raise ActivityWatchError(
+                    f"{address}: the server stopped answering (no byte for {self.timeout:g} s)"
+                ) from None
+            reason = f"{type(exc).__name__}: {exc}"[:160]
+            raise ActivityWatchError(f"{address}: unusable reply ({reason})") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ActivityWatchError(f"{address}: not JSON ({str(exc)[:120]})") from None
+        finally:
+            timer.cancel()
+            conn.close()
 
     def info(self) -> dict[str, Any]:
         """The server's info (hostname, version, testing)."""

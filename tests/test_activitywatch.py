@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from sources.activitywatch import ActivityWatchClient, ActivityWatchSource, iso
+from sources.activitywatch import ActivityWatchClient, ActivityWatchError, ActivityWatchSource, iso
 from sources.sentences import Bucket, SentenceBuilder, away_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -302,3 +302,127 @@ def test_watch_says_when_the_server_is_unreachable(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "cannot reach ActivityWatch" in result.stderr
+
+
+# --- issue 13: a server that misbehaves never kills `watch`, never hangs it --------------------
+
+
+class HostileProxy:
+    """A loopback proxy to a real aw-server that answers the next requests wrongly, one fault
+    each (then forwards faithfully): a garbage status line, a truncated body, JSON nested
+    100,000 deep, a reply dripped one byte a second, a reply larger than the client accepts."""
+
+    def __init__(self, upstream: str, faults: list[str]) -> None:
+        import socketserver
+        import threading
+
+        self.upstream = upstream
+        self.faults = list(faults)
+        self.seen: list[str] = []
+        proxy = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                proxy._serve(self.request)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        target = request.split(b" ")[1].decode()
+        fault = self.faults.pop(0) if self.faults and "/info" not in target else "pass"
+        self.seen.append(fault)
+        try:
+            if fault == "garbage":
+                conn.sendall(b"HTTP/1.1 ohno garbage\r\n\r\n")
+            elif fault == "truncated":
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n[{"id": ')
+            elif fault == "nested":
+                body = b"[" * 100_000 + b"]" * 100_000
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            elif fault == "drip":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                for _ in range(120):
+                    conn.sendall(b" ")
+                    time.sleep(1.0)
+            elif fault == "huge":
+                size = 80 << 20
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+                block = b" " * (1 << 20)
+                for _ in range(80):
+                    conn.sendall(block)
+            else:
+                with urllib.request.urlopen(self.upstream + target, timeout=30) as reply:
+                    body = reply.read()
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+                )
+        except OSError:
+            pass  # the client gave up on us: that is the point
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("garbage", "unusable reply"),
+        ("truncated", "unusable reply"),
+        ("nested", "nests deeper than 64 levels"),
+        ("drip", "no complete reply within 2 s"),
+        ("huge", "over the limit of"),
+    ],
+)
+def test_each_bad_reply_is_one_clear_error(aw_server: str, fault: str, message: str) -> None:
+    proxy = HostileProxy(aw_server, [fault])
+    try:
+        client = ActivityWatchClient(proxy.url, deadline=2.0, max_bytes=8 << 20)
+        started = time.monotonic()
+        with pytest.raises(ActivityWatchError, match=message):
+            client.buckets()
+        assert time.monotonic() - started < 10  # the deadline holds, whatever the server does
+        assert client.buckets()  # the next request goes through
+    finally:
+        proxy.close()
+
+
+def test_watch_survives_a_run_of_bad_replies(aw_server: str, tmp_path: Path) -> None:
+    import signal
+
+    proxy = HostileProxy(aw_server, ["garbage", "truncated", "nested", "drip"])
+    try:
+        args = [sys.executable, "-m", "cli.main", "watch", "--aw", proxy.url]
+        args += ["--interval", "0.2", "--deadline", "2", "--data-dir", str(tmp_path)]
+        watch = subprocess.Popen(
+            args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 120
+        lines: list[str] = []
+        assert watch.stdout is not None
+        while time.monotonic() < deadline:
+            line = watch.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if FIRST[-1][1] in line:
+                break
+        watch.send_signal(signal.SIGINT)
+        out, err = watch.communicate(timeout=60)
+    finally:
+        proxy.close()
+    assert any(FIRST[-1][1] in line for line in lines), (lines, err)
+    assert watch.returncode == 0, err
+    assert "Traceback" not in err
+    assert err.count("error: ") >= 4 and "polling again in" in err
+    assert proxy.seen[:5] == ["pass", "garbage", "truncated", "nested", "drip"]
