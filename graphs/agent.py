@@ -13,7 +13,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from graphs.context import Context
+from graphs.context import Context, served
 from graphs.serde import checkpoint_serde
 from graphs.state import InputState, State
 from nodes.detect import detect
@@ -49,25 +49,33 @@ def route_after_refine(state: State) -> Literal["feedback", "__end__"]:
     return "feedback" if state.draft is not None else END
 
 
-builder = StateGraph(State, input_schema=InputState, context_schema=Context)
-builder.add_node("observe", observe)
-builder.add_node("remember", remember)
-builder.add_node("detect", detect)
-builder.add_node("draft", draft)
-builder.add_node("feedback", feedback)
-builder.add_node("refine", refine)
-builder.add_node("execute", execute)
+def make_builder(context_schema: type[Context] = Context) -> StateGraph:
+    """The agent graph's nodes and edges, over `context_schema` (the served graph's refuses
+    server settings from clients: `graphs.context.served`)."""
+    builder = StateGraph(State, input_schema=InputState, context_schema=context_schema)
+    builder.add_node("observe", observe)
+    builder.add_node("remember", remember)
+    builder.add_node("detect", detect)
+    builder.add_node("draft", draft)
+    builder.add_node("feedback", feedback)
+    builder.add_node("refine", refine)
+    builder.add_node("execute", execute)
 
-# Every event is validated, then remembered, before any decision reads memory.
-builder.add_edge(START, "observe")
-builder.add_edge("observe", "remember")
-builder.add_edge("remember", "detect")
-builder.add_conditional_edges("detect", route_after_detect)
-builder.add_conditional_edges("draft", route_after_draft)
-builder.add_conditional_edges("feedback", route_after_feedback)
-builder.add_conditional_edges("refine", route_after_refine)
-# What was executed is recorded as events; the next user event starts a new pass.
-builder.add_edge("execute", END)
+    # Every event is validated, then remembered, before any decision reads memory.
+    builder.add_edge(START, "observe")
+    builder.add_edge("observe", "remember")
+    builder.add_edge("remember", "detect")
+    builder.add_conditional_edges("detect", route_after_detect)
+    builder.add_conditional_edges("draft", route_after_draft)
+    builder.add_conditional_edges("feedback", route_after_feedback)
+    builder.add_conditional_edges("refine", route_after_refine)
+    # What was executed is recorded as events; the next user event starts a new pass.
+    builder.add_edge("execute", END)
+    return builder
+
+
+builder = make_builder()
+"""The graph for scripts, tests and the CLI: every setting may be given."""
 
 
 def build_graph(
@@ -78,5 +86,7 @@ def build_graph(
     return builder.compile(checkpointer=saver, name=name)
 
 
-graph = builder.compile(name="proactive_agent")
-"""Compiled without a checkpointer: the `langgraph dev` server supplies persistence."""
+graph = make_builder(served(Context)).compile(name="proactive_agent")
+"""Compiled without a checkpointer for the `langgraph dev` server, which supplies persistence;
+its clients may set run settings only (paths, shell, user and local-only come from the
+server's environment)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 FeedbackMode = Literal["simulated", "human", "auto"]
 
@@ -245,6 +245,70 @@ class Context:
             raise ValueError(
                 f"llm_retry_budget_seconds must be > 0, got {self.llm_retry_budget_seconds!r}"
             )
+
+
+SERVER_SETTINGS: frozenset[str] = frozenset(
+    {"memory_dir", "workspace", "allow_shell", "local_only", "user_id"}
+)
+"""Settings that only the server's own configuration may give (its environment, which
+`langgraph.json`'s "env" fills): where files go, what the executor may run, whose memory it is,
+and whether anything may leave the machine. A served graph's client may set the others."""
+
+BACKEND_SETTINGS = ("agent_backend", "judge_backend", "executor_backend", "fallback", "gym_model")
+"""Settings that name a model backend: a client may choose only one the server allows."""
+
+ALLOWED_BACKENDS_ENV = "PROACTIVE_ALLOWED_BACKENDS"
+"""Comma-separated backends a served graph's clients may choose, beyond 'local' and the
+server's own configured ones (PROACTIVE_AGENT_BACKEND, ...)."""
+
+
+def allowed_backends() -> frozenset[str]:
+    """The backends a client of a served graph may choose."""
+    configured = {
+        os.environ.get(f"PROACTIVE_{name.upper()}", "").strip() for name in BACKEND_SETTINGS
+    }
+    listed = {b.strip() for b in os.environ.get(ALLOWED_BACKENDS_ENV, "").split(",")}
+    return frozenset({"local", *configured, *listed} - {""})
+
+
+C = TypeVar("C", bound="Context")
+
+
+def served(cls: type[C]) -> type[C]:
+    """The settings class of a graph served to clients (`langgraph dev`): `cls`, where a run's
+    context may set the run settings only. A server setting (`SERVER_SETTINGS`) in it is
+    refused with an error naming it, and comes from the server's environment instead; a backend
+    must be 'local', the server's own, or listed in PROACTIVE_ALLOWED_BACKENDS."""
+    run_settings = sorted(f.name for f in fields(cls) if f.name not in SERVER_SETTINGS)
+
+    def __init__(self: Any, **given: Any) -> None:  # noqa: N807 - the dataclass's __init__
+        refused = sorted(SERVER_SETTINGS & set(given))
+        if refused:
+            names = ", ".join(refused)
+            plural = len(refused) > 1
+            raise ValueError(
+                f"{names}: server setting{'s' if plural else ''}, which a run may not set; the "
+                f"server takes {'them' if plural else 'it'} from its own environment "
+                f"({', '.join('PROACTIVE_' + n.upper() for n in refused)}). A run may set: "
+                + ", ".join(run_settings)
+            )
+        unknown = sorted(set(given) - set(run_settings))
+        if unknown:
+            raise ValueError(
+                f"unknown setting {', '.join(unknown)}; a run may set: {', '.join(run_settings)}"
+            )
+        cls.__init__(self, **given)
+        allowed = allowed_backends()
+        for name in BACKEND_SETTINGS:
+            spec = str(getattr(self, name, "") or "").strip()
+            if spec and not is_local(spec) and spec not in allowed:
+                raise ValueError(
+                    f"{name} {spec!r} is not a backend this server allows (allowed: "
+                    f"{', '.join(sorted(allowed))}; the server lists more in "
+                    f"{ALLOWED_BACKENDS_ENV})"
+                )
+
+    return type(f"Served{cls.__name__}", (cls,), {"__init__": __init__, "__doc__": cls.__doc__})
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int] | None:

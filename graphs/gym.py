@@ -19,6 +19,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graphs.agent import builder as agent_builder
+from graphs.context import served
 from graphs.serde import STATE_TYPES
 from gym.scenes import Environment, Scene, UserPersona
 from gym.schema import EntityState, GymContext, GymInput, GymState, Operation, TraceRecord
@@ -48,22 +49,31 @@ def route_after_agent(
 agent_subgraph = agent_builder.compile(checkpointer=True, name="proactive_agent")
 """The agent graph, keeping its own state per gym thread (its own checkpoint namespace)."""
 
-builder = StateGraph(GymState, input_schema=GymInput, context_schema=GymContext)
-builder.add_node("setup_environment", setup_environment)
-builder.add_node("user_act", user_act)
-builder.add_node("apply_activity", apply_activity)
-builder.add_node("agent_observe", make_agent_observer(agent_subgraph))
-builder.add_node("execute_operation", execute_operation)
 
-# The scene is expanded and the persona taken on before the user's first move.
-builder.add_edge(START, "setup_environment")
-builder.add_edge("setup_environment", "user_act")
-builder.add_conditional_edges("user_act", route_after_user)
-# Every user action yields events the agent must observe.
-builder.add_edge("apply_activity", "agent_observe")
-builder.add_conditional_edges("agent_observe", route_after_agent)
-# An operation's effects are events too: the agent observes them before the user moves.
-builder.add_edge("execute_operation", "agent_observe")
+def make_builder(context_schema: type[GymContext] = GymContext) -> StateGraph:
+    """The gym graph's nodes and edges, over `context_schema` (the served graph's refuses
+    server settings from clients: `graphs.context.served`)."""
+    builder = StateGraph(GymState, input_schema=GymInput, context_schema=context_schema)
+    builder.add_node("setup_environment", setup_environment)
+    builder.add_node("user_act", user_act)
+    builder.add_node("apply_activity", apply_activity)
+    builder.add_node("agent_observe", make_agent_observer(agent_subgraph))
+    builder.add_node("execute_operation", execute_operation)
+
+    # The scene is expanded and the persona taken on before the user's first move.
+    builder.add_edge(START, "setup_environment")
+    builder.add_edge("setup_environment", "user_act")
+    builder.add_conditional_edges("user_act", route_after_user)
+    # Every user action yields events the agent must observe.
+    builder.add_edge("apply_activity", "agent_observe")
+    builder.add_conditional_edges("agent_observe", route_after_agent)
+    # An operation's effects are events too: the agent observes them before the user moves.
+    builder.add_edge("execute_operation", "agent_observe")
+    return builder
+
+
+builder = make_builder()
+"""The gym graph for runs and tests: every setting may be given."""
 
 GYM_TYPES = (*STATE_TYPES, Scene, Environment, UserPersona, EntityState, Operation, TraceRecord)
 """Types stored in gym checkpoints, allowed when a checkpoint is read back."""
@@ -82,5 +92,6 @@ def build_gym(
     return builder.compile(checkpointer=saver, name=name)
 
 
-graph = builder.compile(name="proactive_gym")
-"""Compiled without a checkpointer: the `langgraph dev` server supplies persistence."""
+graph = make_builder(served(GymContext)).compile(name="proactive_gym")
+"""Compiled without a checkpointer for the `langgraph dev` server, which supplies persistence;
+its clients may set run settings only (`graphs.context.served`)."""

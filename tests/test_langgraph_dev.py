@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +22,10 @@ OFFLINE_ENV = {
     "LANGGRAPH_NO_VERSION_CHECK": "true",
     "LANGSMITH_TRACING": "false",
 }
+
+
+SERVED_MEMORY = Path(tempfile.mkdtemp(prefix="served-memory-"))
+"""The served graph's data directory: the server's PROACTIVE_MEMORY_DIR."""
 
 
 def free_port() -> int:
@@ -38,7 +43,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if cli is None:
         pytest.fail("the langgraph CLI is not installed (pip install -e '.[dev]')")
     port = free_port()
-    memory_dir = tmp_path_factory.mktemp("served-memory")
+    memory_dir = SERVED_MEMORY
+    memory_dir.mkdir(parents=True, exist_ok=True)
     log_path = tmp_path_factory.mktemp("served-log") / "langgraph-dev.log"
     env = {**os.environ, **OFFLINE_ENV, "PROACTIVE_MEMORY_DIR": str(memory_dir)}
     with open(log_path, "w") as log:
@@ -162,3 +168,66 @@ def test_langgraph_dev_interrupt_and_resume_with_each_answer(server: str) -> Non
     assert rejected["next"] == ["feedback"]  # a refined draft waits for the next answer
     assert results["ignore"]["values"]["status"] == "ignored"
     assert results["ignore"]["values"]["cooldown"] > 0
+
+
+# --- issue 13: a client sets run settings only ----------------------------------------------
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"memory_dir": "{target}"}, "memory_dir: server setting"),
+        ({"workspace": "{target}"}, "workspace: server setting"),
+        ({"allow_shell": True}, "allow_shell: server setting"),
+        ({"user_id": "someone-else"}, "user_id: server setting"),
+        ({"local_only": False}, "local_only: server setting"),
+        ({"agent_backend": "openai:gpt-4o"}, "not a backend this server allows"),
+    ],
+)
+def test_a_client_cannot_set_server_settings(
+    server: str, tmp_path: Path, context: dict, message: str
+) -> None:
+    from langgraph_sdk import get_client
+
+    target = tmp_path / "chosen-by-the-client"
+    context = {k: (str(target) if v == "{target}" else v) for k, v in context.items()}
+    event = {"time": 1_767_000_000, "text": "The user opens 'main.py' in Visual Studio Code."}
+
+    async def scenario() -> tuple[dict, list]:
+        client = get_client(url=server)
+        thread = await client.threads.create()
+        result = await client.runs.wait(
+            thread["thread_id"],
+            "proactive_agent",
+            input={"event": event},
+            context={**context, "need_threshold": 0.0},
+            raise_error=False,
+        )
+        runs = await client.runs.list(thread["thread_id"])
+        return result, runs
+
+    result, runs = asyncio.run(scenario())
+    assert runs and runs[0]["status"] == "error"
+    assert message in str(result)
+    assert not target.exists()  # nothing was written where the client pointed
+
+
+@pytest.mark.server
+def test_a_client_run_writes_where_the_server_says(server: str) -> None:
+    """The served graph's memory is the server's own PROACTIVE_MEMORY_DIR."""
+    from langgraph_sdk import get_client
+
+    async def scenario() -> dict:
+        client = get_client(url=server)
+        thread = await client.threads.create()
+        return await client.runs.wait(
+            thread["thread_id"],
+            "proactive_agent",
+            input={"event": {"time": 1_767_000_500, "text": "The user saves 'served.py'."}},
+            context={"need_threshold": 0.0, "personal_target_f1": 0.5},
+        )
+
+    values = asyncio.run(scenario())
+    assert values["events"][0]["text"] == "The user saves 'served.py'."
+    assert any(SERVED_MEMORY.glob("chroma.sqlite3"))
