@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from cli.common import data_dir
+from cli.common import data_dir, storage_errors
 
 
 def add_parser(sub: Any) -> None:
@@ -56,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
     from memory.profile import ProfileError  # noqa: PLC0415
 
     try:
-        report = show(directory, args.user) if args.action == "show" else None
-        if args.action == "forget":
-            report = forget(directory, args.user, everything=args.all)
+        with storage_errors(directory):
+            report = show(directory, args.user) if args.action == "show" else None
+            if args.action == "forget":
+                report = forget(directory, args.user, everything=args.all)
     except ProfileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def proactive(
+    *args: str, stdin: str | None = None, cwd: Path = ROOT, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """The `proactive` command run as a user runs it: a separate process, a bare environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def bench_data_dir() -> Path:
