@@ -75,11 +75,14 @@ def make_context(args: argparse.Namespace, data_dir: str) -> Any:
         raise SettingsError(str(exc)) from None
 
 
-def ask_on_terminal(payload: dict[str, Any]) -> Any:
-    """Answer a review interrupt at the terminal."""
-    print(f"      proposal: {payload['task']}", file=sys.stderr)
-    if payload.get("error"):
-        print(f"      ({payload['error']})", file=sys.stderr)
+def ask_on_terminal(payload: Any) -> Any:
+    """Answer a review interrupt (an Agent Inbox `HumanInterrupt` list) at the terminal, with
+    an Agent Inbox `HumanResponse`."""
+    request = payload[0] if isinstance(payload, list) and payload else payload
+    details = request.get("proactive", {})
+    print(f"      proposal: {request['action_request']['args']['task']}", file=sys.stderr)
+    if details.get("error"):
+        print(f"      ({details['error']})", file=sys.stderr)
     with open("/dev/tty") as tty:
         sys.stderr.write("      answer [a]ccept / [r]eject / [e]dit / [i]gnore: ")
         sys.stderr.flush()
@@ -87,12 +90,13 @@ def ask_on_terminal(payload: dict[str, Any]) -> Any:
         if choice == "r":
             sys.stderr.write("      reason (optional): ")
             sys.stderr.flush()
-            return {"answer": "reject", "reason": tty.readline().strip()}
+            return {"type": "response", "args": tty.readline().strip()}
         if choice == "e":
             sys.stderr.write("      changed task: ")
             sys.stderr.flush()
-            return {"answer": "edit", "task": tty.readline().strip()}
-        return {"a": "accept", "i": "ignore"}.get(choice, choice)
+            task = tty.readline().strip()
+            return {"type": "edit", "args": {"action": "proactive_task", "args": {"task": task}}}
+        return {"type": {"a": "accept", "i": "ignore"}.get(choice, choice), "args": None}
 
 
 class StorageError(RuntimeError):

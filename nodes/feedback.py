@@ -24,13 +24,16 @@ from nodes.common import llm_retry, memory, run_settings, thread_id, with_fallba
 from nodes.draft import failure_update, fallback_update
 from nodes.personal import merge, notice_update
 
-ALLOWED_ANSWERS: list[dict[str, Any]] = [
-    {"answer": "accept", "description": "Carry out the task as proposed."},
-    {"answer": "reject", "reason": "why (optional)", "description": "Not this; maybe another."},
-    {"answer": "edit", "task": "the changed task", "description": "Carry out this task instead."},
-    {"answer": "ignore", "description": "Not now; the assistant backs off for a while."},
-]
+REVIEW_ACTION = "proactive_task"
+"""The `action` of the review's action request: the task the assistant offers to carry out."""
 
+REVIEW_CONFIG = {
+    "allow_accept": True,
+    "allow_edit": True,
+    "allow_respond": True,
+    "allow_ignore": True,
+}
+"""Every answer is allowed: accept, edit the task, respond (reject, with a reason), ignore."""
 
 MAX_COOLDOWN_FACTOR = 8
 """Consecutive ignored proposals double the cooldown, up to this factor."""
@@ -40,44 +43,100 @@ class BadAnswerError(ValueError):
     """A resume value that is not one of the allowed answers."""
 
 
-def review_request(state: State, draft: Draft, error: str | None = None) -> dict[str, Any]:
-    """The interrupt payload shown to a person."""
-    payload: dict[str, Any] = {
-        "type": "proposal_review",
-        "event": state.events[state.current].text,
-        "task": draft.task,
+def review_request(state: State, draft: Draft, error: str | None = None) -> list[dict[str, Any]]:
+    """The interrupt payload shown to a person, in LangChain's human-interrupt schema (a list
+    holding one `HumanInterrupt`, as LangChain's Agent Inbox reads it). `proactive` carries the
+    details this project's own clients show (the event, the kind of help, the round, ...)."""
+    event = state.events[state.current]
+    why = draft.thoughts or state.decision
+    lines = [f"**The assistant offers** ({draft.kind}): {draft.task}", f"**After:** {event.text}"]
+    if why:
+        lines.append(f"**Why:** {why}")
+    if draft.response:
+        lines.append(draft.response)
+    if error:
+        lines.append(f"**Your last answer could not be used:** {error}")
+    lines.append(
+        "Accept to carry it out, edit the task to change it, respond to turn it down (with a "
+        "reason, if you like), or ignore it for now."
+    )
+    details: dict[str, Any] = {
+        "event": event.text,
+        "time": event.time,
+        "event_index": state.current_index,
         "kind": draft.kind,
-        "response": draft.response,
         "round": state.refinements,
-        "allowed": ALLOWED_ANSWERS,
+        "reason": why,
+        "response": draft.response,
+        "personal": draft.personal,
     }
     if error:
-        payload["error"] = error
-    return payload
+        details["error"] = error
+    return [
+        {
+            "action_request": {"action": REVIEW_ACTION, "args": {"task": draft.task}},
+            "config": dict(REVIEW_CONFIG),
+            "description": "\n\n".join(lines),
+            "proactive": details,
+        }
+    ]
 
 
-def parse_answer(value: Any, draft: Draft, index: int, time: float) -> Feedback:
-    """A person's resume value as a :class:`Feedback` (a bare string names the answer)."""
-    data = {"answer": value} if isinstance(value, str) else value
-    if not isinstance(data, dict) or data.get("answer") not in (
-        "accept",
-        "reject",
-        "edit",
-        "ignore",
-    ):
+_LEGACY = ("accept", "reject", "edit", "ignore")
+
+
+def _as_answer(value: Any) -> tuple[str, str, str | None]:
+    """(answer, reason, edited task) from a resume value: an Agent Inbox `HumanResponse`
+    (alone or in a list of one), or the older forms ("accept", {"answer": "reject", ...})."""
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise BadAnswerError(f"expected one response, got a list of {len(value)}")
+        value = value[0]
+    if isinstance(value, dict) and "type" in value:
+        kind, args = value["type"], value.get("args")
+        if kind in ("accept", "ignore"):
+            return kind, "", None
+        if kind == "response":
+            if args is not None and not isinstance(args, str):
+                raise BadAnswerError("a response's args must be the reason, as text")
+            return "reject", (args or "").strip(), None
+        if kind == "edit":
+            task = None
+            if isinstance(args, dict):
+                inner = args.get("args") if isinstance(args.get("args"), dict) else args
+                task = inner.get("task")
+            if not (isinstance(task, str) and task.strip()):
+                raise BadAnswerError(
+                    'an edit needs the changed task: {"type": "edit", "args": {"action": '
+                    f'"{REVIEW_ACTION}", "args": {{"task": "..."}}}}}}'
+                )
+            return "edit", "", task.strip()
         raise BadAnswerError(
-            f"answer must be accept, reject, edit or ignore (as a string or "
-            f'{{"answer": ...}}), got {value!r:.80}'
+            f"type must be accept, edit, response or ignore, got {str(kind)[:40]!r}"
+        )
+    data = {"answer": value} if isinstance(value, str) else value
+    if not isinstance(data, dict) or data.get("answer") not in _LEGACY:
+        raise BadAnswerError(
+            'answer with an Agent Inbox response ({"type": "accept" | "edit" | '
+            '"response" | "ignore", "args": ...}) or one of accept, reject, edit, ignore '
+            f'(as a string or {{"answer": ...}}), got {value!r:.80}'
         )
     edited = data.get("task")
     if data["answer"] == "edit" and not (isinstance(edited, str) and edited.strip()):
         raise BadAnswerError('an edit needs the changed task: {"answer": "edit", "task": "..."}')
+    edited = edited.strip() if data["answer"] == "edit" else None
+    return data["answer"], str(data.get("reason") or ""), edited
+
+
+def parse_answer(value: Any, draft: Draft, index: int, time: float) -> Feedback:
+    """A person's resume value as a :class:`Feedback`; :class:`BadAnswerError` says why not."""
+    answer, reason, edited = _as_answer(value)
     return Feedback(
-        answer=data["answer"],
-        reason=str(data.get("reason") or ""),
+        answer=answer,
+        reason=reason,
         task=draft.task,
         kind=draft.kind,
-        edited_task=edited.strip() if data["answer"] == "edit" else None,
+        edited_task=edited,
         by="human",
         event_index=index,
         time=time,

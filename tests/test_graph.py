@@ -186,10 +186,46 @@ def human_step(answer: Any, ctx: Context, thread: str) -> tuple[Any, dict[str, A
     return graph, out, payload
 
 
-def test_interrupt_payload_lists_allowed_answers(ctx: Context) -> None:
+def test_interrupt_payload_is_an_agent_inbox_human_interrupt(ctx: Context) -> None:
     _, _, payload = human_step("accept", ctx, "h0")
-    assert {a["answer"] for a in payload["allowed"]} == {"accept", "reject", "edit", "ignore"}
-    assert payload["task"] and payload["type"] == "proposal_review"
+    [request] = payload  # a list holding one HumanInterrupt
+    assert request["action_request"]["action"] == "proactive_task"
+    assert request["action_request"]["args"]["task"]
+    assert request["config"] == {
+        "allow_accept": True,
+        "allow_edit": True,
+        "allow_respond": True,
+        "allow_ignore": True,
+    }
+    assert request["action_request"]["args"]["task"] in request["description"]
+    assert request["proactive"]["event"] == event(1)["text"]
+
+
+@pytest.mark.parametrize(
+    ("response", "status", "outcome"),
+    [
+        ([{"type": "accept", "args": None}], "executed", "accept"),
+        ({"type": "accept"}, "executed", "accept"),
+        (
+            [{"type": "edit", "args": {"action": "proactive_task", "args": {"task": "Fix it"}}}],
+            "executed",
+            "edit",
+        ),
+        ([{"type": "response", "args": "not now"}], None, "reject"),
+        ([{"type": "ignore", "args": None}], "ignored", "ignore"),
+    ],
+)
+def test_agent_inbox_responses_resume_the_review(
+    ctx: Context, response: Any, status: str | None, outcome: str
+) -> None:
+    _, out, _ = human_step(response, ctx, f"inbox-{outcome}-{status}")
+    assert out["proposals"][0].outcome == outcome
+    if status is not None:
+        assert out["status"] == status
+    if outcome == "reject":
+        assert out["feedback"][0].reason == "not now" and "__interrupt__" in out
+    if outcome == "edit":
+        assert out["executions"][-1].task == "Fix it"
 
 
 def test_human_accept_executes(ctx: Context) -> None:
@@ -211,8 +247,10 @@ def test_human_reject_with_reason_refines(ctx: Context) -> None:
         {"answer": "reject", "reason": "I know this already"}, ctx, "h3"
     )
     assert "__interrupt__" in out  # a refined draft is shown again
-    second = out["__interrupt__"][0].value
-    assert second["task"] != payload["task"] and second["round"] == 1
+    [second] = out["__interrupt__"][0].value
+    [first] = payload
+    task = second["action_request"]["args"]["task"]
+    assert task != first["action_request"]["args"]["task"] and second["proactive"]["round"] == 1
     assert out["feedback"][-1].reason == "I know this already"
 
 
@@ -226,8 +264,9 @@ def test_human_ignore_backs_off(ctx: Context) -> None:
 
 def test_human_invalid_answer_is_asked_again(ctx: Context) -> None:
     graph, out, _ = human_step({"answer": "maybe"}, ctx, "h5")
-    again = out["__interrupt__"][0].value
-    assert "accept, reject, edit or ignore" in again["error"]
+    [again] = out["__interrupt__"][0].value
+    assert "accept, reject, edit, ignore" in again["proactive"]["error"]
+    assert "could not be used" in again["description"]
     config = {"configurable": {"thread_id": "h5"}}
     done = graph.invoke(Command(resume="accept"), config, context=ctx)
     assert done["status"] == "executed"
@@ -365,7 +404,7 @@ def test_auto_mode_asks_the_person_only_when_unsure_of_them(ctx: Context) -> Non
     ctx.auto_band_low, ctx.auto_band_high = 0.0, 1.0  # unsure of anything: ask
     config = {"configurable": {"thread_id": "auto"}}
     first = graph.invoke({"event": event(1)}, config, context=ctx)
-    assert first["__interrupt__"][0].value["type"] == "proposal_review"
+    assert first["__interrupt__"][0].value[0]["action_request"]["action"] == "proactive_task"
     done = graph.invoke(Command(resume="accept"), config, context=ctx)
     assert done["feedback"][-1].by == "human" and done["status"] == "executed"
     ctx.auto_band_low = ctx.auto_band_high = 0.5  # only the judge's own 0.5 is in the band

@@ -318,7 +318,7 @@ def test_a_person_answers_through_the_agents_interrupt(tmp_path: Path) -> None:
     ctx = context(feedback_mode="human", need_threshold=0.0, max_steps=3)
     records = run_scene(Scene.model_validate(SCENE), ctx, thread="human", answer=answer)
 
-    assert payloads and all(p["type"] == "proposal_review" for p in payloads)
+    assert payloads and all(p[0]["action_request"]["action"] == "proactive_task" for p in payloads)
     judgements = by_kind(records, "judgement")
     assert [j.data["by"] for j in judgements] == ["human"] * len(payloads)
     assert judgements[0].data["accepted"] and len(by_kind(records, "operation")) == 1

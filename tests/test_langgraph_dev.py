@@ -142,25 +142,38 @@ def test_langgraph_dev_interrupt_and_resume_with_each_answer(server: str) -> Non
     async def scenario() -> dict[str, dict]:
         client = get_client(url=server)
         results = {}
-        for value in (
-            {"answer": "accept"},
-            {"answer": "edit", "task": "Explain KeyError"},
-            {"answer": "reject", "reason": "not now"},
-            "ignore",
+        for name, value in (
+            # Agent Inbox's HumanResponse, as its web app sends it (a list of one)
+            ("accept", [{"type": "accept", "args": None}]),
+            (
+                "edit",
+                [
+                    {
+                        "type": "edit",
+                        "args": {"action": "proactive_task", "args": {"task": "Explain KeyError"}},
+                    }
+                ],
+            ),
+            ("reject", [{"type": "response", "args": "not now"}]),
+            ("ignore", [{"type": "ignore", "args": None}]),
+            # older clients' answers still work
+            ("legacy accept", {"answer": "accept"}),
+            ("legacy reject", {"answer": "reject", "reason": "not now"}),
+            ("legacy ignore", "ignore"),
         ):
             thread = await client.threads.create()
-            payload = await propose(client, thread["thread_id"])
-            assert {a["answer"] for a in payload["allowed"]} == {
-                "accept",
-                "reject",
-                "edit",
-                "ignore",
-            }
-            name = value if isinstance(value, str) else value["answer"]
+            [request] = await propose(client, thread["thread_id"])
+            assert request["action_request"]["action"] == "proactive_task"
+            assert request["config"]["allow_respond"] and request["config"]["allow_edit"]
+            assert request["action_request"]["args"]["task"] in request["description"]
             results[name] = await answer(client, thread["thread_id"], value)
         return results
 
     results = asyncio.run(scenario())
+    for legacy in ("accept", "reject", "ignore"):
+        assert (
+            results[f"legacy {legacy}"]["values"]["status"] == results[legacy]["values"]["status"]
+        )
     assert results["accept"]["values"]["status"] == "executed"
     assert results["edit"]["values"]["executions"][-1]["task"] == "Explain KeyError"
     rejected = results["reject"]
