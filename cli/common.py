@@ -33,8 +33,10 @@ def context_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-refinements", type=int, help="refinements before giving up")
     parser.add_argument(
         "--feedback",
-        choices=("simulated", "human"),
-        help="who answers proposals (default simulated)",
+        choices=("simulated", "human", "inbox"),
+        help="who answers proposals: the judge (simulated, default), you at this terminal "
+        "(human), or you later in the browser (inbox: `proactive ui`; the run stops at a "
+        "waiting proposal and the next run goes on after your answer)",
     )
     parser.add_argument("--data-dir", help="directory of the on-disk memory and workspace")
     parser.add_argument("--workspace", help="directory the executor's file tools are confined to")
@@ -64,7 +66,7 @@ def make_context(args: argparse.Namespace, data_dir: str) -> Any:
         "executor_backend": args.executor,
         "need_threshold": args.threshold,
         "max_refinements": args.max_refinements,
-        "feedback_mode": args.feedback,
+        "feedback_mode": "human" if args.feedback == "inbox" else args.feedback,
         "workspace": args.workspace,
         "user_id": args.user,
         "local_only": getattr(args, "local_only", None),
@@ -73,6 +75,11 @@ def make_context(args: argparse.Namespace, data_dir: str) -> Any:
         return Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def answerer(args: argparse.Namespace) -> Any:
+    """Who answers a review: the terminal with --feedback human; nobody (the inbox) otherwise."""
+    return ask_on_terminal if getattr(args, "feedback", None) == "human" else None
 
 
 def ask_on_terminal(payload: Any) -> Any:

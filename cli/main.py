@@ -13,11 +13,12 @@ from cli import bench as bench_cli
 from cli import gym as gym_cli
 from cli import profile as profile_cli
 from cli import scenes as scenes_cli
+from cli import ui as ui_cli
 from cli import watch as watch_cli
 from cli.common import (
     SettingsError,
     StorageError,
-    ask_on_terminal,
+    answerer,
     context_args,
     data_dir,
     make_context,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     gym_cli.add_parser(sub)
     profile_cli.add_parser(sub)
     scenes_cli.add_parser(sub)
+    ui_cli.add_parser(sub)
     watch_cli.add_parser(sub)
     return parser
 
@@ -71,7 +73,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
         directory = data_dir(args)
         names = (args.events,)
     context = make_context(args, directory)
-    answer = ask_on_terminal if context.feedback_mode == "human" else None
+    answer = answerer(args)
     if answer and args.command == "run" and args.events == "-":
         print(
             "error: --feedback human needs --events FILE (stdin carries the events)",
@@ -177,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "gym": gym_cli.run,
         "profile": profile_cli.run,
         "scenes": scenes_cli.run,
+        "ui": ui_cli.run,
         "watch": watch_cli.run,
     }
     try:

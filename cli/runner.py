@@ -15,7 +15,7 @@ from langgraph.types import Command, StateSnapshot
 
 from backends.prompts import render_time
 from graphs.context import Context
-from graphs.persistence import prune_history
+from graphs.persistence import USER_KEY, prune_history
 from nodes.observe import BadEventError, parse_event
 from privacy.redact import redact
 
@@ -138,6 +138,8 @@ class RunSummary:
     seconds: list[float] = field(default_factory=list)
     skipped: int = 0
     """Input events skipped because the thread had already processed them (durable runs)."""
+    waiting: bool = False
+    """The run stopped at a proposal that waits for an answer in the inbox."""
     resumed: int = 0
     """Events whose handling was cut short by a stop and was finished in this run."""
 
@@ -164,6 +166,12 @@ class RunSummary:
             f"{self.refinements} refinements), {self.executed} executed. "
             f"Time per event: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms."
             + (
+                " A proposal waits for your answer in the inbox (`proactive ui`); the events "
+                "after it wait for that answer."
+                if self.waiting
+                else ""
+            )
+            + (
                 f" Skipped {self.skipped} events already processed, resumed {self.resumed}."
                 if self.skipped or self.resumed
                 else ""
@@ -173,6 +181,16 @@ class RunSummary:
 
 Answerer = Callable[[dict[str, Any]], Any]
 """Answers a human-review interrupt payload (used with feedback_mode='human')."""
+
+
+class AwaitingAnswer(RuntimeError):
+    """The graph paused for a person's answer and no answerer was given: the thread waits
+    (for `proactive ui`, or the next run with an answerer)."""
+
+    def __init__(self, thread: str, payload: Any) -> None:
+        super().__init__("the graph asks for a human answer but no answerer was given")
+        self.thread = thread
+        self.payload = payload
 
 
 def step(
@@ -201,9 +219,9 @@ def step(
     feed = None if event is None else {"event": event}
     result = graph.invoke(feed, config, context=context, durability=durability)
     while "__interrupt__" in result:
-        if answer is None:
-            raise RuntimeError("the graph asks for a human answer but no answerer was given")
         payload = result["__interrupt__"][0].value
+        if answer is None:
+            raise AwaitingAnswer(thread, payload)
         result = graph.invoke(
             Command(resume=answer(payload)), config, context=context, durability=durability
         )
@@ -370,17 +388,31 @@ def run_stream(
     summary = RunSummary()
     progress = thread_progress(graph, thread)
     taken, digest = progress.inputs, progress.digest
+
+    def waits(exc: AwaitingAnswer) -> RunSummary:
+        [request] = exc.payload if isinstance(exc.payload, list) else [exc.payload]
+        task = request.get("action_request", {}).get("args", {}).get("task", "")
+        out.write(f"thread {thread}: waiting for your answer to: {task}\n")
+        out.flush()
+        summary.waiting = True
+        return summary
+
     if resume and progress.pending:
-        meta = {INPUTS_KEY: taken, DIGEST_KEY: digest} if digest is not None else None
-        report = step(
-            graph,
-            None,
-            thread=thread,
-            context=context,
-            answer=answer,
-            metadata=meta,
-            durability=durability,
-        )
+        meta: dict[str, Any] = {USER_KEY: context.user_id}
+        if digest is not None:
+            meta |= {INPUTS_KEY: taken, DIGEST_KEY: digest}
+        try:
+            report = step(
+                graph,
+                None,
+                thread=thread,
+                context=context,
+                answer=answer,
+                metadata=meta,
+                durability=durability,
+            )
+        except AwaitingAnswer as exc:
+            return waits(exc)
         summary.add(report)
         summary.resumed += 1
         if not keep_history:
@@ -418,18 +450,21 @@ def run_stream(
             continue
         taken += 1
         digest = chain_digest(digest or "", event) if digest is not None or taken == 1 else None
-        meta: dict[str, Any] = {INPUTS_KEY: taken}
+        meta = {INPUTS_KEY: taken, USER_KEY: context.user_id}
         if digest is not None:
             meta[DIGEST_KEY] = digest
-        report = step(
-            graph,
-            event,
-            thread=thread,
-            context=context,
-            answer=answer,
-            metadata=meta,
-            durability=durability,
-        )
+        try:
+            report = step(
+                graph,
+                event,
+                thread=thread,
+                context=context,
+                answer=answer,
+                metadata=meta,
+                durability=durability,
+            )
+        except AwaitingAnswer as exc:
+            return waits(exc)
         if not keep_history and taken % PRUNE_EVERY == 0:
             prune_history(graph, thread)
         summary.add(report)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cli.common import ask_on_terminal, context_args, data_dir, make_context, storage_errors
+from cli.common import answerer, context_args, data_dir, make_context, storage_errors
 
 MAX_BACKOFF_SECONDS = 300.0
 """Longest wait between polls after failures in a row."""
@@ -32,6 +32,12 @@ def add_parser(sub: Any) -> None:
         "--once", action="store_true", help="process what the server has now, then exit"
     )
     watch.add_argument(
+        "--notify",
+        action="store_true",
+        help="with --feedback inbox, show a desktop notification (notify-send) when a "
+        "proposal waits",
+    )
+    watch.add_argument(
         "--deadline",
         type=float,
         default=30.0,
@@ -48,8 +54,11 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from graphs.agent import build_graph  # noqa: PLC0415
-    from graphs.persistence import ThreadBusyError, thread_lease  # noqa: PLC0415
+    from graphs.persistence import (  # noqa: PLC0415
+        ThreadBusyError,
+        build_durable_graph,
+        thread_lease,
+    )
     from memory import open_memory  # noqa: PLC0415
     from sources.activitywatch import (  # noqa: PLC0415
         ActivityWatchClient,
@@ -68,31 +77,83 @@ def run(args: argparse.Namespace) -> int:
     except ActivityWatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    answer = ask_on_terminal if context.feedback_mode == "human" else None
+    answer = answerer(args)
     source = ActivityWatchSource(client, since=time.time() - 60 * args.since)
-    graph = build_graph()
     thread = args.thread or "watch"
     try:
-        with storage_errors(directory), thread_lease(directory, thread):
+        # One watcher per thread for its whole life; each step also takes the thread's writer
+        # lease, which `proactive ui` takes too when it resumes the thread with an answer.
+        with storage_errors(directory), thread_lease(directory, f"watcher:{thread}"):
+            graph = build_durable_graph(directory)  # the inbox reads and resumes its threads
             open_memory(directory)  # what a killed run left in the journal is written now
             print(f"memory and workspace: {Path(directory).resolve()}")
             print(f"watching ActivityWatch {info.get('version', '?')} at {client.url}")
             sys.stdout.flush()
-            return _watch(args, source, graph, thread, context, answer)
+            return _watch(args, source, graph, thread, context, answer, directory)
     except ThreadBusyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
 def _watch(
-    args: argparse.Namespace, source: Any, graph: Any, thread: str, context: Any, answer: Any
+    args: argparse.Namespace,
+    source: Any,
+    graph: Any,
+    thread: str,
+    context: Any,
+    answer: Any,
+    directory: str,
 ) -> int:
-    """Poll and feed the graph until interrupted (or once)."""
-    from cli.runner import RunSummary, step  # noqa: PLC0415
+    """Poll and feed the graph until interrupted (or once). While a proposal waits for an
+    answer in the inbox, new events wait in order behind it."""
+    from cli.runner import USER_KEY, AwaitingAnswer, RunSummary, step, thread_progress  # noqa: PLC0415
+    from graphs.persistence import ThreadBusyError, thread_lease  # noqa: PLC0415
     from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
     from sources.activitywatch import ActivityWatchError  # noqa: PLC0415
 
     summary = RunSummary()
+    queue: list[dict[str, Any]] = []
+    waiting = thread_progress(graph, thread).pending
+    # A restarted watch reads the look-back window again: what the thread already took is
+    # not fed twice.
+    values = graph.get_state({"configurable": {"thread_id": thread}}).values or {}
+    taken = [e.time for e in values.get("events", []) if e.source != "agent"]
+    last_time = max(taken) if taken else float("-inf")
+
+    def feed() -> bool:
+        """Feed the queued events; False when the thread waits for an answer."""
+        nonlocal waiting
+        if waiting:
+            if thread_progress(graph, thread).pending:
+                return False
+            waiting = False
+            print(f"thread {thread}: answered in the inbox; going on", flush=True)
+        while queue:
+            try:
+                with thread_lease(directory, thread):
+                    report = step(
+                        graph,
+                        queue[0],
+                        thread=thread,
+                        context=context,
+                        answer=answer,
+                        metadata={USER_KEY: context.user_id},
+                    )
+            except ThreadBusyError:
+                return True  # the inbox is resuming it right now: next poll
+            except AwaitingAnswer as exc:
+                queue.pop(0)
+                [request] = exc.payload
+                task = request["action_request"]["args"]["task"]
+                print(f"thread {thread}: waiting for your answer to: {task}", flush=True)
+                notify(args, task)
+                waiting = True
+                return False
+            queue.pop(0)
+            summary.add(report)
+            print("\n".join(report.lines), flush=True)
+        return True
+
     failures = 0  # polls failed in a row: the wait before the next one doubles with each
     try:
         while True:
@@ -115,13 +176,43 @@ def _watch(
                 except BadEventError as exc:
                     print(f"warning: skipped an ActivityWatch event: {exc}", file=sys.stderr)
                     continue
-                report = step(graph, event, thread=thread, context=context, answer=answer)
-                summary.add(report)
-                print("\n".join(report.lines), flush=True)
+                if float(event["time"]) <= last_time:
+                    continue  # taken by an earlier watch of this thread
+                queue.append(event)
+            feed()
             if args.once:
                 break
             time.sleep(max(0.1, args.interval))
     except KeyboardInterrupt:
         pass
+    if queue:
+        print(
+            f"thread {thread}: {len(queue)} events still wait behind an unanswered proposal "
+            "(they are read again from ActivityWatch by the next watch, with --since)",
+            file=sys.stderr,
+        )
+    summary.waiting = waiting
     print(summary.text())
     return 0
+
+
+def notify(args: argparse.Namespace, task: str) -> None:
+    """A desktop notification of a waiting proposal (`--notify`), where `notify-send` exists;
+    silently nothing where it does not."""
+    import shutil  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    if not getattr(args, "notify", False):
+        return
+    command = shutil.which("notify-send")
+    if command is None:
+        return
+    try:
+        subprocess.run(
+            [command, "--app-name=proactive", "A proposal waits for you", task[:200]],
+            timeout=5,
+            check=False,
+            capture_output=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        pass  # no desktop session (or a broken notifier): the inbox still shows it

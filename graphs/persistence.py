@@ -33,6 +33,9 @@ from graphs.serde import checkpoint_serde
 CHECKPOINT_FILE = "checkpoints.sqlite"
 """Name of the checkpoint database inside a data directory."""
 
+USER_KEY = "proactive_user"
+"""Checkpoint metadata: the user a thread runs for (the inbox lists a user's threads)."""
+
 LEASE_DIR = "leases"
 """Folder of the thread leases inside a data directory."""
 

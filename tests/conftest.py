@@ -44,11 +44,17 @@ def bench_data() -> Path:
     return path
 
 
+TEST_SWITCHES = frozenset(
+    {"PROACTIVE_REQUIRE_DATA", "PROACTIVE_REQUIRE_BROWSER", "PROACTIVE_SCREENSHOTS"}
+)
+"""Variables that steer the test run itself, not the code under test."""
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set what they need: no PROACTIVE_* or OpenAI variables leak in from the shell."""
     for name in list(os.environ):
-        if name.startswith("PROACTIVE_") and name != "PROACTIVE_REQUIRE_DATA":
+        if name.startswith("PROACTIVE_") and name not in TEST_SWITCHES:
             monkeypatch.delenv(name)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)

@@ -426,3 +426,34 @@ def test_watch_survives_a_run_of_bad_replies(aw_server: str, tmp_path: Path) -> 
     assert "Traceback" not in err
     assert err.count("error: ") >= 4 and "polling again in" in err
     assert proxy.seen[:5] == ["pass", "garbage", "truncated", "nested", "drip"]
+
+
+def test_watch_leaves_a_proposal_in_the_inbox_and_goes_on_after_the_answer(
+    aw_server: str, tmp_path: Path
+) -> None:
+    """`proactive watch --feedback inbox`: the first proposal waits (later events wait behind
+    it), the inbox answers it, and the next watch feeds the rest, none of them twice."""
+    from graphs.context import Context
+    from graphs.persistence import build_durable_graph
+    from ui.inbox import answer, pending
+
+    args = [sys.executable, "-m", "cli.main", "watch", "--aw", aw_server, "--once"]
+    args += ["--data-dir", str(tmp_path), "--feedback", "inbox", "--threshold", "0"]
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "PROACTIVE_PERSONAL_TARGET_F1": "0"}
+    first = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "thread watch: waiting for your answer to:" in first.stdout
+    assert "still wait behind an unanswered proposal" in first.stderr
+
+    graph = build_durable_graph(tmp_path)
+    [waiting] = pending(graph, "default")
+    context = Context(memory_dir=str(tmp_path), feedback_mode="human", personal_target_f1=0.0)
+    answer(graph, tmp_path, context, waiting.thread, [{"type": "ignore", "args": None}])
+
+    second = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert second.returncode == 0, second.stderr
+    state = graph.get_state({"configurable": {"thread_id": "watch"}}).values
+    texts = [e.text for e in state["events"] if e.source == "user"]
+    assert len(texts) == len(set((e.time, e.text) for e in state["events"] if e.source == "user"))
+    assert texts[0] == FIRST[0][1]
+    assert len(texts) > 1  # what waited behind the answer was fed afterwards

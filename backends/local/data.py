@@ -289,7 +289,7 @@ SPLITS_FILE = "splits.json"
 """The split definition inside test_data/ (not a trace)."""
 
 
-def _trace_from_file(path: Path) -> TestTrace:
+def read_test_trace(path: Path) -> TestTrace:
     """One test trace file, validated: DataFileError names the file, the step and the field."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -335,7 +335,7 @@ def load_test_traces(data_dir: Path) -> list[TestTrace]:
     if not folder.is_dir():
         return []
     return [
-        _trace_from_file(path) for path in sorted(folder.glob("*.json")) if path.name != SPLITS_FILE
+        read_test_trace(path) for path in sorted(folder.glob("*.json")) if path.name != SPLITS_FILE
     ]
 
 

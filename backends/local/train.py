@@ -903,8 +903,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="trace id or test trace name to hold out (repeatable)",
     )
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation")
+    parser.add_argument(
+        "--rows",
+        type=Path,
+        action="append",
+        default=[],
+        help="reward rows to train on instead of the data directory's (repeatable: the files "
+        "are joined), e.g. the rows `proactive ui` writes from annotations",
+    )
     args = parser.parse_args(argv)
-    manifest = train(args.data, args.out, args.seed, args.exclude, cv=not args.no_cv)
+    rows = None
+    if args.rows:
+        from backends.local.data import DataFileError, read_rows_file  # noqa: PLC0415
+
+        try:
+            rows = [row for path in args.rows for row in read_rows_file(path)]
+        except DataFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    try:
+        manifest = train(args.data, args.out, args.seed, args.exclude, cv=not args.no_cv, rows=rows)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     import json
 
     print(json.dumps(manifest["cv"], indent=2, sort_keys=True))

@@ -1,0 +1,273 @@
+"""The web app of `proactive ui`: the inbox and the annotation tool, as a Starlette app.
+
+Pages are server-rendered shells (Jinja2, autoescaped) that fetch JSON from the API below and
+render it with `textContent` only: events and tasks are untrusted text and never become markup.
+The app answers only on the hosts it was started for (loopback by default: a page elsewhere that
+points a browser at it is refused by the Host check), and a change (an answer, an annotation)
+must come as JSON from the app's own origin.
+
+API: `GET /api/pending`, `POST /api/answer`, `GET /api/history`, `GET /files/{path}` (the
+workspace, read-only), `GET /api/traces`, `GET /api/step`, `POST /api/annotate`,
+`GET /api/annotations/rows.jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from graphs.context import Context
+from ui import annotate, inbox
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+"""Host names the app answers to unless it was started for others."""
+
+MAX_BODY_BYTES = 1 << 20
+"""Largest request body accepted."""
+
+MAX_FILE_BYTES = 2 << 20
+"""Largest workspace file shown."""
+
+
+@dataclass
+class Settings:
+    """What one `proactive ui` serves: whose inbox, which data directory, which traces."""
+
+    data_dir: Path
+    """The data directory of `proactive run` / `watch` (checkpoints, memory, workspace)."""
+    context: Context
+    """The run settings used to resume threads (the user, the models, the data directory)."""
+    traces: dict[str, annotate.Trace] = field(default_factory=dict)
+    """Traces to annotate, by name."""
+    annotations: Path | None = None
+    """Where annotators' answers are saved (default `<data_dir>/annotations`)."""
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    """Host names the app answers to."""
+    drafter: Any | None = None
+    """Writes candidate tasks where a trace has fewer than five (the embedded drafter)."""
+
+
+class _Problem(Exception):
+    """A request the app refuses: an HTTP status and a message for the person."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The app for these settings (the graph and the stores are opened once, here)."""
+    from graphs.persistence import build_durable_graph  # noqa: PLC0415
+    from memory import open_memory  # noqa: PLC0415
+    from nodes.common import workspace  # noqa: PLC0415
+
+    graph = build_durable_graph(settings.data_dir)
+    memory = open_memory(str(settings.data_dir))
+    folder = workspace(settings.context)
+    store = annotate.AnnotationStore(settings.annotations or settings.data_dir / "annotations")
+    pages = Environment(
+        loader=PackageLoader("ui", "templates"), autoescape=select_autoescape(["html"])
+    )
+    user = settings.context.user_id
+
+    def page(name: str, **values: Any) -> HTMLResponse:
+        html = pages.get_template(name).render(user=user, **values)
+        return HTMLResponse(html, headers=_SECURITY_HEADERS)
+
+    async def body(request: Request) -> dict[str, Any]:
+        origin = request.headers.get("origin")
+        if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host"):
+            raise _Problem(403, f"requests from {origin} are refused")
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise _Problem(415, "send JSON (Content-Type: application/json)")
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            raise _Problem(413, "the request is too large")
+        try:
+            data = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            raise _Problem(400, "the request is not JSON") from None
+        if not isinstance(data, dict):
+            raise _Problem(400, "the request must be a JSON object")
+        return data
+
+    async def inbox_page(request: Request) -> HTMLResponse:
+        return page("inbox.html")
+
+    async def annotate_page(request: Request) -> HTMLResponse:
+        return page("annotate.html")
+
+    async def api_pending(request: Request) -> JSONResponse:
+        waiting = await run_in_threadpool(inbox.pending, graph, user)
+        return JSONResponse({"pending": [p.as_json() for p in waiting]})
+
+    async def api_answer(request: Request) -> JSONResponse:
+        data = await body(request)
+        thread = data.get("thread")
+        if not isinstance(thread, str) or not thread:
+            raise _Problem(400, "name the thread the answer is for")
+        if "response" not in data:
+            raise _Problem(400, "send the answer as 'response' (an Agent Inbox response)")
+        try:
+            result = await run_in_threadpool(
+                inbox.answer, graph, settings.data_dir, settings.context, thread, data["response"]
+            )
+        except inbox.AnswerError as err:
+            raise _Problem(400, str(err)) from None
+        return JSONResponse(result)
+
+    async def api_history(request: Request) -> JSONResponse:
+        items = await run_in_threadpool(inbox.history, graph, memory, user)
+        files = await run_in_threadpool(inbox.workspace_files, folder)
+        return JSONResponse({"history": items, "files": files})
+
+    async def workspace_file(request: Request) -> Response:
+        relative = request.path_params["path"]
+        target = (folder / relative).resolve()
+        if not target.is_relative_to(folder.resolve()) or not target.is_file():
+            raise _Problem(404, f"no file {relative!r} in the workspace")
+        if target.stat().st_size > MAX_FILE_BYTES:
+            raise _Problem(413, f"{relative} is too large to show")
+        text = target.read_text(encoding="utf-8", errors="replace")
+        return PlainTextResponse(text, headers=_SECURITY_HEADERS)
+
+    async def api_traces(request: Request) -> JSONResponse:
+        annotator = request.query_params.get("annotator")
+        done: dict[tuple[str, int], Any] = {}
+        if annotator:
+            done = await run_in_threadpool(store.answers, _annotator(annotator))
+        return JSONResponse(
+            {
+                "traces": [
+                    {
+                        "name": name,
+                        "steps": len(trace.events),
+                        "answered": sum(1 for key in done if key[0] == name),
+                    }
+                    for name, trace in settings.traces.items()
+                ],
+                "annotators": store.annotators(),
+            }
+        )
+
+    def _trace_step(trace_name: Any, step: Any) -> tuple[annotate.Trace, int]:
+        trace = settings.traces.get(trace_name) if isinstance(trace_name, str) else None
+        if trace is None:
+            raise _Problem(404, f"no trace {trace_name!r:.60} is loaded")
+        try:
+            index = int(step)
+        except (TypeError, ValueError):
+            raise _Problem(400, f"step must be a number, got {step!r:.20}") from None
+        if not 0 <= index < len(trace.events):
+            raise _Problem(400, f"step must be 0..{len(trace.events) - 1}, got {index}")
+        return trace, index
+
+    async def api_step(request: Request) -> JSONResponse:
+        params = request.query_params
+        trace, index = _trace_step(params.get("trace"), params.get("step"))
+        tasks = await run_in_threadpool(annotate.candidates_at, trace, index, settings.drafter)
+        previous = None
+        annotator = params.get("annotator")
+        if annotator:
+            answers = await run_in_threadpool(store.answers, _annotator(annotator))
+            found = answers.get((trace.name, index))
+            if found is not None and found.candidates == tasks:
+                previous = {"accepted": found.accepted, "help_needed": found.help_needed}
+        return JSONResponse(
+            {
+                "trace": trace.name,
+                "step": index,
+                "steps": len(trace.events),
+                "events": annotate.obs_of(trace, index),
+                "candidates": tasks,
+                "answer": previous,
+            }
+        )
+
+    async def api_annotate(request: Request) -> JSONResponse:
+        data = await body(request)
+        annotator = _annotator(data.get("annotator"))
+        trace, index = _trace_step(data.get("trace"), data.get("step"))
+        tasks = await run_in_threadpool(annotate.candidates_at, trace, index, settings.drafter)
+        accepted, needed = data.get("accepted"), data.get("help_needed")
+        if not isinstance(accepted, list) or not all(isinstance(a, bool) for a in accepted):
+            raise _Problem(400, "accepted must be a list of true/false, one per candidate")
+        if len(accepted) != len(tasks):
+            raise _Problem(400, f"{len(accepted)} ticks for {len(tasks)} candidate tasks")
+        if not isinstance(needed, bool):
+            raise _Problem(400, "help_needed must be true or false")
+        answer = annotate.Answer(
+            trace=trace.name,
+            step=index,
+            candidates=tasks,
+            accepted=accepted,
+            help_needed=needed,
+            obs=annotate.obs_of(trace, index),
+        )
+        try:
+            await run_in_threadpool(store.save, annotator, answer)
+        except annotate.AnnotationError as err:
+            raise _Problem(400, str(err)) from None
+        return JSONResponse({"saved": True, "annotator": annotator})
+
+    async def api_rows(request: Request) -> Response:
+        try:
+            rows = await run_in_threadpool(store.rows)
+        except annotate.AnnotationError as err:
+            raise _Problem(400, str(err)) from None
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        return PlainTextResponse(
+            text,
+            media_type="application/x-ndjson",
+            headers={**_SECURITY_HEADERS, "Content-Disposition": "attachment; filename=rows.jsonl"},
+        )
+
+    async def problem(request: Request, exc: Exception) -> JSONResponse:
+        status = exc.status if isinstance(exc, _Problem) else 500
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    return Starlette(
+        routes=[
+            Route("/", inbox_page),
+            Route("/annotate", annotate_page),
+            Route("/api/pending", api_pending),
+            Route("/api/answer", api_answer, methods=["POST"]),
+            Route("/api/history", api_history),
+            Route("/files/{path:path}", workspace_file),
+            Route("/api/traces", api_traces),
+            Route("/api/step", api_step),
+            Route("/api/annotate", api_annotate, methods=["POST"]),
+            Route("/api/annotations/rows.jsonl", api_rows),
+        ],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))],
+        exception_handlers={_Problem: problem},
+    )
+
+
+def _annotator(value: Any) -> str:
+    try:
+        return annotate.check_annotator(value)
+    except annotate.AnnotationError as err:
+        raise _Problem(400, str(err)) from None
+
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+"""No framing, no scripts or connections to anywhere else."""
