@@ -16,6 +16,12 @@ DEFAULT_DATA_DIR = ".proactive"
 """Where memory, checkpoints, profiles and the workspace live when no directory is given."""
 
 
+def database(args: argparse.Namespace) -> str | None:
+    """The checkpoint database URL: --db, else $PROACTIVE_DB, else None (the data directory's
+    SQLite file)."""
+    return getattr(args, "db", None) or os.environ.get("PROACTIVE_DB") or None
+
+
 def data_dir(args: argparse.Namespace) -> str:
     """The data directory: --data-dir, else $PROACTIVE_MEMORY_DIR, else `.proactive`."""
     return (
@@ -39,6 +45,11 @@ def context_args(parser: argparse.ArgumentParser) -> None:
         "waiting proposal and the next run goes on after your answer)",
     )
     parser.add_argument("--data-dir", help="directory of the on-disk memory and workspace")
+    parser.add_argument(
+        "--db",
+        help="checkpoint database: sqlite:///path (default <data dir>/checkpoints.sqlite) or "
+        "postgresql://user@host:port/db (also PROACTIVE_DB)",
+    )
     parser.add_argument("--workspace", help="directory the executor's file tools are confined to")
     parser.add_argument("--thread", help="thread id (memory and state namespace)")
     parser.add_argument("--user", help="user id (memory namespace)")
@@ -147,7 +158,19 @@ def storage_failure(exc: BaseException, directory: str | Path) -> str | None:
     import sqlite3  # noqa: PLC0415
 
     directory = Path(directory).expanduser().resolve()
-    chroma = type(exc).__module__.startswith("chromadb")
+    from graphs.persistence import DatabaseError  # noqa: PLC0415
+
+    if isinstance(exc, DatabaseError):
+        return str(exc)
+    module = type(exc).__module__
+    if module.startswith("psycopg"):
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        if "connect" in str(exc).lower() or "connection" in str(exc).lower():
+            return (
+                f"cannot reach the database ({reason}): is PostgreSQL running, and is --db right?"
+            )
+        return f"the database failed ({reason})"
+    chroma = module.startswith("chromadb")
     if not isinstance(exc, sqlite3.Error | OSError) and not chroma:
         return None
     text = str(exc).lower()

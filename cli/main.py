@@ -21,6 +21,7 @@ from cli.common import (
     answerer,
     context_args,
     data_dir,
+    database,
     make_context,
     storage_errors,
 )
@@ -100,8 +101,10 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
     )
     from memory import open_memory  # noqa: PLC0415
 
-    # Checkpoints at <data_dir>/checkpoints.sqlite: a stopped run resumes where it stopped.
-    graph = build_durable_graph(directory)
+    # Checkpoints in --db (default <data_dir>/checkpoints.sqlite): a stopped run resumes where
+    # it stopped.
+    db = database(args)
+    graph = build_durable_graph(directory, db=db)
     # Opening the memory writes what a killed run left in its journal, before anything else.
     memory = open_memory(directory)
     print(f"memory and workspace: {Path(directory).resolve()}")
@@ -114,9 +117,13 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
         else:
             thread = args.thread or "cli"
         try:
-            with thread_lease(directory, thread):
+            with thread_lease(directory, thread, db=db):
                 warning = lost_state_warning(
-                    graph, thread, memory, context.user_id, str(Path(directory) / CHECKPOINT_FILE)
+                    graph,
+                    thread,
+                    memory,
+                    context.user_id,
+                    _redacted(db) if db else str(Path(directory) / CHECKPOINT_FILE),
                 )
                 if warning:
                     print(warning, file=sys.stderr)
@@ -149,6 +156,13 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
             raise  # a storage failure: storage_errors names it
         print(summary.text())
     return 0
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, for messages."""
+    import re  # noqa: PLC0415
+
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def cmd_train(argv: list[str]) -> int:

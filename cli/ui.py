@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         annotations=args.annotations,
         allowed_hosts=hosts,
         drafter=load_models().drafter,
+        db=args.db,
     )
     with storage_errors(directory):
         app = create_app(settings)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cli.common import answerer, context_args, data_dir, make_context, storage_errors
+from cli.common import answerer, context_args, data_dir, database, make_context, storage_errors
 
 MAX_BACKOFF_SECONDS = 300.0
 """Longest wait between polls after failures in a row."""
@@ -83,13 +83,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         # One watcher per thread for its whole life; each step also takes the thread's writer
         # lease, which `proactive ui` takes too when it resumes the thread with an answer.
-        with storage_errors(directory), thread_lease(directory, f"watcher:{thread}"):
-            graph = build_durable_graph(directory)  # the inbox reads and resumes its threads
+        db = database(args)
+        with storage_errors(directory), thread_lease(directory, f"watcher:{thread}", db=db):
+            graph = build_durable_graph(directory, db=db)  # the inbox reads and resumes them
             open_memory(directory)  # what a killed run left in the journal is written now
             print(f"memory and workspace: {Path(directory).resolve()}")
             print(f"watching ActivityWatch {info.get('version', '?')} at {client.url}")
             sys.stdout.flush()
-            return _watch(args, source, graph, thread, context, answer, directory)
+            return _watch(args, source, graph, thread, context, answer, directory, db)
     except ThreadBusyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -103,6 +104,7 @@ def _watch(
     context: Any,
     answer: Any,
     directory: str,
+    db: str | None = None,
 ) -> int:
     """Poll and feed the graph until interrupted (or once). While a proposal waits for an
     answer in the inbox, new events wait in order behind it."""
@@ -130,7 +132,7 @@ def _watch(
             print(f"thread {thread}: answered in the inbox; going on", flush=True)
         while queue:
             try:
-                with thread_lease(directory, thread):
+                with thread_lease(directory, thread, db=db):
                     report = step(
                         graph,
                         queue[0],

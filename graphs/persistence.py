@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -51,15 +52,78 @@ def lease_path(data_dir: str | Path, thread: str) -> Path:
     return Path(data_dir).expanduser() / LEASE_DIR / f"{slug}-{digest}.lock"
 
 
+_LEASE_CONNECTIONS: dict[str, Any] = {}
+"""One PostgreSQL session per database for this process's advisory locks."""
+
+
+def _lease_connection(db: str) -> Any:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    conn = _LEASE_CONNECTIONS.get(db)
+    if conn is None or conn.closed:
+        conn = psycopg.connect(
+            db,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=10,
+            application_name=f"proactive {os.getpid()}@{socket.gethostname()}",
+        )
+        _LEASE_CONNECTIONS[db] = conn
+    return conn
+
+
 @contextmanager
-def thread_lease(data_dir: str | Path, thread: str) -> Iterator[Path]:
+def _postgres_lease(db: str, thread: str) -> Iterator[str]:
+    """The thread's lease as a PostgreSQL advisory lock on this process's session: PostgreSQL
+    releases it when the session ends, however the process died."""
+    conn = _lease_connection(db)
+    name = "proactive:" + thread
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS ok, "
+            "hashtextextended(%s, 0) AS key",
+            (name, name),
+        )
+        row = cur.fetchone()
+        if not row["ok"]:
+            key = row["key"]
+            cur.execute(
+                "SELECT a.application_name AS who FROM pg_locks l JOIN pg_stat_activity a "
+                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                "AND l.objid::bigint = (%s & 4294967295) "
+                "AND l.classid::bigint = ((%s >> 32) & 4294967295) LIMIT 1",
+                (key, key),
+            )
+            found = cur.fetchone()
+            who = (found or {}).get("who") or "another process"
+            raise ThreadBusyError(
+                f"thread {thread!r} in the database is being written by {who}; wait for it "
+                "to finish, or use another thread"
+            )
+    try:
+        yield name
+    finally:
+        if not conn.closed:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
+
+
+@contextmanager
+def thread_lease(data_dir: str | Path, thread: str, *, db: str | None = None) -> Iterator[Any]:
     """Hold the one-writer lease of a thread for the duration of the block.
 
-    The lease is an exclusive `flock` on the thread's lock file: the operating system releases
-    it when the holder exits or is killed, so a dead process's lease is simply taken over (the
-    cut-short event is then finished from its checkpoint). A second writer gets
-    :class:`ThreadBusyError` at once, naming the holder, and writes nothing.
+    With a PostgreSQL database the lease is an advisory lock there, so writers on different
+    machines exclude each other. Otherwise it is an exclusive `flock` on the thread's lock file
+    in the data directory. Either way it is released when the holder exits or is killed, so a
+    dead process's lease is simply taken over (the cut-short event is then finished from its
+    checkpoint). A second writer gets :class:`ThreadBusyError` at once, naming the holder, and
+    writes nothing.
     """
+    if is_postgres(db):
+        with _postgres_lease(str(db), thread) as held:
+            yield held
+        return
     path = lease_path(data_dir, thread)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -110,13 +174,97 @@ def sqlite_checkpointer(path: str | Path) -> SqliteSaver:
     return saver
 
 
-def build_durable_graph(
-    data_dir: str | Path, *, name: str = "proactive_agent"
-) -> CompiledStateGraph:
-    """The agent graph with its checkpoints stored at `<data_dir>/checkpoints.sqlite`."""
-    return build_graph(
-        sqlite_checkpointer(Path(data_dir).expanduser() / CHECKPOINT_FILE), name=name
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+"""Database URLs that name a PostgreSQL server."""
+
+
+class DatabaseError(RuntimeError):
+    """A checkpoint database that cannot be used; the message says which and what to do."""
+
+
+def is_postgres(db: str | None) -> bool:
+    """Whether a database URL names a PostgreSQL server."""
+    return bool(db) and str(db).startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(db: str) -> Path:
+    """The file of a SQLite database URL, as SQLAlchemy reads them: `sqlite:///relative.db`,
+    `sqlite:////absolute.db`; a bare path is taken as it is."""
+    for prefix in ("sqlite:///", "sqlite:"):
+        if db.startswith(prefix):
+            return Path(db[len(prefix) :])
+    return Path(db)
+
+
+def postgres_checkpointer(dsn: str) -> Any:
+    """A PostgreSQL checkpointer (`langgraph-checkpoint-postgres`) with the project's serde, its
+    tables created when missing. A database set up by a newer version is refused (its schema
+    may not be read correctly)."""
+    try:
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+    except ImportError:
+        raise DatabaseError(
+            "a postgresql:// database needs the 'postgres' extra: "
+            "pip install 'proactive-agent[postgres]'"
+        ) from None
+    conn = psycopg.connect(
+        dsn,
+        autocommit=True,
+        prepare_threshold=0,
+        row_factory=dict_row,
+        connect_timeout=10,
+        application_name=f"proactive {os.getpid()}@{socket.gethostname()}",
     )
+    saver = PostgresSaver(conn, serde=checkpoint_serde())
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('checkpoint_migrations') IS NOT NULL AS present")
+        row = cur.fetchone()
+        if row and row["present"]:
+            cur.execute("SELECT coalesce(max(v), -1) AS v FROM checkpoint_migrations")
+            version = cur.fetchone()["v"]
+            if version >= len(saver.MIGRATIONS):
+                raise DatabaseError(
+                    f"the checkpoint tables were set up by a newer version (schema {version}, "
+                    f"this one knows up to {len(saver.MIGRATIONS) - 1}); upgrade proactive-agent"
+                )
+    saver.setup()
+    return saver
+
+
+def open_checkpointer(db: str) -> Any:
+    """The checkpointer a database URL names: `sqlite:///path` (a file) or `postgresql://...`."""
+    if is_postgres(db):
+        return postgres_checkpointer(db)
+    return sqlite_checkpointer(sqlite_path(db))
+
+
+def build_durable_graph(
+    data_dir: str | Path, *, db: str | None = None, name: str = "proactive_agent"
+) -> CompiledStateGraph:
+    """The agent graph with its checkpoints in `db` (default: the SQLite file
+    `<data_dir>/checkpoints.sqlite`)."""
+    saver = (
+        open_checkpointer(db)
+        if db
+        else sqlite_checkpointer(Path(data_dir).expanduser() / CHECKPOINT_FILE)
+    )
+    return build_graph(saver, name=name)
+
+
+def thread_ids(graph: CompiledStateGraph) -> list[str]:
+    """Every thread with a checkpoint in the graph's database (SQLite or PostgreSQL)."""
+    saver = graph.checkpointer
+    query = "SELECT DISTINCT thread_id FROM checkpoints WHERE checkpoint_ns = ''"
+    if isinstance(saver, SqliteSaver):
+        with saver.cursor(transaction=False) as cur:
+            rows = [row[0] for row in cur.execute(query).fetchall()]
+    else:
+        with saver.lock, saver.conn.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute(query)
+            rows = [row["thread_id"] for row in cur.fetchall()]
+    return sorted(str(row) for row in rows)
 
 
 def prune_history(graph: CompiledStateGraph, thread: str) -> int:
@@ -129,6 +277,9 @@ def prune_history(graph: CompiledStateGraph, thread: str) -> int:
     delta channels (rebuilt from their ancestors' writes) or another saver is left as it is.
     """
     saver = graph.checkpointer
+    if type(saver).__name__ == "PostgresSaver":
+        saver.prune([thread], strategy="keep_latest")  # type: ignore[union-attr]
+        return 0
     if not isinstance(saver, SqliteSaver):
         return 0
     if any("Delta" in type(channel).__name__ for channel in graph.channels.values()):

@@ -45,7 +45,12 @@ def bench_data() -> Path:
 
 
 TEST_SWITCHES = frozenset(
-    {"PROACTIVE_REQUIRE_DATA", "PROACTIVE_REQUIRE_BROWSER", "PROACTIVE_SCREENSHOTS"}
+    {
+        "PROACTIVE_REQUIRE_DATA",
+        "PROACTIVE_REQUIRE_BROWSER",
+        "PROACTIVE_REQUIRE_POSTGRES",
+        "PROACTIVE_SCREENSHOTS",
+    }
 )
 """Variables that steer the test run itself, not the code under test."""
 

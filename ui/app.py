@@ -56,6 +56,8 @@ class Settings:
     """Host names the app answers to."""
     drafter: Any | None = None
     """Writes candidate tasks where a trace has fewer than five (the embedded drafter)."""
+    db: str | None = None
+    """The checkpoint database URL (default: the data directory's SQLite file)."""
 
 
 class _Problem(Exception):
@@ -72,7 +74,7 @@ def create_app(settings: Settings) -> Starlette:
     from memory import open_memory  # noqa: PLC0415
     from nodes.common import workspace  # noqa: PLC0415
 
-    graph = build_durable_graph(settings.data_dir)
+    graph = build_durable_graph(settings.data_dir, db=settings.db)
     memory = open_memory(str(settings.data_dir))
     folder = workspace(settings.context)
     store = annotate.AnnotationStore(settings.annotations or settings.data_dir / "annotations")
@@ -121,7 +123,13 @@ def create_app(settings: Settings) -> Starlette:
             raise _Problem(400, "send the answer as 'response' (an Agent Inbox response)")
         try:
             result = await run_in_threadpool(
-                inbox.answer, graph, settings.data_dir, settings.context, thread, data["response"]
+                inbox.answer,
+                graph,
+                settings.data_dir,
+                settings.context,
+                thread,
+                data["response"],
+                settings.db,
             )
         except inbox.AnswerError as err:
             raise _Problem(400, str(err)) from None

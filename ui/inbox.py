@@ -18,7 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from graphs.context import Context
-from graphs.persistence import USER_KEY, ThreadBusyError, thread_lease
+from graphs.persistence import USER_KEY, ThreadBusyError, thread_ids, thread_lease
 from graphs.state import Draft
 from nodes.feedback import BadAnswerError, parse_answer
 
@@ -53,16 +53,6 @@ class Pending:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def thread_ids(graph: CompiledStateGraph) -> list[str]:
-    """Every thread in the graph's SQLite checkpoints."""
-    saver = graph.checkpointer
-    with saver.cursor(transaction=False) as cur:  # type: ignore[union-attr]
-        rows = cur.execute(
-            "SELECT DISTINCT thread_id FROM checkpoints WHERE checkpoint_ns = ''"
-        ).fetchall()
-    return sorted(str(row[0]) for row in rows)
 
 
 def _belongs(metadata: dict[str, Any] | None, user: str) -> bool:
@@ -112,8 +102,10 @@ def answer(
     context: Context,
     thread: str,
     value: Any,
+    db: str | None = None,
 ) -> dict[str, Any]:
-    """Resume a waiting thread with the person's answer; returns what became of it: the
+    """Resume a waiting thread with the person's answer (under the thread's lease, in `db` when
+    the checkpoints are in PostgreSQL); returns what became of it: the
     status, the proposals and executions of the event, and the next waiting proposal."""
     config = {"configurable": {"thread_id": thread}}
     snapshot = graph.get_state(config)
@@ -129,7 +121,7 @@ def answer(
     deadline = time.monotonic() + LEASE_WAIT_SECONDS
     while True:
         try:
-            with thread_lease(directory, thread):
+            with thread_lease(directory, thread, db=db):
                 result = graph.invoke(
                     Command(resume=value),
                     {**config, "metadata": {USER_KEY: context.user_id}},

@@ -1,0 +1,105 @@
+"""Real servers the tests start and stop themselves: PostgreSQL from Debian's packages.
+
+CI sets PROACTIVE_REQUIRE_POSTGRES=1: there a missing server fails the tests instead of skipping
+them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _postgres_bin() -> Path | None:
+    root = Path("/usr/lib/postgresql")
+    versions = sorted(root.glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
+    return versions[-1].parent if versions else None
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("PROACTIVE_REQUIRE_POSTGRES") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A fresh PostgreSQL cluster on a free loopback port; yields its URL."""
+    binaries = _postgres_bin()
+    if binaries is None:
+        _unavailable("PostgreSQL is not installed (apt-get install postgresql)")
+    if os.geteuid() != 0 or shutil.which("runuser") is None:
+        _unavailable("starting PostgreSQL here needs root (initdb runs as the postgres user)")
+    assert binaries is not None
+    top = Path(tempfile.mkdtemp(prefix="proactive-pg-", dir="/tmp"))
+    top.chmod(0o755)
+    data = top / "data"
+    data.mkdir()
+    shutil.chown(data, "postgres", "postgres")
+    port = _free_port()
+
+    def as_postgres(*args: str) -> None:
+        done = subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr[-2000:]}")
+
+    as_postgres(
+        str(binaries / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c max_connections=200"
+    as_postgres(
+        str(binaries / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(data / "server.log"),
+        "-o",
+        options,
+        "-w",
+        "start",
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(top, ignore_errors=True)
