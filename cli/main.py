@@ -11,10 +11,12 @@ from typing import Any
 
 from cli import bench as bench_cli
 from cli import gym as gym_cli
+from cli import ingest as ingest_cli
 from cli import profile as profile_cli
 from cli import scenes as scenes_cli
 from cli import ui as ui_cli
 from cli import watch as watch_cli
+from cli import worker as worker_cli
 from cli.common import (
     SettingsError,
     StorageError,
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     scenes_cli.add_parser(sub)
     ui_cli.add_parser(sub)
     watch_cli.add_parser(sub)
+    worker_cli.add_parser(sub)
+    ingest_cli.add_parser(sub)
     return parser
 
 
@@ -195,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         "scenes": scenes_cli.run,
         "ui": ui_cli.run,
         "watch": watch_cli.run,
+        "worker": worker_cli.run,
+        "ingest": ingest_cli.run,
     }
     try:
         return handlers[args.command](args)

@@ -130,6 +130,14 @@ class Context:
             "in this process only."
         },
     )
+    memory_server: str = field(
+        default="",
+        metadata={
+            "description": "A Chroma server (http://host:port) holding the vector memory "
+            "instead of memory_dir's embedded one: shared by every worker, written through "
+            "at once; profiles are then rebuilt from the answers it remembers."
+        },
+    )
     workspace: str = field(
         default="",
         metadata={
@@ -248,7 +256,7 @@ class Context:
 
 
 SERVER_SETTINGS: frozenset[str] = frozenset(
-    {"memory_dir", "workspace", "allow_shell", "local_only", "user_id"}
+    {"memory_dir", "memory_server", "workspace", "allow_shell", "local_only", "user_id"}
 )
 """Settings that only the server's own configuration may give (its environment, which
 `langgraph.json`'s "env" fills): where files go, what the executor may run, whose memory it is,

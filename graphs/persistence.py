@@ -219,6 +219,19 @@ def postgres_checkpointer(dsn: str) -> Any:
     )
     saver = PostgresSaver(conn, serde=checkpoint_serde())
     with conn.cursor() as cur:
+        # Workers starting together must not create the tables at once (PostgreSQL's
+        # CREATE TABLE IF NOT EXISTS is not safe against itself).
+        cur.execute("SELECT pg_advisory_lock(hashtextextended('proactive:setup', 0))")
+    try:
+        _check_and_set_up(conn, saver)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(hashtextextended('proactive:setup', 0))")
+    return saver
+
+
+def _check_and_set_up(conn: Any, saver: Any) -> None:
+    with conn.cursor() as cur:
         cur.execute("SELECT to_regclass('checkpoint_migrations') IS NOT NULL AS present")
         row = cur.fetchone()
         if row and row["present"]:
@@ -230,7 +243,6 @@ def postgres_checkpointer(dsn: str) -> Any:
                     f"this one knows up to {len(saver.MIGRATIONS) - 1}); upgrade proactive-agent"
                 )
     saver.setup()
-    return saver
 
 
 def open_checkpointer(db: str) -> Any:

@@ -42,6 +42,12 @@ def open_memory(path: str | Path | None) -> MemoryStore:
     """
     if path is not None and (not isinstance(path, str | Path) or not str(path).strip()):
         raise ValueError(f"path must be a directory path or None, got {path!r}")
+    if isinstance(path, str) and path.startswith(("http://", "https://")):
+        with _stores_lock:  # a Chroma server: one store per URL
+            store = _stores.get(path)
+            if store is None or store.closed:
+                store = _stores[path] = MemoryStore(path)
+            return store
     known = _stores.get(_by_name[path]) if isinstance(path, str) and path in _by_name else None
     if known is not None and not known.closed:
         return known  # graph nodes ask on every step: skip resolving the same path again

@@ -164,12 +164,23 @@ def remembered(store: MemoryStore) -> Rebuild:
 
 
 class ProfileStore:
-    """The profiles of one memory directory (or of this process when it has none)."""
+    """The profiles of one memory directory (or of this process when it has none).
 
-    def __init__(self, directory: str | Path | None) -> None:
+    `shared`: the memory is a server that several processes write (workers): no profile file
+    then; a profile is rebuilt from the answers the server remembers the first time it is read,
+    and an answer is not added to it here but read back from the server (`drop` after a lease
+    changed hands), so no process keeps an answer the others cannot see."""
+
+    def __init__(self, directory: str | Path | None, *, shared: bool = False) -> None:
         self.directory = Path(directory) / PROFILE_DIR if directory is not None else None
+        self.shared = shared and directory is None
         self._cache: dict[str, tuple[tuple[int, int] | None, Profile]] = {}
         self._lock = threading.Lock()
+
+    def drop(self, user: str) -> None:
+        """Forget this process's copy of a user's profile."""
+        with self._lock:
+            self._cache.pop(user, None)
 
     def path(self, user: str) -> Path | None:
         """Where a user's profile lives (None in process memory)."""
@@ -196,6 +207,15 @@ class ProfileStore:
             cached = self._cache.get(user)
             if cached is not None and cached[0] == stamp:
                 return cached[1], None
+            if self.shared:
+                remembered = sorted(rebuild(user), key=lambda f: f.time)
+                answers = [
+                    a for a in (Answered.from_feedback(f) for f in remembered) if a is not None
+                ]
+                profile = Profile(user, answers[-MAX_ANSWERS:])
+                profile.bias = fit_bias(prior, profile.evidence())
+                self._cache[user] = (None, profile)
+                return profile, None
             if path is None or stamp is None:
                 profile = Profile(user)
                 self._cache[user] = (stamp, profile)
@@ -231,6 +251,9 @@ class ProfileStore:
     ) -> tuple[Profile, str | None]:
         """Add one answer and save; returns the profile and any rebuild notice. An answer
         without the judge's probabilities teaches nothing."""
+        if self.shared:  # the server has the answer already: read it back from there
+            self.drop(user)
+            return self.load(user, prior, rebuild)
         profile, notice = self.load(user, prior, rebuild)
         answered = Answered.from_feedback(feedback)
         if answered is None:
@@ -309,13 +332,14 @@ _stores: dict[str | None, ProfileStore] = {}
 _stores_lock = threading.Lock()
 
 
-def open_profiles(directory: str | Path | None) -> ProfileStore:
-    """The process's profile store of a memory directory (None: this process's own)."""
+def open_profiles(directory: str | Path | None, *, shared: str = "") -> ProfileStore:
+    """The process's profile store of a memory directory (None: this process's own; with
+    `shared`, the URL of a shared memory server: profiles rebuilt from it)."""
     key = None if directory is None else str(Path(directory).expanduser().resolve())
     with _stores_lock:
-        store = _stores.get(key)
+        store = _stores.get(shared or key)
         if store is None:
-            store = _stores[key] = ProfileStore(key)
+            store = _stores[shared or key] = ProfileStore(key, shared=bool(shared))
         return store
 
 

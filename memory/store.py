@@ -32,6 +32,7 @@ import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
+from urllib.parse import urlsplit
 
 import chromadb
 import numpy as np
@@ -184,7 +185,26 @@ class MemoryStore:
         self._collections: dict[str, _UserCollection] = {}
         self._lock = threading.RLock()
         self._closed = False
-        if path is None:
+        self.url: str | None = None
+        """The Chroma server this store writes through to (None: embedded)."""
+        if isinstance(path, str) and path.startswith(("http://", "https://")):
+            # A Chroma server, shared by every worker: each write goes through at once (no
+            # batch, no local journal), so nothing acknowledged lives only in this process.
+            parts = urlsplit(path)
+            if not parts.hostname:
+                raise ValueError(f"{path!r} is not a Chroma server URL")
+            secure = parts.scheme == "https"
+            self.url = path.rstrip("/")
+            self._database = None
+            self._scope = self.url
+            self._client = chromadb.HttpClient(
+                host=parts.hostname,
+                port=parts.port or (443 if secure else 8000),
+                ssl=secure,
+                settings=Settings(anonymized_telemetry=False),
+            )
+            self._finalizer = None
+        elif path is None:
             # All in-memory Chroma clients of a process share one system: a private database
             # inside it is what keeps this store's records away from every other store's.
             self._database = "memory_" + uuid.uuid4().hex
@@ -217,7 +237,13 @@ class MemoryStore:
             atexit.register(_flush_at_exit, weakref.ref(self))
 
     def __repr__(self) -> str:
-        return f"MemoryStore({str(self.path) if self.path else None!r})"
+        return f"MemoryStore({self.url or (str(self.path) if self.path else None)!r})"
+
+    def drop_cache(self, user: str) -> None:
+        """Forget what this process cached about a user (their answers): another process may
+        have written since (a lease that changed hands)."""
+        with _feedback_lock:
+            _feedback_cache.pop((self._scope, collection_name(user)), None)
 
     @property
     def closed(self) -> bool:

@@ -40,8 +40,9 @@ def thread_id() -> str:
 
 
 def memory(ctx: Context) -> MemoryStore:
-    """The vector memory the settings point at (in-process when no directory is set)."""
-    return open_memory(ctx.memory_dir or None)
+    """The vector memory the settings point at: a Chroma server, the embedded one in the
+    memory directory, or (neither) this process's own."""
+    return open_memory(ctx.memory_server or ctx.memory_dir or None)
 
 
 def workspace(ctx: Context) -> Path:

@@ -28,7 +28,10 @@ def prior() -> Prior:
 
 
 def profiles(ctx: Context) -> ProfileStore:
-    """The profiles kept with the run's memory."""
+    """The profiles kept with the run's memory: files in the memory directory, or, with a
+    shared Chroma server, rebuilt in each process from the answers the server remembers."""
+    if ctx.memory_server:
+        return open_profiles(None, shared=ctx.memory_server)
     return open_profiles(ctx.memory_dir or None)
 
 

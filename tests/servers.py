@@ -103,3 +103,53 @@ def postgres() -> Iterator[str]:
             timeout=60,
         )
         shutil.rmtree(top, ignore_errors=True)
+
+
+@contextmanager
+def chroma_server() -> Iterator[str]:
+    """A Chroma server (`chroma run`, from the chromadb package) on a free loopback port, with
+    its data in a temporary directory; yields its URL."""
+    import sys
+    import time
+    import urllib.request
+
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.fail("the chroma command is missing (it comes with chromadb)")
+    top = Path(tempfile.mkdtemp(prefix="proactive-chroma-"))
+    port = _free_port()
+    log = (top / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(top / "data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("chroma run did not start: " + (top / "server.log").read_text())
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(top, ignore_errors=True)

@@ -1,0 +1,147 @@
+"""The event inbox: every user's incoming events, in PostgreSQL, in order per thread.
+
+`proactive_events(thread, seq, user_id, event, received)`: the stream of each thread, `seq` 0,
+1, 2, ... without gaps (appends to one thread are serialised by a transaction-level advisory
+lock). A thread belongs to the user of its first event; another user's event for it is refused.
+An event stays in the table: the thread's checkpoint records how many it has taken
+(`proactive_inputs`), which is what makes processing exactly once; `proactive_progress` is only
+an index of the work left, updated after each commit (a stale row costs a look, nothing more).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+"""The version of these tables this code writes; a database with a newer one is refused."""
+
+
+class InboxError(RuntimeError):
+    """A request the inbox refuses; the message says why."""
+
+
+@dataclass(frozen=True)
+class Work:
+    """A thread with events not yet taken."""
+
+    thread: str
+    user: str
+    waiting: int
+    """Events appended beyond what the progress index says was taken."""
+
+
+def connect(dsn: str) -> Any:
+    """A session for the inbox (autocommit; transactions are explicit)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    return psycopg.connect(dsn, autocommit=True, row_factory=dict_row, connect_timeout=10)
+
+
+class EventInbox:
+    """The events table of one database."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.conn = connect(dsn)
+
+    def setup(self) -> None:
+        """Create the tables when missing; refuse a schema from a newer version."""
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended('proactive:schema', 0))")
+            cur.execute("CREATE TABLE IF NOT EXISTS proactive_schema (version INTEGER NOT NULL)")
+            cur.execute("SELECT max(version) AS v FROM proactive_schema")
+            version = cur.fetchone()["v"]
+            if version is not None and version > SCHEMA_VERSION:
+                raise InboxError(
+                    f"the event tables were set up by a newer version (schema {version}, this "
+                    f"one knows up to {SCHEMA_VERSION}); upgrade proactive-agent"
+                )
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS proactive_events ("
+                " thread TEXT NOT NULL, seq BIGINT NOT NULL, user_id TEXT NOT NULL,"
+                " event JSONB NOT NULL, received TIMESTAMPTZ NOT NULL DEFAULT now(),"
+                " PRIMARY KEY (thread, seq))"
+            )
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS proactive_progress ("
+                " thread TEXT PRIMARY KEY, taken BIGINT NOT NULL)"
+            )
+            if version is None:
+                cur.execute("INSERT INTO proactive_schema VALUES (%s)", (SCHEMA_VERSION,))
+
+    def append(self, user: str, thread: str, events: Sequence[dict[str, Any]]) -> list[int]:
+        """Append events to a thread (in one transaction); returns their sequence numbers.
+        InboxError when the thread belongs to another user."""
+        if not events:
+            return []
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("ingest:" + thread,)
+            )
+            cur.execute(
+                "SELECT user_id, seq FROM proactive_events WHERE thread = %s "
+                "ORDER BY seq DESC LIMIT 1",
+                (thread,),
+            )
+            last = cur.fetchone()
+            if last is not None and last["user_id"] != user:
+                raise InboxError(f"thread {thread!r} belongs to another user")
+            start = 0 if last is None else int(last["seq"]) + 1
+            seqs = list(range(start, start + len(events)))
+            cur.executemany(
+                "INSERT INTO proactive_events (thread, seq, user_id, event) "
+                "VALUES (%s, %s, %s, %s)",
+                [(thread, seq, user, json.dumps(e)) for seq, e in zip(seqs, events, strict=True)],
+            )
+            return seqs
+
+    def work(self, limit: int = 100) -> list[Work]:
+        """Threads with events beyond their recorded progress, most waiting first."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT e.thread, min(e.user_id) AS user_id, count(*) AS waiting "
+                "FROM proactive_events e LEFT JOIN proactive_progress p ON p.thread = e.thread "
+                "WHERE e.seq >= coalesce(p.taken, 0) GROUP BY e.thread "
+                "ORDER BY count(*) DESC, e.thread LIMIT %s",
+                (limit,),
+            )
+            return [Work(r["thread"], r["user_id"], int(r["waiting"])) for r in cur.fetchall()]
+
+    def events(self, thread: str, start: int) -> list[tuple[int, dict[str, Any]]]:
+        """The thread's events from `start` on, in order."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT seq, event FROM proactive_events WHERE thread = %s AND seq >= %s "
+                "ORDER BY seq",
+                (thread, start),
+            )
+            return [(int(r["seq"]), r["event"]) for r in cur.fetchall()]
+
+    def mark(self, thread: str, taken: int) -> None:
+        """Record that the thread has taken its first `taken` events (never moves back)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO proactive_progress (thread, taken) VALUES (%s, %s) "
+                "ON CONFLICT (thread) DO UPDATE SET taken = greatest(proactive_progress.taken, "
+                "excluded.taken)",
+                (thread, taken),
+            )
+
+    def count(self, thread: str) -> int:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT count(*) AS n FROM proactive_events WHERE thread = %s", (thread,))
+            return int(cur.fetchone()["n"])
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def read_stream(lines: Iterable[str | bytes]) -> list[dict[str, Any]]:
+    """Events from JSON lines, validated as `proactive run` validates them."""
+    from cli.runner import read_events
+
+    return [event for _, event in read_events(lines)]

@@ -1,0 +1,143 @@
+"""A worker: takes threads with waiting events, one at a time under the thread's lease, and feeds
+their events to the agent graph exactly once.
+
+Exactly once, whatever dies when: the thread's checkpoint (PostgreSQL) records in the same
+commit as its state how many events it has taken (`proactive_inputs`) and their chained digest;
+a worker reads that before feeding, finishes an event a dead worker left cut short (from its
+last node: workers commit after every node), and feeds only the events after it. The lease is a
+PostgreSQL advisory lock, released by the server when its holder's session ends, so a killed
+worker's threads are taken over by the next worker that looks. Memory is a shared Chroma server
+written through at once, and a worker forgets what it cached about a user whenever it takes one
+of their threads, so nothing acknowledged lives only in one worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from cli.runner import DIGEST_KEY, INPUTS_KEY, AwaitingAnswer, chain_digest, step, thread_progress
+from graphs.context import Context
+from graphs.persistence import USER_KEY, ThreadBusyError, build_durable_graph, thread_lease
+from service.events import EventInbox
+
+BATCH = 50
+"""Events a worker feeds to one thread before it lets go of the lease and looks again (so a
+busy thread does not starve the others)."""
+
+
+@dataclass
+class Stats:
+    """What a worker did."""
+
+    events: int = 0
+    threads: set[str] = field(default_factory=set)
+    busy: int = 0
+    """Threads skipped because another worker held them."""
+    resumed: int = 0
+    """Events a dead worker left cut short, finished here."""
+    waiting: int = 0
+    """Threads left waiting for a person's answer."""
+
+
+class Worker:
+    """Feeds the threads of one event inbox to the agent graph."""
+
+    def __init__(
+        self,
+        db: str,
+        context: Context,
+        *,
+        data_dir: str,
+        out: IO[str] | None = None,
+        name: str = "worker",
+    ) -> None:
+        self.db = db
+        self.base = context
+        self.data_dir = data_dir
+        self.inbox = EventInbox(db)
+        self.inbox.setup()
+        self.graph = build_durable_graph(data_dir, db=db)
+        self.out = out if out is not None else sys.stdout
+        self.name = name
+        self.stats = Stats()
+
+    def _forget(self, user: str, context: Context) -> None:
+        """Drop what this process cached about a user: another worker may have written since."""
+        from memory import open_memory
+        from nodes.personal import profiles
+
+        open_memory(context.memory_server or context.memory_dir or None).drop_cache(user)
+        profiles(context).drop(user)
+
+    def drain(self, thread: str, user: str) -> int:
+        """Feed a thread's waiting events (at most `BATCH`); returns how many were taken.
+        Raises ThreadBusyError when another worker holds the thread."""
+        context = dataclasses.replace(self.base, user_id=user)
+        fed = 0
+        with thread_lease(self.data_dir, thread, db=self.db):
+            self._forget(user, context)
+            progress = thread_progress(self.graph, thread)
+            taken, digest = progress.inputs, progress.digest or ""
+            try:
+                if progress.pending:
+                    meta = {INPUTS_KEY: taken, USER_KEY: user, DIGEST_KEY: digest}
+                    step(self.graph, None, thread=thread, context=context, metadata=meta)
+                    self.stats.resumed += 1
+                    self.out.write(f"{self.name} {thread} {taken - 1} resumed\n")
+                for seq, event in self.inbox.events(thread, taken)[:BATCH]:
+                    if seq != taken:
+                        raise RuntimeError(f"thread {thread!r}: event {seq} where {taken} was due")
+                    digest = chain_digest(digest, event)
+                    meta = {INPUTS_KEY: seq + 1, USER_KEY: user, DIGEST_KEY: digest}
+                    step(self.graph, event, thread=thread, context=context, metadata=meta)
+                    taken = seq + 1
+                    fed += 1
+                    self.out.write(f"{self.name} {thread} {seq}\n")
+                    self.out.flush()
+            except AwaitingAnswer:
+                self.stats.waiting += 1  # a person answers in `proactive ui`; then it goes on
+                taken = thread_progress(self.graph, thread).inputs
+            self.inbox.mark(thread, taken)
+        self.stats.events += fed
+        self.stats.threads.add(thread)
+        return fed
+
+    def run_once(self) -> int:
+        """One pass over the threads with work; returns the events fed."""
+        fed = 0
+        for work in self.inbox.work():
+            try:
+                fed += self.drain(work.thread, work.user)
+            except ThreadBusyError:
+                self.stats.busy += 1
+        return fed
+
+    def run(
+        self,
+        *,
+        poll: float = 0.5,
+        until_idle: bool = False,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> Stats:
+        """Work until stopped (or, with `until_idle`, until a pass finds nothing to do)."""
+        while not stop():
+            if self.run_once() == 0:
+                if until_idle and not self.inbox.work():
+                    break
+                time.sleep(poll)
+        return self.stats
+
+
+def ingest(db: str, user: str, thread: str, events: list[dict[str, Any]]) -> list[int]:
+    """Append events to a thread's stream; returns their sequence numbers."""
+    inbox = EventInbox(db)
+    try:
+        inbox.setup()
+        return inbox.append(user, thread, events)
+    finally:
+        inbox.close()

@@ -1,0 +1,220 @@
+"""Workers on PostgreSQL and a Chroma server, started by the tests: every user's stream is
+processed exactly once, through a worker killed mid-stream and taken over, and ends exactly as
+a single process would have left it."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, proactive
+from tests.servers import chroma_server, postgres
+
+pytestmark = pytest.mark.postgres
+
+USERS = [f"user{i}" for i in range(8)]
+EVENTS_PER_USER = 56  # 448 events in all
+ACTIONS = (
+    "opens {f} in Visual Studio Code.",
+    "runs the tests and sees a KeyError raised in {f}.",
+    "searches the web for 'python {w} example'.",
+    "reads the documentation page on {w}.",
+    "types a function that parses {w} in {f}.",
+    "scrolls through {f} looking for the bug.",
+    "writes a paragraph about {w} in the notes.",
+)
+WORDS = ("csv headers", "dataclasses", "asyncio tasks", "regex groups", "pytest fixtures")
+
+
+def stream(user: str) -> list[dict]:
+    rng = random.Random(user)
+    return [
+        {
+            "time": 1_767_000_000 + 40 * i,
+            "text": f"{user} step {i}: the user "
+            + rng.choice(ACTIONS).format(f=f"mod_{rng.randrange(9)}.py", w=rng.choice(WORDS)),
+        }
+        for i in range(EVENTS_PER_USER)
+    ]
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[str, str, str, str]]:
+    """One PostgreSQL with two databases (the workers' and a reference), two Chroma servers."""
+    import psycopg
+
+    with postgres() as url, chroma_server() as memory, chroma_server() as reference_memory:
+        base = url.rsplit("/", 1)[0]
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE workers")
+            conn.execute("CREATE DATABASE reference")
+        yield f"{base}/workers", memory, f"{base}/reference", reference_memory
+
+
+def context(memory: str, data: Path):  # noqa: ANN201
+    from graphs.context import Context
+
+    return Context(memory_dir=str(data), memory_server=memory)
+
+
+def thread_state(db: str, thread: str) -> dict:
+    from graphs.persistence import build_durable_graph
+
+    snapshot = build_durable_graph("/nonexistent", db=db).get_state(
+        {"configurable": {"thread_id": thread}}
+    )
+    return {"values": snapshot.values, "metadata": snapshot.metadata, "next": snapshot.next}
+
+
+def comparable(values: dict) -> dict:
+    return {
+        "events": [(e.time, e.text, e.source) for e in values["events"]],
+        "proposals": [p.model_dump() for p in values["proposals"]],
+        "feedback": [f.model_dump() for f in values["feedback"]],
+        "executions": [
+            (x.task, x.kind, x.ok, [c.tool for c in x.calls]) for x in values["executions"]
+        ],
+    }
+
+
+def committed(db: str) -> int:
+    import psycopg
+
+    with psycopg.connect(db) as conn:
+        if not conn.execute("SELECT to_regclass('checkpoints') IS NOT NULL").fetchone()[0]:
+            return 0  # no worker has set up its tables yet
+        row = conn.execute(
+            "SELECT coalesce(sum(taken), 0) FROM ("
+            " SELECT thread_id, max((metadata->>'proactive_inputs')::int) AS taken"
+            " FROM checkpoints GROUP BY thread_id) t"
+        ).fetchone()
+    return int(row[0])
+
+
+def test_three_workers_a_kill_and_a_takeover_process_each_event_once(
+    servers: tuple[str, str, str, str], tmp_path: Path
+) -> None:
+    from cli.runner import chain_digest
+    from service.worker import Worker, ingest
+
+    db, memory, reference_db, reference_memory = servers
+    for user in USERS:
+        ingest(db, user, f"t-{user}", stream(user))
+        ingest(reference_db, user, f"t-{user}", stream(user))
+
+    # The reference: one worker, in this process, alone.
+    reference = Worker(
+        reference_db,
+        context(reference_memory, tmp_path / "ref"),
+        data_dir=str(tmp_path / "ref"),
+        out=open(os.devnull, "w"),
+    )
+    reference.run(until_idle=True, poll=0.1)
+    assert reference.stats.events == len(USERS) * EVENTS_PER_USER
+
+    def start(name: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "worker",
+                "--db",
+                db,
+                "--memory",
+                memory,
+                "--data-dir",
+                str(tmp_path / name),
+                "--until-idle",
+                "--poll",
+                "0.1",
+                "--name",
+                name,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    workers = [start(f"w{i}") for i in range(3)]
+    deadline = time.monotonic() + 120
+    while committed(db) < 60 and time.monotonic() < deadline:
+        time.sleep(0.05)  # poll the database: the kill comes after real commits
+    os.kill(workers[0].pid, signal.SIGKILL)
+    workers[0].wait()
+    at_kill = committed(db)
+    assert 60 <= at_kill < len(USERS) * EVENTS_PER_USER  # killed mid-way, with work left
+    workers.append(start("w3"))  # the replacement
+    outputs = [w.communicate(timeout=600) for w in workers[1:]]
+    for w, (_, err) in zip(workers[1:], outputs, strict=True):
+        assert w.returncode == 0, err
+
+    for user in USERS:
+        thread = f"t-{user}"
+        got, want = thread_state(db, thread), thread_state(reference_db, thread)
+        events = stream(user)
+        digest = ""
+        for event in events:
+            digest = chain_digest(digest, event)
+        assert got["metadata"]["proactive_inputs"] == len(events)
+        assert got["metadata"]["proactive_inputs_digest"] == digest
+        assert not got["next"]  # nothing pending
+        assert comparable(got["values"]) == comparable(want["values"]), thread
+    # Each (thread, event) was fed by exactly one worker, bar at most one event the killed
+    # worker left cut short, which its successor finished (logged "resumed") and fed no more.
+    fed = [line.split() for out, _ in outputs for line in out.splitlines() if line.count(" ") == 2]
+    fed_keys = [(parts[1], parts[2]) for parts in fed]
+    assert len(fed_keys) == len(set(fed_keys))
+
+
+def test_ingest_checks_its_input_and_the_threads_owner(
+    servers: tuple[str, str, str, str], tmp_path: Path
+) -> None:
+    db = servers[0]
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"time": 1_767_000_000, "event": "The user opens 'a.py'."}) + "\n")
+    done = proactive(
+        "ingest", "--db", db, "--user", "ana", "--thread", "ana-notes", "--events", str(good)
+    )
+    assert done.returncode == 0 and "appended 1 events" in done.stdout
+    other = proactive(
+        "ingest", "--db", db, "--user", "bo", "--thread", "ana-notes", "--events", str(good)
+    )
+    assert other.returncode == 2 and "belongs to another user" in other.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(good.read_text() + '{"time": 1, "event": ""}\n')
+    refused = proactive(
+        "ingest", "--db", db, "--user", "ana", "--thread", "ana-notes", "--events", str(bad)
+    )
+    assert (
+        refused.returncode == 2
+        and "line 2" in refused.stderr
+        and "nothing was appended" in refused.stderr
+    )
+    from service.events import EventInbox
+
+    assert EventInbox(db).count("ana-notes") == 1
+
+
+def test_a_worker_refuses_to_start_without_its_servers(tmp_path: Path) -> None:
+    from tests.servers import _free_port
+
+    no_memory = proactive(
+        "worker", "--db", "postgresql://x@127.0.0.1:1/x", "--data-dir", str(tmp_path)
+    )
+    assert no_memory.returncode == 2 and "--memory http://host:port" in no_memory.stderr
+    url = f"postgresql://postgres@127.0.0.1:{_free_port()}/postgres"
+    no_db = proactive(
+        "worker", "--db", url, "--memory", "http://127.0.0.1:9", "--data-dir", str(tmp_path)
+    )
+    assert no_db.returncode == 1 and "error: cannot reach the database" in no_db.stderr
