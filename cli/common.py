@@ -22,6 +22,14 @@ def database(args: argparse.Namespace) -> str | None:
     return getattr(args, "db", None) or os.environ.get("PROACTIVE_DB") or None
 
 
+def postgres_database(args: argparse.Namespace, needs: str) -> str:
+    """The database URL, which must be PostgreSQL's; SettingsError saying why (`needs`)."""
+    db = database(args)
+    if not db or not db.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(f"{needs}: --db postgresql://... (or PROACTIVE_DB)")
+    return db
+
+
 def data_dir(args: argparse.Namespace) -> str:
     """The data directory: --data-dir, else $PROACTIVE_MEMORY_DIR, else `.proactive`."""
     return (
@@ -170,6 +178,14 @@ def storage_failure(exc: BaseException, directory: str | Path) -> str | None:
                 f"cannot reach the database ({reason}): is PostgreSQL running, and is --db right?"
             )
         return f"the database failed ({reason})"
+    transport = any(c.__name__ == "TransportError" for c in type(exc).__mro__)
+    if module.startswith("httpx") and transport:
+        # The Chroma server's client: the server went away or never answered.
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        return (
+            f"the memory server is unavailable ({reason}): start it again and run the same "
+            "command again; nothing acknowledged is lost"
+        )
     chroma = module.startswith("chromadb")
     if not isinstance(exc, sqlite3.Error | OSError) and not chroma:
         return None
@@ -208,3 +224,10 @@ def storage_errors(directory: str | Path) -> Iterator[None]:
         if message is None:
             raise
         raise StorageError(message) from exc
+
+
+def redacted_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    import re  # noqa: PLC0415
+
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

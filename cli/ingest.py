@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from cli.common import SettingsError, database
+from cli.common import SettingsError, postgres_database
 
 
 def add_parser(sub: Any) -> None:
@@ -23,9 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from service.events import InboxError, read_stream  # noqa: PLC0415
     from service.worker import ingest  # noqa: PLC0415
 
-    db = database(args)
-    if not db or not db.startswith(("postgresql://", "postgres://")):
-        raise SettingsError("ingest appends to the PostgreSQL inbox: --db postgresql://...")
+    db = postgres_database(args, "ingest appends to the PostgreSQL inbox")
     if not args.user.strip() or not args.thread.strip():
         raise SettingsError("--user and --thread must not be empty")
     try:

@@ -14,6 +14,7 @@ from cli import gym as gym_cli
 from cli import ingest as ingest_cli
 from cli import profile as profile_cli
 from cli import scenes as scenes_cli
+from cli import token as token_cli
 from cli import ui as ui_cli
 from cli import watch as watch_cli
 from cli import worker as worker_cli
@@ -25,6 +26,7 @@ from cli.common import (
     data_dir,
     database,
     make_context,
+    redacted_url,
     storage_errors,
 )
 
@@ -66,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch_cli.add_parser(sub)
     worker_cli.add_parser(sub)
     ingest_cli.add_parser(sub)
+    token_cli.add_parser(sub)
     return parser
 
 
@@ -121,13 +124,13 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
         else:
             thread = args.thread or "cli"
         try:
-            with thread_lease(directory, thread, db=db):
+            with thread_lease(directory, thread, db=db, graph=graph):
                 warning = lost_state_warning(
                     graph,
                     thread,
                     memory,
                     context.user_id,
-                    _redacted(db) if db else str(Path(directory) / CHECKPOINT_FILE),
+                    redacted_url(db) if db else str(Path(directory) / CHECKPOINT_FILE),
                 )
                 if warning:
                     print(warning, file=sys.stderr)
@@ -162,13 +165,6 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
     return 0
 
 
-def _redacted(url: str) -> str:
-    """A database URL without its password, for messages."""
-    import re  # noqa: PLC0415
-
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
-
-
 def cmd_train(argv: list[str]) -> int:
     from backends.local.train import main as train_main  # noqa: PLC0415
 
@@ -201,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         "watch": watch_cli.run,
         "worker": worker_cli.run,
         "ingest": ingest_cli.run,
+        "token": token_cli.run,
     }
     try:
         return handlers[args.command](args)

@@ -296,6 +296,8 @@ class ThreadProgress:
     """Hash chained over those inputs (None for a thread written without it)."""
     pending: bool
     """True when the latest run stopped before the graph finished (a kill, an interrupt)."""
+    waiting: bool = False
+    """True when it stopped at an interrupt: a proposal waits for a person's answer."""
 
 
 def chain_digest(previous: str, event: dict[str, Any]) -> str:
@@ -326,13 +328,16 @@ def thread_progress(graph: CompiledStateGraph, thread: str) -> ThreadProgress:
             inputs=metadata[INPUTS_KEY],
             digest=digest if isinstance(digest, str) else None,
             pending=pending,
+            waiting=bool(snapshot.interrupts),
         )
     events = (snapshot.values or {}).get("events", [])
     taken = sum(e.source != "agent" for e in events)
     unfinished = {*snapshot.next, *(task.name for task in snapshot.tasks)}
     if pending and snapshot.values.get("event") is not None and "observe" in unfinished:
         taken += 1  # fed, but cut short before `observe` appended it
-    return ThreadProgress(inputs=taken, digest=None, pending=pending)
+    return ThreadProgress(
+        inputs=taken, digest=None, pending=pending, waiting=bool(snapshot.interrupts)
+    )
 
 
 def lost_state_warning(

@@ -50,6 +50,13 @@ def add_parser(sub: Any) -> None:
         metavar="MINUTES",
         help="at start, read activity from this many minutes back (default 60)",
     )
+    watch.add_argument(
+        "--to",
+        metavar="URL",
+        help="send the events to a worker host's endpoint (`proactive worker --listen`) instead "
+        "of running the agent here; with --token",
+    )
+    watch.add_argument("--token", help="your token for --to (also PROACTIVE_TOKEN)")
     context_args(watch)
 
 
@@ -66,11 +73,13 @@ def run(args: argparse.Namespace) -> int:
         ActivityWatchSource,
     )
 
-    directory = data_dir(args)
-    context = make_context(args, directory)  # bad settings stop here, before any polling
     if not args.deadline > 0 or not args.interval > 0:
         print("error: --deadline and --interval must be more than 0 seconds", file=sys.stderr)
         return 2
+    if args.to:
+        return _send(args)
+    directory = data_dir(args)
+    context = make_context(args, directory)  # bad settings stop here, before any polling
     try:
         client = ActivityWatchClient(args.aw, deadline=args.deadline)
         info = client.info()
@@ -132,7 +141,7 @@ def _watch(
             print(f"thread {thread}: answered in the inbox; going on", flush=True)
         while queue:
             try:
-                with thread_lease(directory, thread, db=db):
+                with thread_lease(directory, thread, db=db, graph=graph):
                     report = step(
                         graph,
                         queue[0],
@@ -164,7 +173,7 @@ def _watch(
                 failures = 0
             except ActivityWatchError as exc:
                 failures += 1
-                wait = min(MAX_BACKOFF_SECONDS, args.interval * 2 ** (failures - 1))
+                wait = backoff(args, failures)
                 print(f"error: {exc}; polling again in {wait:g} s", file=sys.stderr, flush=True)
                 if args.once:
                     return 2
@@ -196,6 +205,94 @@ def _watch(
     summary.waiting = waiting
     print(summary.text())
     return 0
+
+
+def _send(args: argparse.Namespace) -> int:
+    """`watch --to URL`: poll ActivityWatch and send the events to a worker host, in order.
+    A restarted sender asks the host what it already holds and sends only what is newer; a
+    host that cannot take them for a while (unreachable, 503) gets them again later."""
+    import os  # noqa: PLC0415
+
+    from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
+    from service.client import EventSender, SendError  # noqa: PLC0415
+    from sources.activitywatch import (  # noqa: PLC0415
+        ActivityWatchClient,
+        ActivityWatchError,
+        ActivityWatchSource,
+    )
+
+    thread = args.thread or "watch"
+    try:
+        sender = EventSender(args.to, args.token or os.environ.get("PROACTIVE_TOKEN", ""))
+        client = ActivityWatchClient(args.aw, deadline=args.deadline)
+        info = client.info()
+        last = sender.last_time(thread)
+    except (ValueError, ActivityWatchError, SendError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    last_time = float("-inf") if last is None else last
+    source = ActivityWatchSource(client, since=time.time() - 60 * args.since)
+    print(f"sending ActivityWatch {info.get('version', '?')} at {client.url} to {sender.url}")
+    queue: list[dict[str, Any]] = []
+    sent = 0
+    failures = 0
+    try:
+        while True:
+            try:
+                for event in source.poll():
+                    try:
+                        parse_event(event)
+                    except BadEventError as exc:
+                        print(f"warning: skipped an ActivityWatch event: {exc}", file=sys.stderr)
+                        continue
+                    if float(event["time"]) > last_time:
+                        queue.append(event)
+                for warning in source.warnings:
+                    print(f"warning: ActivityWatch {warning}", file=sys.stderr)
+                while queue:
+                    taken = sender.send(thread, queue)
+                    last_time = max(float(e["time"]) for e in queue[:taken])
+                    del queue[:taken]
+                    sent += taken
+                    print(f"thread {thread}: sent {taken} events", flush=True)
+                failures = 0
+            except SendError as exc:
+                if exc.lasting:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
+                failures += 1
+                wait = backoff(args, failures)
+                print(f"error: {exc}; sending again in {wait:g} s", file=sys.stderr, flush=True)
+                if args.once:
+                    return 2
+                time.sleep(max(0.1, wait))
+                try:  # a request may have landed before its answer was lost: not twice
+                    held = sender.last_time(thread)
+                except SendError:
+                    continue
+                if held is not None:
+                    queue = [e for e in queue if float(e["time"]) > held]
+                continue
+            except ActivityWatchError as exc:
+                failures += 1
+                wait = backoff(args, failures)
+                print(f"error: {exc}; polling again in {wait:g} s", file=sys.stderr, flush=True)
+                if args.once:
+                    return 2
+                time.sleep(max(0.1, wait))
+                continue
+            if args.once:
+                break
+            time.sleep(max(0.1, args.interval))
+    except KeyboardInterrupt:
+        pass
+    print(f"sent {sent} events to thread {thread!r} at {sender.url}")
+    return 0
+
+
+def backoff(args: argparse.Namespace, failures: int) -> float:
+    """Seconds to wait after `failures` failures in a row: doubling, at most five minutes."""
+    return float(min(MAX_BACKOFF_SECONDS, args.interval * 2 ** (failures - 1)))
 
 
 def notify(args: argparse.Namespace, task: str) -> None:

@@ -12,8 +12,9 @@ from cli.common import (
     SettingsError,
     context_args,
     data_dir,
-    database,
     make_context,
+    postgres_database,
+    redacted_url,
     storage_errors,
 )
 
@@ -34,6 +35,12 @@ def add_parser(sub: Any) -> None:
         "--until-idle", action="store_true", help="stop when no thread has events waiting"
     )
     worker.add_argument("--name", default=f"worker-{os.getpid()}", help="name in the log")
+    worker.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="also serve the HTTP endpoint (POST /events and each user's proposals, memory and "
+        "profile, with per-user tokens from `proactive token create`) on this address",
+    )
     context_args(worker)
 
 
@@ -41,9 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from service.events import InboxError  # noqa: PLC0415
     from service.worker import Worker  # noqa: PLC0415
 
-    db = database(args)
-    if not db or not db.startswith(("postgresql://", "postgres://")):
-        raise SettingsError("a worker needs the PostgreSQL inbox: --db postgresql://...")
+    db = postgres_database(args, "a worker needs the PostgreSQL inbox")
     memory = args.memory or os.environ.get("PROACTIVE_MEMORY_SERVER", "")
     if not memory.startswith(("http://", "https://")):
         raise SettingsError(
@@ -53,12 +58,17 @@ def run(args: argparse.Namespace) -> int:
     directory = data_dir(args)
     context = make_context(args, directory)
     context.memory_server = memory
-    stopping = []
+    listen = _address(args.listen) if args.listen else None
+    stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    server = None
     try:
         with storage_errors(directory):
             worker = Worker(db, context, data_dir=directory, name=args.name)
-            print(f"{args.name}: working on {_redacted(db)}, memory {memory}", flush=True)
+            print(f"{args.name}: working on {redacted_url(db)}, memory {memory}", flush=True)
+            if listen is not None:
+                server = _serve(db, directory, context, *listen)
+                print(f"{args.name}: serving http://{listen[0]}:{listen[1]}/events", flush=True)
             stats = worker.run(
                 poll=args.poll, until_idle=args.until_idle, stop=lambda: bool(stopping)
             )
@@ -67,15 +77,52 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        if server is not None:
+            server.should_exit = True
     print(
         f"{args.name}: {stats.events} events in {len(stats.threads)} threads "
-        f"({stats.resumed} resumed, {stats.busy} busy looks, {stats.waiting} waiting for answers)",
+        f"({stats.resumed} resumed, {stats.busy} busy looks, {stats.retried} retried, "
+        f"{stats.waiting} waiting for answers)",
         flush=True,
     )
     return 0
 
 
-def _redacted(url: str) -> str:
-    import re  # noqa: PLC0415
+def _address(value: str) -> tuple[str, int]:
+    """HOST:PORT for --listen (the endpoint asks every request for a token, so any address
+    may be given; put it behind TLS when it is not loopback)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"--listen must be HOST:PORT (port 1..65535), got {value!r}")
+    return host.strip("[]"), int(port)
 
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+def _serve(db: str, directory: str, context: Any, host: str, port: int) -> Any:
+    """Start the HTTP endpoint in a background thread; returns the uvicorn server. A port that
+    is taken is a SettingsError."""
+    import socket  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    from service.http import ServiceSettings, create_app  # noqa: PLC0415
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    app = create_app(ServiceSettings(db=db, data_dir=directory, context=context))
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return server

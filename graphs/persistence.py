@@ -52,16 +52,19 @@ def lease_path(data_dir: str | Path, thread: str) -> Path:
     return Path(data_dir).expanduser() / LEASE_DIR / f"{slug}-{digest}.lock"
 
 
-_LEASE_CONNECTIONS: dict[str, Any] = {}
-"""One PostgreSQL session per database for this process's advisory locks."""
+_LEASE_CONNECTIONS: dict[str, tuple[Any, Any]] = {}
+"""One PostgreSQL session per database (and the lock guarding it) for this process's advisory
+locks, where the lease is not taken on a graph's own session."""
 
 
-def _lease_connection(db: str) -> Any:
+def _lease_connection(db: str) -> tuple[Any, Any]:
+    import threading
+
     import psycopg
     from psycopg.rows import dict_row
 
-    conn = _LEASE_CONNECTIONS.get(db)
-    if conn is None or conn.closed:
+    held = _LEASE_CONNECTIONS.get(db)
+    if held is None or held[0].closed:
         conn = psycopg.connect(
             db,
             autocommit=True,
@@ -69,17 +72,27 @@ def _lease_connection(db: str) -> Any:
             connect_timeout=10,
             application_name=f"proactive {os.getpid()}@{socket.gethostname()}",
         )
-        _LEASE_CONNECTIONS[db] = conn
-    return conn
+        held = _LEASE_CONNECTIONS[db] = (conn, threading.Lock())
+    return held
 
 
 @contextmanager
-def _postgres_lease(db: str, thread: str) -> Iterator[str]:
+def _postgres_lease(db: str, thread: str, graph: Any = None) -> Iterator[str]:
     """The thread's lease as a PostgreSQL advisory lock on this process's session: PostgreSQL
-    releases it when the session ends, however the process died."""
-    conn = _lease_connection(db)
+    releases it when the session ends, however the process died.
+
+    Given the graph that will write, the lock is taken on the session its checkpointer writes
+    through: a killed process's session aborts its open transaction before its locks go, so the
+    next holder never meets a dead writer's transaction still running (with a second session,
+    that one could end first and hand the thread over while the first still deletes old
+    checkpoints: a deadlock for the next holder)."""
+    saver = getattr(graph, "checkpointer", None)
+    if type(saver).__name__ == "PostgresSaver" and getattr(saver, "conn", None) is not None:
+        conn, guard = saver.conn, saver.lock
+    else:
+        conn, guard = _lease_connection(db)
     name = "proactive:" + thread
-    with conn.cursor() as cur:
+    with guard, conn.cursor() as cur:
         cur.execute(
             "SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS ok, "
             "hashtextextended(%s, 0) AS key",
@@ -105,12 +118,14 @@ def _postgres_lease(db: str, thread: str) -> Iterator[str]:
         yield name
     finally:
         if not conn.closed:
-            with conn.cursor() as cur:
+            with guard, conn.cursor() as cur:
                 cur.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (name,))
 
 
 @contextmanager
-def thread_lease(data_dir: str | Path, thread: str, *, db: str | None = None) -> Iterator[Any]:
+def thread_lease(
+    data_dir: str | Path, thread: str, *, db: str | None = None, graph: Any = None
+) -> Iterator[Any]:
     """Hold the one-writer lease of a thread for the duration of the block.
 
     With a PostgreSQL database the lease is an advisory lock there, so writers on different
@@ -121,7 +136,7 @@ def thread_lease(data_dir: str | Path, thread: str, *, db: str | None = None) ->
     writes nothing.
     """
     if is_postgres(db):
-        with _postgres_lease(str(db), thread) as held:
+        with _postgres_lease(str(db), thread, graph) as held:
             yield held
         return
     path = lease_path(data_dir, thread)
@@ -196,6 +211,10 @@ def sqlite_path(db: str) -> Path:
     return Path(db)
 
 
+SETUP_WAIT_SECONDS = 300
+"""How long a process waits for another one that sets up the checkpoint tables."""
+
+
 def postgres_checkpointer(dsn: str) -> Any:
     """A PostgreSQL checkpointer (`langgraph-checkpoint-postgres`) with the project's serde, its
     tables created when missing. A database set up by a newer version is refused (its schema
@@ -218,10 +237,23 @@ def postgres_checkpointer(dsn: str) -> Any:
         application_name=f"proactive {os.getpid()}@{socket.gethostname()}",
     )
     saver = PostgresSaver(conn, serde=checkpoint_serde())
-    with conn.cursor() as cur:
-        # Workers starting together must not create the tables at once (PostgreSQL's
-        # CREATE TABLE IF NOT EXISTS is not safe against itself).
-        cur.execute("SELECT pg_advisory_lock(hashtextextended('proactive:setup', 0))")
+    # Workers starting together must not create the tables at once (PostgreSQL's CREATE TABLE
+    # IF NOT EXISTS is not safe against itself). The lock is tried, not waited for: the
+    # migrations build indexes CONCURRENTLY, which wait for every open transaction, a waiting
+    # pg_advisory_lock included, and PostgreSQL would break that circle by killing a worker.
+    deadline = time.monotonic() + SETUP_WAIT_SECONDS
+    while True:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(hashtextextended('proactive:setup', 0)) AS ok")
+            if cur.fetchone()["ok"]:
+                break
+        if time.monotonic() > deadline:
+            conn.close()
+            raise DatabaseError(
+                f"another process has been setting up the checkpoint tables for over "
+                f"{SETUP_WAIT_SECONDS} s; is one stuck? (see pg_stat_activity)"
+            )
+        time.sleep(0.05)
     try:
         _check_and_set_up(conn, saver)
     finally:

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
-"""The version of these tables this code writes; a database with a newer one is refused."""
+SCHEMA_VERSION = 2
+"""The version of these tables this code writes; a database with a newer one is refused
+(1: events and progress; 2: access tokens)."""
 
 
 class InboxError(RuntimeError):
@@ -70,8 +71,16 @@ class EventInbox:
                 "CREATE TABLE IF NOT EXISTS proactive_progress ("
                 " thread TEXT PRIMARY KEY, taken BIGINT NOT NULL)"
             )
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS proactive_tokens ("
+                " id TEXT PRIMARY KEY, user_id TEXT NOT NULL, digest TEXT NOT NULL,"
+                " note TEXT NOT NULL DEFAULT '', created TIMESTAMPTZ NOT NULL DEFAULT now(),"
+                " expires TIMESTAMPTZ, revoked TIMESTAMPTZ)"
+            )
             if version is None:
                 cur.execute("INSERT INTO proactive_schema VALUES (%s)", (SCHEMA_VERSION,))
+            elif version < SCHEMA_VERSION:
+                cur.execute("UPDATE proactive_schema SET version = %s", (SCHEMA_VERSION,))
 
     def append(self, user: str, thread: str, events: Sequence[dict[str, Any]]) -> list[int]:
         """Append events to a thread (in one transaction); returns their sequence numbers.
@@ -130,6 +139,37 @@ class EventInbox:
                 "excluded.taken)",
                 (thread, taken),
             )
+
+    def owner(self, thread: str) -> str | None:
+        """The user a thread belongs to (None: no such thread)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT user_id FROM proactive_events WHERE thread = %s AND seq = 0", (thread,)
+            )
+            row = cur.fetchone()
+            return None if row is None else str(row["user_id"])
+
+    def threads(self, user: str) -> list[dict[str, Any]]:
+        """One user's threads: events received, taken (as the progress index says), when the
+        last one came and the latest event time (a sender resuming skips what is older)."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT e.thread, count(*) AS received, coalesce(max(p.taken), 0) AS taken, "
+                "max(e.received) AS last, max((e.event->>'time')::float8) AS last_time "
+                "FROM proactive_events e LEFT JOIN proactive_progress p "
+                "ON p.thread = e.thread WHERE e.user_id = %s GROUP BY e.thread ORDER BY e.thread",
+                (user,),
+            )
+            return [
+                {
+                    "thread": r["thread"],
+                    "received": int(r["received"]),
+                    "taken": int(r["taken"]),
+                    "last_received": r["last"].isoformat(),
+                    "last_event_time": r["last_time"],
+                }
+                for r in cur.fetchall()
+            ]
 
     def count(self, thread: str) -> int:
         with self.conn.cursor() as cur:

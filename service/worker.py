@@ -42,6 +42,9 @@ class Stats:
     """Events a dead worker left cut short, finished here."""
     waiting: int = 0
     """Threads left waiting for a person's answer."""
+    retried: int = 0
+    """Drains the database rolled back (a deadlock or a serialization failure), left for the
+    next pass: what they committed stands, and the next drain goes on from there."""
 
 
 class Worker:
@@ -65,6 +68,8 @@ class Worker:
         self.out = out if out is not None else sys.stdout
         self.name = name
         self.stats = Stats()
+        self.idle: set[str] = set()
+        """Threads of the last pass that wait for an answer (nothing to do until it comes)."""
 
     def _forget(self, user: str, context: Context) -> None:
         """Drop what this process cached about a user: another worker may have written since."""
@@ -79,9 +84,12 @@ class Worker:
         Raises ThreadBusyError when another worker holds the thread."""
         context = dataclasses.replace(self.base, user_id=user)
         fed = 0
-        with thread_lease(self.data_dir, thread, db=self.db):
-            self._forget(user, context)
+        with thread_lease(self.data_dir, thread, db=self.db, graph=self.graph):
             progress = thread_progress(self.graph, thread)
+            if progress.waiting:  # a person answers first (`proactive ui`, POST .../answer)
+                self.idle.add(thread)
+                return 0
+            self._forget(user, context)
             taken, digest = progress.inputs, progress.digest or ""
             try:
                 if progress.pending:
@@ -97,24 +105,34 @@ class Worker:
                     step(self.graph, event, thread=thread, context=context, metadata=meta)
                     taken = seq + 1
                     fed += 1
+                    self.stats.events += 1  # counted as committed, whatever follows
                     self.out.write(f"{self.name} {thread} {seq}\n")
                     self.out.flush()
             except AwaitingAnswer:
-                self.stats.waiting += 1  # a person answers in `proactive ui`; then it goes on
+                self.stats.waiting += 1  # a person answers; then the next drain goes on
+                self.idle.add(thread)
                 taken = thread_progress(self.graph, thread).inputs
             self.inbox.mark(thread, taken)
-        self.stats.events += fed
         self.stats.threads.add(thread)
         return fed
 
     def run_once(self) -> int:
         """One pass over the threads with work; returns the events fed."""
+        from psycopg.errors import DeadlockDetected, SerializationFailure
+
         fed = 0
+        self.idle = set()
         for work in self.inbox.work():
             try:
                 fed += self.drain(work.thread, work.user)
             except ThreadBusyError:
                 self.stats.busy += 1
+            except (DeadlockDetected, SerializationFailure) as exc:
+                # PostgreSQL gave up one transaction to save others; nothing of it was kept.
+                self.stats.retried += 1
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.out.write(f"{self.name} {work.thread} retried later ({reason})\n")
+                self.out.flush()
         return fed
 
     def run(
@@ -127,8 +145,9 @@ class Worker:
         """Work until stopped (or, with `until_idle`, until a pass finds nothing to do)."""
         while not stop():
             if self.run_once() == 0:
-                if until_idle and not self.inbox.work():
-                    break
+                left = {w.thread for w in self.inbox.work()}
+                if until_idle and left <= self.idle:
+                    break  # nothing left but threads waiting for answers
                 time.sleep(poll)
         return self.stats
 

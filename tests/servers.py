@@ -102,6 +102,8 @@ def postgres() -> Iterator[str]:
             capture_output=True,
             timeout=60,
         )
+        if (data / "server.log").exists():  # the last cluster's log, for a failure's story
+            shutil.copy(data / "server.log", Path(tempfile.gettempdir()) / "proactive-pg-last.log")
         shutil.rmtree(top, ignore_errors=True)
 
 

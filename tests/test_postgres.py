@@ -233,3 +233,26 @@ def test_the_inbox_answers_threads_kept_in_postgres(db: str, tmp_path: Path) -> 
     assert len(waiting) == 1
     reply = api.post("/api/answer", json={"thread": "pg-inbox", "response": [{"type": "accept"}]})
     assert reply.status_code == 200 and reply.json()["status"] == "executed"
+
+
+def test_processes_setting_up_a_fresh_database_at_once_all_start(db: str) -> None:
+    """The checkpoint migrations build indexes CONCURRENTLY, which wait for every open
+    transaction: a process waiting in pg_advisory_lock for the one setting up would close a
+    circle that PostgreSQL breaks by killing it (a worker of three started together died so)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    from graphs.persistence import postgres_checkpointer
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE setup_race")
+    fresh = db.rsplit("/", 1)[0] + "/setup_race"
+
+    def open_one(_: int) -> str:
+        saver = postgres_checkpointer(fresh)
+        saver.conn.close()
+        return "ok"
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(open_one, range(6))) == ["ok"] * 6

@@ -218,3 +218,32 @@ def test_a_worker_refuses_to_start_without_its_servers(tmp_path: Path) -> None:
         "worker", "--db", url, "--memory", "http://127.0.0.1:9", "--data-dir", str(tmp_path)
     )
     assert no_db.returncode == 1 and "error: cannot reach the database" in no_db.stderr
+
+
+def test_a_drain_the_database_rolled_back_is_left_for_the_next_pass() -> None:
+    """A deadlock or serialization failure costs one pass, not the worker."""
+    import io
+
+    from psycopg.errors import DeadlockDetected
+
+    from service.events import Work
+    from service.worker import Stats, Worker
+
+    class Inbox:
+        def work(self, limit: int = 100) -> list[Work]:
+            return [Work("t-a", "a", 3), Work("t-b", "b", 2)]
+
+    worker = object.__new__(Worker)
+    worker.inbox, worker.stats, worker.name, worker.out = Inbox(), Stats(), "w", io.StringIO()
+    drained = []
+
+    def drain(thread: str, user: str) -> int:
+        if thread == "t-a":
+            raise DeadlockDetected("deadlock detected")
+        drained.append(thread)
+        return 2
+
+    worker.drain = drain  # type: ignore[method-assign]
+    assert worker.run_once() == 2 and drained == ["t-b"]
+    assert worker.stats.retried == 1
+    assert "w t-a retried later (deadlock detected)" in worker.out.getvalue()

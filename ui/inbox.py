@@ -121,10 +121,10 @@ def answer(
     deadline = time.monotonic() + LEASE_WAIT_SECONDS
     while True:
         try:
-            with thread_lease(directory, thread, db=db):
+            with thread_lease(directory, thread, db=db, graph=graph):
                 result = graph.invoke(
                     Command(resume=value),
-                    {**config, "metadata": {USER_KEY: context.user_id}},
+                    {**config, "metadata": _carried(snapshot.metadata, context.user_id)},
                     context=context,
                 )
             break
@@ -145,6 +145,15 @@ def answer(
         else [],
         "waiting": [p.as_json() for p in waiting],
     }
+
+
+def _carried(metadata: dict[str, Any] | None, user: str) -> dict[str, Any]:
+    """The metadata of the resumed run: the user, and the inputs count and digest the thread
+    had (so a worker or a restarted run goes on from them, not from a recount)."""
+    from cli.runner import DIGEST_KEY, INPUTS_KEY  # noqa: PLC0415
+
+    kept = {k: v for k, v in (metadata or {}).items() if k in (INPUTS_KEY, DIGEST_KEY)}
+    return {**kept, USER_KEY: user}
 
 
 def history(

@@ -1,0 +1,299 @@
+"""The worker host's HTTP endpoint: each user sends events and reads and answers their own
+proposals, memory and profile, with a per-user token (`proactive token create`).
+
+Every request carries `Authorization: Bearer <token>`; the token names the user, and nothing in
+a request can name another one: a thread belongs to the user of its first event, and a request
+about another user's thread is refused (403). The database, the memory server and the models
+come from the host's own settings, never from a request.
+
+    POST /events                       {"thread": "...", "events": [{"time": ..., "event": ...}]}
+    GET  /threads                      your threads: events received and taken
+    GET  /proposals                    your proposals waiting for an answer
+    POST /proposals/{thread}/answer    {"answer": ...} (the interrupt's answer)
+    GET  /memory?q=...&k=4             your memories nearest to a query
+    GET  /profile                      what the assistant has learned of your answers
+    GET  /health                       no token: whether the database answers
+
+Errors are JSON `{"error": "..."}`: 400 bad input, 401 no, wrong, expired or revoked token,
+403 another user's thread, 404 nothing there, 413 too large, 503 the database or the memory
+server is unavailable (nothing was appended: send again).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from graphs.context import Context
+
+MAX_BODY_BYTES = 4 << 20
+"""Largest request body accepted."""
+
+MAX_EVENTS = 5000
+"""Most events in one POST /events."""
+
+
+@dataclass
+class ServiceSettings:
+    """What the endpoint serves: the host's database, data directory and run settings."""
+
+    db: str
+    data_dir: str
+    context: Context
+    """The run settings (models, memory server); the user comes from each request's token."""
+
+
+class Problem(Exception):
+    """A request refused: an HTTP status and a reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Database:
+    """One session to the inbox for the app, reopened after a failure; calls are serialised."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.lock = threading.Lock()
+        self.inbox: Any = None
+
+    def call(self, fn: Callable[[Any], Any]) -> Any:
+        import psycopg  # noqa: PLC0415
+
+        from service.events import EventInbox  # noqa: PLC0415
+
+        with self.lock:
+            try:
+                if self.inbox is None or self.inbox.conn.closed:
+                    self.inbox = EventInbox(self.dsn)
+                    self.inbox.setup()
+                return fn(self.inbox)
+            except psycopg.OperationalError as exc:
+                if self.inbox is not None:
+                    self.inbox.close()
+                self.inbox = None
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+                raise Problem(503, f"the database is unavailable ({reason})") from None
+
+
+def create_app(settings: ServiceSettings) -> Starlette:
+    """The endpoint's app (the graph is opened on first use)."""
+    from service.events import InboxError  # noqa: PLC0415
+    from service.tokens import TokenError, TokenStore  # noqa: PLC0415
+
+    database = _Database(settings.db)
+    opened: dict[str, Any] = {}
+    opening = threading.Lock()
+
+    def graph() -> Any:
+        with opening:
+            if "graph" not in opened:
+                from graphs.persistence import build_durable_graph  # noqa: PLC0415
+
+                opened["graph"] = build_durable_graph(settings.data_dir, db=settings.db)
+            return opened["graph"]
+
+    def context(user: str) -> Context:
+        return dataclasses.replace(settings.context, user_id=user)
+
+    async def caller(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if header and scheme.lower() != "bearer":
+            raise Problem(401, "send the token as Authorization: Bearer <token>")
+        try:
+            return await run_in_threadpool(
+                database.call, lambda inbox: TokenStore(inbox.conn).verify(token.strip())
+            )
+        except TokenError as exc:
+            raise Problem(401, str(exc)) from None
+
+    async def body(request: Request) -> dict[str, Any]:
+        if "json" not in request.headers.get("content-type", ""):
+            raise Problem(415, "send JSON (Content-Type: application/json)")
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY_BYTES:
+                raise Problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            value = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Problem(400, f"the body is not JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise Problem(400, "the body must be a JSON object")
+        return value
+
+    def own(inbox: Any, user: str, thread: str) -> None:
+        owner = inbox.owner(thread)
+        if owner is None:
+            raise Problem(404, f"no thread {thread!r}")
+        if owner != user:
+            raise Problem(403, f"thread {thread!r} belongs to another user")
+
+    async def post_events(request: Request) -> JSONResponse:
+        user = await caller(request)
+        data = await body(request)
+        thread, events = data.get("thread"), data.get("events")
+        if not isinstance(thread, str) or not thread.strip() or len(thread) > 200:
+            raise Problem(400, "'thread' must be a non-empty string of at most 200 characters")
+        if not isinstance(events, list) or not events:
+            raise Problem(400, "'events' must be a non-empty list of events")
+        if len(events) > MAX_EVENTS:
+            raise Problem(413, f"at most {MAX_EVENTS} events in one request")
+        checked = [_checked_event(i, e) for i, e in enumerate(events)]
+
+        def append(inbox: Any) -> list[int]:
+            try:
+                return inbox.append(user, thread, checked)
+            except InboxError as exc:
+                raise Problem(403, str(exc)) from None
+
+        seqs = await run_in_threadpool(database.call, append)
+        return JSONResponse(
+            {"thread": thread, "appended": len(seqs), "first": seqs[0], "last": seqs[-1]},
+            status_code=201,
+        )
+
+    async def get_threads(request: Request) -> JSONResponse:
+        user = await caller(request)
+        rows = await run_in_threadpool(database.call, lambda inbox: inbox.threads(user))
+        return JSONResponse({"user": user, "threads": rows})
+
+    async def get_proposals(request: Request) -> JSONResponse:
+        from ui import inbox as proposals  # noqa: PLC0415
+
+        user = await caller(request)
+        waiting = await run_in_threadpool(lambda: proposals.pending(graph(), user))
+        return JSONResponse({"user": user, "pending": [p.as_json() for p in waiting]})
+
+    async def post_answer(request: Request) -> JSONResponse:
+        from ui import inbox as proposals  # noqa: PLC0415
+
+        user = await caller(request)
+        thread = request.path_params["thread"]
+        await run_in_threadpool(database.call, lambda inbox: own(inbox, user, thread))
+        data = await body(request)
+        if "answer" not in data:
+            raise Problem(400, "the body needs 'answer'")
+
+        def answer() -> dict[str, Any]:
+            try:
+                return proposals.answer(
+                    graph(),
+                    settings.data_dir,
+                    context(user),
+                    thread,
+                    data["answer"],
+                    db=settings.db,
+                )
+            except proposals.AnswerError as exc:
+                raise Problem(409 if "try again" in str(exc) else 400, str(exc)) from None
+
+        return JSONResponse(await run_in_threadpool(answer))
+
+    async def get_memory(request: Request) -> JSONResponse:
+        from memory import open_memory  # noqa: PLC0415
+
+        user = await caller(request)
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            raise Problem(400, "give a query: ?q=...")
+        try:
+            k = int(request.query_params.get("k", "4"))
+        except ValueError:
+            raise Problem(400, "k must be a whole number") from None
+        if not 1 <= k <= 50:
+            raise Problem(400, "k must be 1..50")
+
+        def search() -> list[dict[str, Any]]:
+            store = open_memory(settings.context.memory_server or settings.data_dir)
+            hits = store.search(user=user, query=query, k=k)
+            return [
+                {"text": h.text, "kind": h.kind, "distance": round(h.distance, 4)} for h in hits
+            ]
+
+        return JSONResponse({"user": user, "hits": await run_in_threadpool(_memory_call, search)})
+
+    async def get_profile(request: Request) -> JSONResponse:
+        from nodes.personal import user_profile  # noqa: PLC0415
+
+        user = await caller(request)
+
+        def read() -> dict[str, Any]:
+            profile, notice = user_profile(context(user))
+            if profile is None:
+                return {"user": user, "learning": False}
+            answered = len(profile.answers)
+            counts = profile.counts()
+            return {
+                "user": user,
+                "learning": True,
+                "answers": answered,
+                "counts": counts,
+                "accept_rate": (counts["accept"] + counts["edit"]) / answered if answered else None,
+                "bias": round(profile.bias, 4),
+                "notice": notice,
+            }
+
+        return JSONResponse(await run_in_threadpool(_memory_call, read))
+
+    async def health(request: Request) -> JSONResponse:
+        await run_in_threadpool(database.call, lambda inbox: inbox.work(limit=1))
+        return JSONResponse({"ok": True})
+
+    async def problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=headers)
+
+    return Starlette(
+        routes=[
+            Route("/events", post_events, methods=["POST"]),
+            Route("/threads", get_threads, methods=["GET"]),
+            Route("/proposals", get_proposals, methods=["GET"]),
+            Route("/proposals/{thread:path}/answer", post_answer, methods=["POST"]),
+            Route("/memory", get_memory, methods=["GET"]),
+            Route("/profile", get_profile, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        exception_handlers={Problem: problem},
+    )
+
+
+def _checked_event(index: int, event: Any) -> dict[str, Any]:
+    """An event as `proactive run` accepts it, or 400 naming which one and why."""
+    from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
+
+    if not isinstance(event, dict):
+        raise Problem(400, f"events[{index}] must be an object with 'time' and 'event'")
+    try:
+        parse_event(event)
+    except BadEventError as exc:
+        raise Problem(400, f"events[{index}]: {exc}") from None
+    return event
+
+
+def _memory_call(fn: Callable[[], Any]) -> Any:
+    """Run a memory read; a memory server that does not answer is a 503."""
+    from cli.common import storage_failure  # noqa: PLC0415
+
+    try:
+        return fn()
+    except Exception as exc:
+        message = storage_failure(exc, ".")
+        if message is None:
+            raise
+        raise Problem(503, message) from None
