@@ -28,6 +28,10 @@ SERVED_MEMORY = Path(tempfile.mkdtemp(prefix="served-memory-"))
 """The served graph's data directory: the server's PROACTIVE_MEMORY_DIR."""
 
 
+SERVER_LOG: list[Path] = []
+"""The served log of the module's server (read by the last test)."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -46,6 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     memory_dir = SERVED_MEMORY
     memory_dir.mkdir(parents=True, exist_ok=True)
     log_path = tmp_path_factory.mktemp("served-log") / "langgraph-dev.log"
+    SERVER_LOG.append(log_path)
     env = {**os.environ, **OFFLINE_ENV, "PROACTIVE_MEMORY_DIR": str(memory_dir)}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -244,3 +249,30 @@ def test_a_client_run_writes_where_the_server_says(server: str) -> None:
     values = asyncio.run(scenario())
     assert values["events"][0]["text"] == "The user saves 'served.py'."
     assert any(SERVED_MEMORY.glob("chroma.sqlite3"))
+
+
+@pytest.mark.server
+def test_the_server_reads_the_state_back_with_the_projects_serde(server: str) -> None:
+    """langgraph.json's checkpointer keeps the served threads with the project's serde: the
+    state reads back with no warning about unregistered record types, and survives restarts
+    (the file is in the server's own data directory)."""
+    from langgraph_sdk import get_client
+
+    async def scenario() -> dict:
+        client = get_client(url=server)
+        thread = await client.threads.create()
+        await client.runs.wait(
+            thread["thread_id"],
+            "proactive_agent",
+            input={"event": {"time": 1_767_000_900, "text": "The user opens 'notes.md'."}},
+        )
+        return await client.threads.get_state(thread["thread_id"])
+
+    state = asyncio.run(scenario())
+    texts = [e["text"] for e in state["values"]["events"]]
+    assert "The user opens 'notes.md'." in texts
+    assert (SERVED_MEMORY / "served-checkpoints.sqlite").exists()
+    log = SERVER_LOG[0].read_text()
+    assert "Using custom checkpointer: AsyncSqliteSaver" in log
+    for warning in ("unregistered type", "Blocked deserialization", "not in the deserialization"):
+        assert warning not in log
