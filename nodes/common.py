@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from collections.abc import Callable
 from functools import cache
@@ -26,8 +27,26 @@ MAX_BACKOFF_SECONDS = 30.0
 
 
 def run_settings(runtime: Runtime[Context] | None) -> Context:
-    """The run's settings (defaults with environment fallbacks when none were given)."""
-    return settings(runtime.context if runtime is not None else None)
+    """The run's settings (defaults with environment fallbacks when none were given). On a
+    LangGraph server with the project's auth (`service.served_auth`), the run's user is the
+    caller the server authenticated, whatever else says so."""
+    ctx = settings(runtime.context if runtime is not None else None)
+    user = authenticated_user()
+    if user is not None and user != ctx.user_id:
+        ctx = copy.copy(ctx)
+        object.__setattr__(ctx, "user_id", user)
+    return ctx
+
+
+def authenticated_user() -> str | None:
+    """The user a LangGraph server authenticated for this run (None outside one, or without
+    auth). Clients cannot set it: the server reserves the key."""
+    try:
+        configurable = get_config().get("configurable", {})
+    except RuntimeError:  # called outside a graph run
+        return None
+    user = configurable.get("langgraph_auth_user_id")
+    return user if isinstance(user, str) and user.strip() else None
 
 
 def thread_id() -> str:

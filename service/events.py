@@ -11,7 +11,7 @@ an index of the work left, updated after each commit (a stale row costs a look, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,10 @@ SCHEMA_VERSION = 2
 
 class InboxError(RuntimeError):
     """A request the inbox refuses; the message says why."""
+
+
+class InboxUnavailable(RuntimeError):
+    """The database does not answer; the message says why in one line."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,35 @@ class EventInbox:
 
     def close(self) -> None:
         self.conn.close()
+
+
+class InboxSession:
+    """One session to the inbox shared by a server's requests, reopened after a failure; calls
+    are serialised (each is a short statement or two)."""
+
+    def __init__(self, dsn: str) -> None:
+        import threading
+
+        self.dsn = dsn
+        self.lock = threading.Lock()
+        self.inbox: EventInbox | None = None
+
+    def call(self, fn: Callable[[EventInbox], Any]) -> Any:
+        """`fn(inbox)`; InboxUnavailable when the database does not answer."""
+        import psycopg
+
+        with self.lock:
+            try:
+                if self.inbox is None or self.inbox.conn.closed:
+                    self.inbox = EventInbox(self.dsn)
+                    self.inbox.setup()
+                return fn(self.inbox)
+            except psycopg.OperationalError as exc:
+                if self.inbox is not None:
+                    self.inbox.close()
+                self.inbox = None
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+                raise InboxUnavailable(f"the database is unavailable ({reason})") from None
 
 
 def read_stream(lines: Iterable[str | bytes]) -> list[dict[str, Any]]:

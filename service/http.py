@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from graphs.context import Context
+from service.events import InboxSession, InboxUnavailable
 
 MAX_BODY_BYTES = 4 << 20
 """Largest request body accepted."""
@@ -61,31 +62,14 @@ class Problem(Exception):
         self.status = status
 
 
-class _Database:
-    """One session to the inbox for the app, reopened after a failure; calls are serialised."""
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-        self.lock = threading.Lock()
-        self.inbox: Any = None
+class _Database(InboxSession):
+    """The inbox session, a lost database a 503."""
 
     def call(self, fn: Callable[[Any], Any]) -> Any:
-        import psycopg  # noqa: PLC0415
-
-        from service.events import EventInbox  # noqa: PLC0415
-
-        with self.lock:
-            try:
-                if self.inbox is None or self.inbox.conn.closed:
-                    self.inbox = EventInbox(self.dsn)
-                    self.inbox.setup()
-                return fn(self.inbox)
-            except psycopg.OperationalError as exc:
-                if self.inbox is not None:
-                    self.inbox.close()
-                self.inbox = None
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
-                raise Problem(503, f"the database is unavailable ({reason})") from None
+        try:
+            return super().call(fn)
+        except InboxUnavailable as exc:
+            raise Problem(503, str(exc)) from None
 
 
 def create_app(settings: ServiceSettings) -> Starlette:

@@ -12,6 +12,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,25 +39,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`langgraph dev` on a free loopback port, with its log kept for failures."""
+@contextmanager
+def langgraph_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`langgraph dev` on a free loopback port with these environment variables added, its
+    log in `log_path`; yields its URL."""
     cli = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
         "langgraph"
     )
     if cli is None:
         pytest.fail("the langgraph CLI is not installed (pip install -e '.[dev]')")
     port = free_port()
-    memory_dir = SERVED_MEMORY
-    memory_dir.mkdir(parents=True, exist_ok=True)
-    log_path = tmp_path_factory.mktemp("served-log") / "langgraph-dev.log"
-    SERVER_LOG.append(log_path)
-    env = {**os.environ, **OFFLINE_ENV, "PROACTIVE_MEMORY_DIR": str(memory_dir)}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [cli, "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
-            env=env,
+            env={**os.environ, **OFFLINE_ENV, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -80,6 +77,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`langgraph dev` serving one person (no token database), with its log kept."""
+    SERVED_MEMORY.mkdir(parents=True, exist_ok=True)
+    log_path = tmp_path_factory.mktemp("served-log") / "langgraph-dev.log"
+    SERVER_LOG.append(log_path)
+    with langgraph_dev({"PROACTIVE_MEMORY_DIR": str(SERVED_MEMORY)}, log_path) as url:
+        yield url
 
 
 @pytest.mark.server

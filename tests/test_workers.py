@@ -247,3 +247,49 @@ def test_a_drain_the_database_rolled_back_is_left_for_the_next_pass() -> None:
     assert worker.run_once() == 2 and drained == ["t-b"]
     assert worker.stats.retried == 1
     assert "w t-a retried later (deadlock detected)" in worker.out.getvalue()
+
+
+def test_without_the_shared_memory_a_takeover_diverges(
+    servers: tuple[str, str, str, str], tmp_path: Path
+) -> None:
+    """The divergence the write-through rule prevents: with each worker's memory on its own
+    disk (the embedded store, as a single process runs it), the worker that takes a user over
+    does not have what the first one remembered, so it recalls and decides from less than a
+    single process would have; with the shared server it has every record."""
+    import psycopg
+
+    from graphs.context import Context
+    from memory import open_memory
+    from service.worker import Worker, ingest
+
+    db, memory, _, _ = servers
+    events = stream("zed")[:24]
+    with psycopg.connect(db.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE apart")
+        conn.execute("CREATE DATABASE shared")
+    base = db.rsplit("/", 1)[0]
+    counts = {}
+    for mode in ("apart", "shared"):
+        url = f"{base}/{mode}"
+        ingest(url, "zed", "t-zed", events[:12])
+        stores = []
+        for name in ("first", "second"):  # the second takes the user over
+            data = tmp_path / mode / name
+            server = memory if mode == "shared" else ""
+            ctx = Context(memory_dir=str(data), memory_server=server, user_id="zed")
+            Worker(url, ctx, data_dir=str(data), out=open(os.devnull, "w")).run(
+                until_idle=True, poll=0.1
+            )
+            stores.append(open_memory(server or str(data)))
+            if name == "first":
+                ingest(url, "zed", "t-zed", events[12:])
+        second = stores[1]
+        hits = second.search(user="zed", query=events[2]["text"], k=3)
+        counts[mode] = (
+            second.count(user="zed", kind="event"),
+            any(h.text == events[2]["text"] for h in hits),
+        )
+    shared_events, shared_found = counts["shared"]
+    apart_events, apart_found = counts["apart"]
+    assert shared_found and not apart_found  # the early event: found only in the shared memory
+    assert apart_events < shared_events  # the first worker's records are not there
