@@ -330,26 +330,9 @@ class MemoryStore:
         One write of n events costs about as much as one write of a single event, so seeding
         memory from a recorded trace should use this rather than `add_event` in a loop.
         """
-        _check_text("thread", thread)
-        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
-            raise ValueError(f"start must be a non-negative integer, got {start!r}")
-        if isinstance(events, str | bytes) or not isinstance(events, Sequence):
-            raise ValueError(f"events must be a sequence of Event, got {type(events).__name__}")
-        checked = [_as_event(event, field=f"events[{i}]") for i, event in enumerate(events)]
-        if not checked:
-            return
-        ids = [f"event:{thread}#{start + i}" for i in range(len(checked))]
-        metadatas = [
-            {
-                "record": "event",
-                "thread": thread,
-                "time": event.time,
-                "index": start + i,
-                "source": event.source,
-            }
-            for i, event in enumerate(checked)
-        ]
-        self._upsert_many(user, ids, [event.text for event in checked], metadatas)
+        ids, texts, metadatas = _event_rows(thread, events, start)
+        if ids:
+            self._upsert_many(user, ids, texts, metadatas)
 
     def add_feedback(self, *, user: str, thread: str, feedback: Feedback, time: float) -> None:
         """Remember an answer to a proposal (rejections are what later drafts must avoid)."""
@@ -391,15 +374,27 @@ class MemoryStore:
                 cached[record_id] = _feedback_entry(metadata)
 
     def add_execution(
-        self, *, user: str, thread: str, task: str, kind: str, summary: str, time: float
+        self,
+        *,
+        user: str,
+        thread: str,
+        task: str,
+        kind: str,
+        summary: str,
+        time: float,
+        events: Sequence[Event] = (),
+        start: int = 0,
     ) -> None:
-        """Remember a task the executor carried out and how it went."""
+        """Remember a task the executor carried out and how it went, with the events its
+        actions became (at indexes start, start + 1, ...), in one write: with a memory server
+        each write is a round trip and a commit there."""
         _check_text("thread", thread)
         _check_text("task", task)
         _check_text("kind", kind)
         if not isinstance(summary, str):
             raise ValueError(f"summary must be a string, got {type(summary).__name__}")
         when = _check_time("time", time)
+        ids, texts, metadatas = _event_rows(thread, events, start)
         text = f"Carried out (kind {kind}): {_sentence(task)}"
         if summary.strip():
             text += f" Outcome: {_sentence(summary)}"
@@ -411,7 +406,10 @@ class MemoryStore:
             "task": task,
             "summary": summary,
         }
-        self._upsert(user, _stable_id("execution", thread, when, kind, task), text, metadata)
+        ids.append(_stable_id("execution", thread, when, kind, task))
+        texts.append(text)
+        metadatas.append(metadata)
+        self._upsert_many(user, ids, texts, metadatas)
 
     def forget_user(self, *, user: str) -> None:
         """Delete everything remembered about a user."""
@@ -663,6 +661,30 @@ def format_hits(hits: Sequence[MemoryHit]) -> str:
         thread = hit.metadata.get("thread", "?")
         lines.append(f"- [{hit.kind}, thread {thread}, distance {hit.distance:.2f}] {hit.text}")
     return "\n".join(lines)
+
+
+def _event_rows(
+    thread: str, events: Sequence[Event], start: int
+) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """Ids, texts and metadata of a thread's events at indexes start, start + 1, ..."""
+    _check_text("thread", thread)
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise ValueError(f"start must be a non-negative integer, got {start!r}")
+    if isinstance(events, str | bytes) or not isinstance(events, Sequence):
+        raise ValueError(f"events must be a sequence of Event, got {type(events).__name__}")
+    checked = [_as_event(event, field=f"events[{i}]") for i, event in enumerate(events)]
+    ids = [f"event:{thread}#{start + i}" for i in range(len(checked))]
+    metadatas: list[dict[str, Any]] = [
+        {
+            "record": "event",
+            "thread": thread,
+            "time": event.time,
+            "index": start + i,
+            "source": event.source,
+        }
+        for i, event in enumerate(checked)
+    ]
+    return ids, [event.text for event in checked], metadatas
 
 
 def _as_event(event: Any, *, field: str = "event") -> Event:

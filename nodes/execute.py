@@ -67,9 +67,15 @@ def execute(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     records.append(
         Event(time=now, text=result.summary or "The assistant finished.", source="agent")
     )
-    store.add_events(user=user, thread=thread, events=records, start=state.next_index)
     store.add_execution(
-        user=user, thread=thread, task=draft.task, kind=draft.kind, summary=result.summary, time=now
+        user=user,
+        thread=thread,
+        task=draft.task,
+        kind=draft.kind,
+        summary=result.summary,
+        time=now,
+        events=records,
+        start=state.next_index,
     )
     return {
         "executions": [result],
