@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import subprocess
 import sys
@@ -29,21 +28,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def stream(user: str, n: int) -> list[dict[str, Any]]:
-    """A user's activity: varied sentences a few seconds apart (as tests/test_workers.py)."""
-    from tests.test_workers import ACTIONS, WORDS
-
-    rng = random.Random(user)
-    return [
-        {
-            "time": 1_767_000_000 + 40 * i,
-            "text": f"{user} step {i}: the user "
-            + rng.choice(ACTIONS).format(f=f"mod_{rng.randrange(9)}.py", w=rng.choice(WORDS)),
-        }
-        for i in range(n)
-    ]
 
 
 def cpu_seconds(pid: int, *, children: bool = False) -> float:
@@ -106,6 +90,7 @@ def one(base: str, workers: int, users: int, events: int) -> dict[str, Any]:
 
     from service.worker import ingest
     from tests.servers import chroma_server
+    from tests.test_workers import stream
 
     name = f"bench_{workers}w_{int(time.time() * 1000) % 10**8}"
     with psycopg.connect(base, autocommit=True) as conn:

@@ -173,11 +173,8 @@ def _watch(
                 failures = 0
             except ActivityWatchError as exc:
                 failures += 1
-                wait = backoff(args, failures)
-                print(f"error: {exc}; polling again in {wait:g} s", file=sys.stderr, flush=True)
-                if args.once:
+                if not wait_after(args, failures, f"{exc}; polling again"):
                     return 2
-                time.sleep(max(0.1, wait))
                 continue
             for warning in source.warnings:
                 print(f"warning: ActivityWatch {warning}", file=sys.stderr)
@@ -261,11 +258,8 @@ def _send(args: argparse.Namespace) -> int:
                     print(f"error: {exc}", file=sys.stderr)
                     return 2
                 failures += 1
-                wait = backoff(args, failures)
-                print(f"error: {exc}; sending again in {wait:g} s", file=sys.stderr, flush=True)
-                if args.once:
+                if not wait_after(args, failures, f"{exc}; sending again"):
                     return 2
-                time.sleep(max(0.1, wait))
                 try:  # a request may have landed before its answer was lost: not twice
                     held = sender.last_time(thread)
                 except SendError:
@@ -275,11 +269,8 @@ def _send(args: argparse.Namespace) -> int:
                 continue
             except ActivityWatchError as exc:
                 failures += 1
-                wait = backoff(args, failures)
-                print(f"error: {exc}; polling again in {wait:g} s", file=sys.stderr, flush=True)
-                if args.once:
+                if not wait_after(args, failures, f"{exc}; polling again"):
                     return 2
-                time.sleep(max(0.1, wait))
                 continue
             if args.once:
                 break
@@ -290,9 +281,15 @@ def _send(args: argparse.Namespace) -> int:
     return 0
 
 
-def backoff(args: argparse.Namespace, failures: int) -> float:
-    """Seconds to wait after `failures` failures in a row: doubling, at most five minutes."""
-    return float(min(MAX_BACKOFF_SECONDS, args.interval * 2 ** (failures - 1)))
+def wait_after(args: argparse.Namespace, failures: int, what: str) -> bool:
+    """Say a failure ("<error>; polling again") and wait before the next try: doubling with
+    each failure in a row, at most five minutes. False with --once: give up instead."""
+    wait = min(MAX_BACKOFF_SECONDS, args.interval * 2 ** (failures - 1))
+    print(f"error: {what} in {wait:g} s", file=sys.stderr, flush=True)
+    if args.once:
+        return False
+    time.sleep(max(0.1, wait))
+    return True
 
 
 def notify(args: argparse.Namespace, task: str) -> None:

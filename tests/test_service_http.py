@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,48 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class Host:
+    """A running `proactive worker --listen` (see :func:`worker_host`)."""
+
+    def __init__(self, db: str, base: str, process: subprocess.Popen) -> None:
+        self.db, self.base, self.process = db, base, process
+        self.err = ""
+
+
+@contextmanager
+def worker_host(servers: tuple[str, str], name: str, data: Path, *extra: str) -> Iterator[Host]:
+    """A worker host serving HTTP, on a fresh database `name`; stopped with SIGTERM after."""
+    import psycopg
+
+    base_db, memory = servers
+    with psycopg.connect(base_db, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    db = base_db.rsplit("/", 1)[0] + "/" + name
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "worker", "--db", db, "--memory", memory,
+         "--data-dir", str(data), "--listen", f"127.0.0.1:{port}", *extra],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    host = Host(db, base, process)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if call(base, "GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the worker host did not start serving: {process.stderr.read()}")
+            time.sleep(0.1)
+        yield host
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, host.err = process.communicate(timeout=60)
 
 
 def test_tokens_are_stored_hashed_and_refused_when_wrong_expired_or_revoked(
@@ -125,35 +168,9 @@ def test_tokens_are_stored_hashed_and_refused_when_wrong_expired_or_revoked(
 def test_two_users_through_the_worker_host_each_denied_the_others_data(
     servers: tuple[str, str], tmp_path: Path
 ) -> None:
-    base_db, memory = servers
-    import psycopg
-
-    with psycopg.connect(base_db, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE twousers")
-    db = base_db.rsplit("/", 1)[0] + "/twousers"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    worker = subprocess.Popen(
-        [
-            sys.executable, "-m", "cli.main", "worker",
-            "--db", db, "--memory", memory, "--data-dir", str(tmp_path / "host"),
-            "--listen", f"127.0.0.1:{port}", "--poll", "0.1", "--feedback", "inbox",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if call(base, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the worker host did not start serving")
+    with worker_host(servers, "twousers", tmp_path / "host", "--poll", "0.1",
+                     "--feedback", "inbox") as host:  # fmt: skip
+        db, base = host.db, host.base
         ana, bo = new_token(db, "ana"), new_token(db, "bo")
 
         # Nothing without a valid token.
@@ -222,11 +239,8 @@ def test_two_users_through_the_worker_host_each_denied_the_others_data(
         assert status == 200 and profile["user"] == "ana"
         _, theirs = call(base, "GET", "/profile", bo)
         assert profile["answers"] + theirs["answers"] == answered  # each learned their own
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        out, err = worker.communicate(timeout=60)
-    assert worker.returncode == 0, err
-    assert "Traceback" not in err
+    assert host.process.returncode == 0, host.err
+    assert "Traceback" not in host.err
 
 
 def test_bad_requests_get_a_status_and_a_json_reason(
@@ -325,29 +339,11 @@ def test_watch_sends_activitywatch_events_to_the_worker_host_once(
     aw_server: str,  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
 ) -> None:
-    import psycopg
 
     from tests.test_activitywatch import FIRST
 
-    base_db, memory = servers
-    with psycopg.connect(base_db, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE watchto")
-    db = base_db.rsplit("/", 1)[0] + "/watchto"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    host = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "--db", db, "--memory", memory,
-         "--data-dir", str(tmp_path / "host"), "--listen", f"127.0.0.1:{port}"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if call(base, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with worker_host(servers, "watchto", tmp_path / "host") as host:
+        db, base = host.db, host.base
         token = new_token(db, "eve")
         send = ("watch", "--aw", aw_server, "--once", "--to", base, "--thread", "eve-desk")
         first = proactive(*send, "--token", token)
@@ -370,6 +366,3 @@ def test_watch_sends_activitywatch_events_to_the_worker_host_once(
                                 "--thread", "x", "--token", token)  # fmt: skip
         assert unreachable.returncode == 2 and "cannot reach" in unreachable.stderr
         assert "Traceback" not in unreachable.stderr + other.stderr + wrong.stderr
-    finally:
-        host.send_signal(signal.SIGTERM)
-        host.communicate(timeout=60)

@@ -35,7 +35,8 @@ ACTIONS = (
 WORDS = ("csv headers", "dataclasses", "asyncio tasks", "regex groups", "pytest fixtures")
 
 
-def stream(user: str) -> list[dict]:
+def stream(user: str, n: int = EVENTS_PER_USER) -> list[dict]:
+    """A user's activity: varied sentences 40 s apart, the same for the same user."""
     rng = random.Random(user)
     return [
         {
@@ -43,7 +44,7 @@ def stream(user: str) -> list[dict]:
             "text": f"{user} step {i}: the user "
             + rng.choice(ACTIONS).format(f=f"mod_{rng.randrange(9)}.py", w=rng.choice(WORDS)),
         }
-        for i in range(EVENTS_PER_USER)
+        for i in range(n)
     ]
 
 
