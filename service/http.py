@@ -160,7 +160,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         from ui import inbox as proposals  # noqa: PLC0415
 
         user = await caller(request)
-        waiting = await run_in_threadpool(lambda: proposals.pending(graph(), user))
+        threads = await run_in_threadpool(database.call, lambda inbox: inbox.threads(user))
+        mine = [t["thread"] for t in threads]  # only this user's threads are looked at
+        waiting = await run_in_threadpool(lambda: proposals.pending(graph(), user, mine))
         return JSONResponse({"user": user, "pending": [p.as_json() for p in waiting]})
 
     async def post_answer(request: Request) -> JSONResponse:

@@ -10,6 +10,7 @@ the thread with it: a rejection makes the agent refine, and the next draft waits
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -62,10 +63,13 @@ def _belongs(metadata: dict[str, Any] | None, user: str) -> bool:
     return (owner or "default") == user
 
 
-def pending(graph: CompiledStateGraph, user: str) -> list[Pending]:
-    """The proposals waiting for `user`, newest first."""
+def pending(
+    graph: CompiledStateGraph, user: str, threads: Iterable[str] | None = None
+) -> list[Pending]:
+    """The proposals waiting for `user`, newest first (looking in `threads` when given, which
+    a server with an index of its users' threads passes; otherwise in every thread)."""
     found: list[Pending] = []
-    for thread in thread_ids(graph):
+    for thread in thread_ids(graph) if threads is None else threads:
         snapshot = graph.get_state({"configurable": {"thread_id": thread}})
         if not snapshot.interrupts or not _belongs(snapshot.metadata, user):
             continue
