@@ -11,11 +11,37 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+
+def wait_serving(
+    url: str,
+    process: subprocess.Popen,
+    what: str,
+    log: Callable[[], str],
+    *,
+    timeout: float = 60,
+    pause: float = 0.2,
+) -> None:
+    """Wait until `url` answers 2xx; fail the test with `what` and the log if `process` exits
+    first or `timeout` seconds pass."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{what} did not start: {log()}")
+        time.sleep(pause)
 
 
 def _free_port() -> int:
@@ -112,8 +138,6 @@ def chroma_server() -> Iterator[str]:
     """A Chroma server (`chroma run`, from the chromadb package) on a free loopback port, with
     its data in a temporary directory; yields its URL."""
     import sys
-    import time
-    import urllib.request
 
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
@@ -138,15 +162,9 @@ def chroma_server() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("chroma run did not start: " + (top / "server.log").read_text())
-                time.sleep(0.2)
+        wait_serving(
+            f"{url}/api/v2/heartbeat", server, "chroma run", (top / "server.log").read_text
+        )
         yield url
     finally:
         server.terminate()

@@ -9,13 +9,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.servers import wait_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFLINE_ENV = {
@@ -59,17 +59,14 @@ def langgraph_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/ok", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"langgraph dev did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_serving(
+            f"{url}/ok",
+            proc,
+            "langgraph dev",
+            lambda: "\n" + log_path.read_text()[-3000:],
+            timeout=90,
+            pause=0.5,
+        )
         yield url
     finally:
         proc.terminate()

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, proactive
-from tests.servers import chroma_server, postgres
+from tests.servers import chroma_server, postgres, wait_serving
 from tests.test_activitywatch import aw_server  # noqa: F401 (a fixture used here)
 from tests.test_workers import stream
 
@@ -89,16 +89,7 @@ def worker_host(servers: tuple[str, str], name: str, data: Path, *extra: str) ->
     )  # fmt: skip
     host = Host(db, base, process)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if call(base, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the worker host did not start serving: {process.stderr.read()}")
-            time.sleep(0.1)
+        wait_serving(f"{base}/health", process, "the worker host", process.stderr.read, pause=0.1)
         yield host
     finally:
         process.send_signal(signal.SIGTERM)

@@ -16,7 +16,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.servers import wait_serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BROWSER_ARGS = [
@@ -101,15 +101,7 @@ def served(tmp_path: Path, bench_data: Path) -> Iterator[tuple[str, Path]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/pending", timeout=2):
-                    break
-            except OSError:
-                if ui.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("proactive ui did not start: " + (tmp_path / "ui.log").read_text())
-                time.sleep(0.3)
+        wait_serving(f"{url}/api/pending", ui, "proactive ui", (tmp_path / "ui.log").read_text)
         yield url, data
     finally:
         ui.terminate()
