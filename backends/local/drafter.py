@@ -7,15 +7,18 @@ kind, filled with the files, queries, errors and page titles the events mention.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from backends.local.activity import Activity, describe
-from backends.local.entities import Entities, extract_entities
+from backends.local.entities import NAME_WINDOW, Entities, extract_entities
 from backends.local.features import user_events, window_features
 from backends.local.kinds import KINDS
 from backends.local.linear import ArtifactError, LinearModel, load_linear, softmax
+from backends.local.text import _FILE as _FILE_NAME
+from backends.local.text import read_event
 from graphs.state import Draft, Event
 
 ARTIFACT = "drafter.json"
@@ -33,7 +36,7 @@ class Template:
 
     slot: str
     """The name it needs: 'question' (a query worded as a question), 'query', 'file', 'error',
-    'page', 'topic', or '' for none."""
+    'page', 'title' (another quoted name: a document, a heading), or '' for none."""
     task: str
     """The task, with {name} where the slot's value goes."""
     thoughts: str
@@ -44,7 +47,7 @@ class Template:
     @property
     def specific(self) -> bool:
         """Whether it names something the user actually touched."""
-        return self.slot in ("question", "query", "file", "error", "page")
+        return self.slot in ("question", "query", "file", "error", "page", "title")
 
 
 def _t(slot: str, task: str, thoughts: str, domain: str = "any") -> Template:
@@ -61,12 +64,20 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
         ),
         _t(
             "query",
+            "Explain what '{name}' does and how it is called, with its signature.",
+            "The user is looking into '{name}'; the reference that ships with the code answers "
+            "it exactly.",
+            "code",
+        ),
+        _t(
+            "query",
             "Explain the key ideas behind '{name}' in a few sentences.",
             "The user is researching '{name}'; a short explanation gives them a footing.",
+            "text",
         ),
         _t(
             "file",
-            "Walk through what the code in '{name}' does and where its logic could go wrong.",
+            "Walk through what the code in '{name}' does, function by function.",
             "The user is working in '{name}'; a plain walkthrough helps them reason "
             "about the next change.",
             "code",
@@ -77,9 +88,9 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
             "The user is reading '{name}'; a plain restatement speeds up taking it in.",
         ),
         _t(
-            "topic",
-            "Give a short plain-language explanation of {name}.",
-            "Recent steps keep returning to {name}.",
+            "title",
+            "Explain the main idea of '{name}' in plain words.",
+            "The user is working on '{name}'; a plain restatement helps them take it in.",
         ),
         _t(
             "",
@@ -90,37 +101,37 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
     "lookup_docs": (
         _t(
             "query",
-            "Find the official documentation that answers '{name}' and point to the exact section.",
+            "Look up '{name}' in the documentation installed here and quote the relevant part.",
             "Going straight to the reference saves sifting through search results for '{name}'.",
             "code",
         ),
         _t(
             "query",
-            "Find three trustworthy sources on '{name}', each with a link and a one-line note.",
-            "Vetted sources save sifting through results for '{name}'.",
+            "Look up what your files already say about '{name}', with where each point is.",
+            "What the user already has on '{name}' is quicker to use than a new search.",
             "text",
         ),
         _t(
             "file",
-            "Open the reference documentation for the language and libraries that '{name}' uses.",
+            "Look up the installed documentation of the libraries that '{name}' uses.",
             "Having the reference next to '{name}' saves switching to search while coding.",
             "code",
         ),
         _t(
             "page",
-            "Gather three trustworthy sources that go deeper than '{name}', with a link "
-            "and one line each.",
-            "The user is researching around '{name}'; vetted sources save time.",
+            "Look up what your files already say about '{name}', with where each point is.",
+            "The user is researching '{name}'; their own material is the first place to look.",
         ),
         _t(
-            "topic",
-            "Collect three reliable references on {name}, each with a link and what it covers.",
-            "The recent activity centres on {name}.",
+            "title",
+            "Look up what your files already say about '{name}', with where each point is.",
+            "The user is working on '{name}'; their own material is the first place to look.",
         ),
         _t(
             "",
-            "Look up reference material for the task at hand and list the best three links.",
+            "Look up the documentation installed here for the code at hand.",
             "Reference material tends to help at this stage.",
+            "code",
         ),
     ),
     "fix_error": (
@@ -137,7 +148,7 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
         ),
         _t(
             "query",
-            "Find the usual causes of the problem behind '{name}' and how each is fixed.",
+            "Trace where the problem behind '{name}' starts in your code and how to fix it.",
             "The search for '{name}' looks like troubleshooting.",
             "code",
         ),
@@ -160,20 +171,19 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
             "The user is reading '{name}'; a summary keeps the key points at hand.",
         ),
         _t(
-            "query",
-            "Summarise what the top results for '{name}' agree on, in a few bullets.",
-            "Several results for '{name}' are open; a digest spares reading them all.",
-        ),
-        _t(
             "file",
-            "Summarise the notes in '{name}' so far in a short paragraph.",
+            "Summarise '{name}' in a few bullet points.",
             "'{name}' has grown; a summary shows what is covered.",
-            "text",
         ),
         _t(
-            "topic",
-            "Summarise what has been gathered so far on {name} in a few bullet points.",
-            "The user has collected material on {name}.",
+            "title",
+            "Summarise what '{name}' covers so far in a few bullet points.",
+            "The user is working on '{name}'; a summary shows what is covered.",
+        ),
+        _t(
+            "query",
+            "Summarise what your notes say about '{name}' in a few bullets.",
+            "The user keeps coming back to '{name}'; a digest of their own notes helps.",
         ),
         _t(
             "",
@@ -195,12 +205,14 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
             "code",
         ),
         _t(
+            "title",
+            "Draft an outline for '{name}' to build on.",
+            "The user is starting '{name}'; an outline is easier to fill than a blank page.",
+        ),
+        _t(
             "query",
             "Write a short answer to '{name}' that can go straight into the notes.",
             "The user is collecting answers to '{name}'.",
-        ),
-        _t(
-            "topic", "Draft a paragraph on {name} to build on.", "The user is writing about {name}."
         ),
         _t(
             "",
@@ -222,46 +234,51 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
             "Many pages are open; a list keeps track of them.",
         ),
         _t(
-            "topic",
-            "Arrange the findings on {name} into a table, one row per source.",
-            "Findings on {name} are spread over several places.",
+            "title",
+            "Organise the work on '{name}' into a checklist of next steps.",
+            "The user is working on '{name}'; a checklist keeps track of what is left.",
         ),
         _t(
             "",
-            "Group the open windows and tabs by task.",
-            "Switching back and forth suggests the workspace could be tidier.",
+            "Organise the last few steps into a checklist of what is left to do.",
+            "Switching back and forth suggests a list of open items would help.",
         ),
     ),
     "find_examples": (
         _t(
             "query",
-            "Find a short, working code example for '{name}'.",
+            "Find a short, working code example for '{name}' in the installed documentation.",
             "An example answers '{name}' faster than prose.",
             "code",
         ),
         _t(
             "query",
-            "Find two real examples that illustrate '{name}', with a line on each.",
+            "Find examples of '{name}' in your own files, with where each one is.",
             "Concrete cases make '{name}' easier to judge.",
             "text",
         ),
         _t(
             "file",
-            "Find example code close to what '{name}' is trying to do.",
+            "Find example code in your project close to what '{name}' is trying to do.",
             "Seeing working code helps finish '{name}'.",
             "code",
         ),
-        _t("topic", "Find two worked examples about {name}.", "Examples make {name} concrete."),
+        _t(
+            "title",
+            "Find examples in your files that could go into '{name}'.",
+            "Material the user already has can fill '{name}' quickly.",
+        ),
         _t(
             "",
-            "Find a worked example of what the user is building.",
+            "Find a worked example in your project of what is being built.",
             "Examples help at this stage.",
         ),
     ),
     "review": (
         _t(
             "file",
-            "Review '{name}' for unclear names, missing edge cases and needless complexity.",
+            "Review '{name}' with a linter for unclear names, missing edge cases and needless "
+            "complexity.",
             "'{name}' has been edited for a while; a second look catches slips.",
             "code",
         ),
@@ -273,13 +290,13 @@ TEMPLATES: dict[str, tuple[Template, ...]] = {
         ),
         _t(
             "page",
-            "Check the claims in '{name}' against other sources.",
-            "The user is relying on '{name}'; a cross-check guards against errors.",
+            "Review the claims in '{name}' and mark the ones that need a source.",
+            "The user is relying on '{name}'; marking unsupported claims guards against errors.",
         ),
         _t(
-            "topic",
-            "Review the notes on {name} for gaps and contradictions.",
-            "The material on {name} is growing.",
+            "title",
+            "Review the draft of '{name}' for gaps and unclear wording.",
+            "The material on '{name}' is growing.",
         ),
         _t(
             "",
@@ -316,15 +333,38 @@ def work_domain(ents: Entities) -> str:
     return "text"
 
 
-def _display(name: str, slot: str) -> str:
-    """A name as a task shows it: one line, page titles without their site suffix."""
+def _display(name: str, slot: str) -> str | None:
+    """A name as a task shows it: one line, page titles without their site suffix; None when it
+    is too long to quote whole (a proposal quotes only what the events say, never a cut)."""
     name = " ".join(name.split())
     if slot == "page":
         for sep in (" - ", " | ", " · "):
             head = name.split(sep)[0].strip()
             if len(head) >= 3:
                 name = head
-    return name if len(name) <= _NAME_LIMIT else name[: _NAME_LIMIT - 1].rstrip() + "…"
+    return name if 2 <= len(name) <= _NAME_LIMIT else None
+
+
+_CODE_LIKE = re.compile(r"[(){}\[\]=;<>$]|/")
+
+
+def quoted_titles(events: Sequence[Event], ents: Entities) -> tuple[str, ...]:
+    """Quoted names of the recent events that are not files, queries, errors, pages or
+    applications (a document's or a heading's name), most recent first: the subject a proposal
+    can name when nothing more specific is there. Commands and code snippets are left out."""
+    taken = {n.casefold() for n in (*ents.files, *ents.queries, *ents.errors, *ents.pages)}
+    taken |= {a.casefold() for a in ents.apps}
+    found: dict[str, None] = {}
+    for event in reversed([e for e in events if e.source != "agent"][-NAME_WINDOW:]):
+        for span in read_event(event.text).quoted:
+            name = " ".join(span.split())
+            key = name.casefold()
+            if key in taken or _CODE_LIKE.search(name) or _FILE_NAME.search(name):
+                continue
+            if not re.search(r"[^\W\d_]{2}", name) or key in {k.casefold() for k in found}:
+                continue
+            found[name] = None
+    return tuple(found)[:3]
 
 
 def _is_question(query: str) -> bool:
@@ -332,10 +372,8 @@ def _is_question(query: str) -> bool:
     return query.rstrip().endswith("?") or first in ("how", "what", "why", "which", "when", "where")
 
 
-def _slot_values(slot: str, ents: Entities) -> tuple[str, ...]:
+def _slot_values(slot: str, ents: Entities, titles: Sequence[str] = ()) -> tuple[str, ...]:
     """Candidate fillers for a slot, most recent first."""
-    if slot == "topic":
-        return (" and ".join(ents.topics[:2]),) if ents.topics else ()
     if slot == "":
         return ("",)
     if slot == "question":
@@ -346,8 +384,18 @@ def _slot_values(slot: str, ents: Entities) -> tuple[str, ...]:
             "file": ents.files,
             "error": ents.errors,
             "page": ents.pages,
+            "title": tuple(titles),
         }[slot]
-    return tuple(_display(v, slot) for v in values[:2])
+    shown = (_display(v, slot) for v in values[:3])
+    return tuple(v for v in shown if v is not None)[:2]
+
+
+def _fill(text: str, value: str) -> str:
+    """A template with its name: quoted in double quotes when the name holds a single one, so
+    that "KeyError: 'total'" reads as one quotation."""
+    if "'" in value and '"' not in value:
+        text = text.replace("'{name}'", '"{name}"')
+    return text.format(name=value)
 
 
 def _normalise(task: str) -> str:
@@ -397,6 +445,7 @@ class Drafter:
         if not seen or k <= 0:
             return []
         ents = extract_entities(seen)
+        titles = quoted_titles(seen, ents)
         activity = describe(seen, ents)
         avoided = {_normalise(t) for t in avoid_tasks}
         probs = self.kind_probabilities(seen)
@@ -404,7 +453,7 @@ class Drafter:
         for order, kind in enumerate(KINDS):
             if kind in avoid_kinds or kind not in probs:
                 continue
-            draft = self._word(kind, probs[kind], ents, activity, avoided)
+            draft = self._word(kind, probs[kind], ents, titles, activity, avoided)
             if draft is not None:
                 scored.append((draft.score, -order, draft))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
@@ -415,6 +464,7 @@ class Drafter:
         kind: str,
         probability: float,
         ents: Entities,
+        titles: Sequence[str],
         activity: Activity,
         avoided: set[str],
     ) -> Draft | None:
@@ -423,8 +473,8 @@ class Drafter:
         for template in TEMPLATES[kind]:
             if template.domain not in ("any", domain):
                 continue
-            for value in _slot_values(template.slot, ents):
-                task = template.task.format(name=value)
+            for value in _slot_values(template.slot, ents, titles):
+                task = _fill(template.task, value)
                 if _normalise(task) in avoided:
                     continue
                 score = probability * (1.0 if template.specific else GENERIC_PENALTY)
@@ -432,7 +482,7 @@ class Drafter:
                     task=task,
                     kind=kind,
                     purpose=activity.purpose,
-                    thoughts=template.thoughts.format(name=value),
+                    thoughts=_fill(template.thoughts, value),
                     response=_response(task),
                     score=round(score, 6),
                 )
