@@ -31,7 +31,11 @@ CACHE_SIZE = 8192
 class Encoder:
     """Sentence vectors from the ONNX encoder in `directory`."""
 
-    def __init__(self, directory: Path = ENCODER_DIR, threads: int = 1) -> None:
+    def __init__(
+        self, directory: Path = ENCODER_DIR, threads: int = 1, *, optimize: bool = True
+    ) -> None:
+        """`optimize=False` runs the graph as exported, without onnxruntime's fusions (another
+        kernel path whose vectors differ slightly; benchmarks/encoder_kernels.py compares)."""
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -54,6 +58,11 @@ class Encoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.graph_optimization_level = (
+            onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            if optimize
+            else onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+        )
         self._session = onnxruntime.InferenceSession(
             str(model), options, providers=["CPUExecutionProvider"]
         )
