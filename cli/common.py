@@ -91,9 +91,21 @@ def make_context(args: argparse.Namespace, data_dir: str) -> Any:
         "local_only": getattr(args, "local_only", None),
     }
     try:
-        return Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
+        context = Context(memory_dir=data_dir, **{k: v for k, v in given.items() if v is not None})
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+    use_models_of(data_dir)
+    return context
+
+
+def use_models_of(data_dir: str) -> None:
+    """Run on the models `proactive train` put in the data directory, when it has sound ones;
+    a notice on standard error when they are damaged (the shipped ones run then)."""
+    from backends.local import use_data_dir  # noqa: PLC0415
+
+    notice = use_data_dir(data_dir)
+    if notice:
+        print(notice, file=sys.stderr)
 
 
 def answerer(args: argparse.Namespace) -> Any:

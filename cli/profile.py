@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from cli.common import data_dir, storage_errors
+from cli.common import data_dir, storage_errors, use_models_of
 
 
 def add_parser(sub: Any) -> None:
@@ -73,6 +73,7 @@ def _stores(directory: str) -> tuple[Any, Any, Any]:
     from memory import open_memory  # noqa: PLC0415
     from memory.profile import open_profiles  # noqa: PLC0415
 
+    use_models_of(directory)  # the personal prior the data directory's training fitted
     return open_profiles(directory), open_memory(directory), load_models().personal
 
 

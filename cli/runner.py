@@ -16,7 +16,7 @@ from langgraph.types import Command, StateSnapshot
 from backends.prompts import render_time
 from graphs.context import Context
 from graphs.persistence import USER_KEY, prune_history
-from nodes.observe import BadEventError, parse_event
+from nodes.observe import BadEventError, normalise_event
 from privacy.redact import redact
 
 INPUTS_KEY = "proactive_inputs"
@@ -78,10 +78,10 @@ def read_events(lines: Iterable[str | bytes]) -> Iterator[tuple[int, dict[str, A
         except RecursionError:
             raise EventLineError(line_no, "not valid JSON (nested too deeply)") from None
         try:
-            event = parse_event(data)
+            event = normalise_event(data)
         except BadEventError as exc:
             raise EventLineError(line_no, str(exc)) from None
-        yield line_no, {"time": event.time, "text": event.text, "source": event.source}
+        yield line_no, event
 
 
 def _bounded_lines(lines: Iterable[str | bytes], limit: int) -> Iterator[str | bytes | None]:
@@ -303,7 +303,12 @@ class ThreadProgress:
 def chain_digest(previous: str, event: dict[str, Any]) -> str:
     """The input digest after ``event``: a hash over the previous digest and the event."""
     data = json.dumps(
-        {"time": event["time"], "text": event["text"], "source": event.get("source", "user")},
+        # float: a stored integer time and the same time read from a line chain alike
+        {
+            "time": float(event["time"]),
+            "text": event["text"],
+            "source": event.get("source", "user"),
+        },
         sort_keys=True,
         ensure_ascii=False,
     )

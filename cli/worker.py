@@ -41,6 +41,16 @@ def add_parser(sub: Any) -> None:
         help="also serve the HTTP endpoint (POST /events and each user's proposals, memory and "
         "profile, with per-user tokens from `proactive token create`) on this address",
     )
+    worker.add_argument(
+        "--dead-letters",
+        action="store_true",
+        help="list the events workers could not process (each holds its thread) and stop",
+    )
+    worker.add_argument(
+        "--requeue",
+        metavar="THREAD",
+        help="let a thread held at a dead letter be tried again (after a fix) and stop",
+    )
     context_args(worker)
 
 
@@ -49,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     from service.worker import Worker  # noqa: PLC0415
 
     db = postgres_database(args, "a worker needs the PostgreSQL inbox")
+    if args.dead_letters or args.requeue is not None:
+        with storage_errors("."):  # an unreachable database is one line
+            return _dead_letters(db, args.requeue)
     memory = args.memory or os.environ.get("PROACTIVE_MEMORY_SERVER", "")
     if not memory.startswith(("http://", "https://")):
         raise SettingsError(
@@ -83,10 +96,37 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{args.name}: {stats.events} events in {len(stats.threads)} threads "
         f"({stats.resumed} resumed, {stats.busy} busy looks, {stats.retried} retried, "
-        f"{stats.waiting} waiting for answers)",
+        f"{stats.waiting} waiting for answers, {stats.dead} dead letters)",
         flush=True,
     )
     return 0
+
+
+def _dead_letters(db: str, requeue: str | None) -> int:
+    """List the dead letters (one line each: thread, event number, user, when, why), or clear
+    one thread's so the next worker tries it again."""
+    from service.events import EventInbox  # noqa: PLC0415
+
+    inbox = EventInbox(db)
+    try:
+        inbox.setup()
+        if requeue is not None:
+            cleared = inbox.requeue(requeue)
+            if not cleared:
+                raise SettingsError(f"thread {requeue!r} is not held at a dead letter")
+            print(f"{requeue}: re-queued ({cleared} dead letter(s) cleared)")
+            return 0
+        held = inbox.dead_letters()
+        for item in held:
+            print(
+                f"{item['thread']}\t{item['seq']}\t{item['user']}\t{item['failed']}\t"
+                f"{item['reason']}"
+            )
+        if not held:
+            print("no dead letters")
+        return 0
+    finally:
+        inbox.close()
 
 
 def _address(value: str) -> tuple[str, int]:

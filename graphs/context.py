@@ -7,9 +7,10 @@ Every field can be passed at invocation (`graph.invoke(..., context={...})`, or 
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 FeedbackMode = Literal["simulated", "human", "auto"]
 
@@ -22,6 +23,10 @@ def is_local(spec: str) -> bool:
 @dataclass(kw_only=True)
 class Context:
     """Settings for one run of the agent graph."""
+
+    fixed_per_thread: ClassVar[bool] = False
+    """True for a served graph's settings: a thread's run settings then never change after its
+    first event (see `thread_settings`)."""
 
     agent_backend: str = field(
         default="local",
@@ -141,8 +146,17 @@ class Context:
     workspace: str = field(
         default="",
         metadata={
-            "description": "Directory the executor's file tools are confined to; empty "
-            "uses <memory_dir>/workspace, or a temporary directory."
+            "description": "Base of the workspaces: each user's executor tools are confined "
+            "to their own folder in it (nodes.common.workspace); empty uses "
+            "<memory_dir>/workspace, or a temporary directory."
+        },
+    )
+    project_root: str = field(
+        default="",
+        metadata={
+            "description": "Folder of the person's project that the executor may read "
+            "(read-only: files, error locations, lint, outlines, summaries); empty uses the "
+            "workspace. What the executor writes still goes to the workspace."
         },
     )
     allow_shell: bool = field(
@@ -215,6 +229,10 @@ class Context:
             raise ValueError(
                 f"user_id must be a non-empty string (whose memory to use), got {self.user_id!r}"
             )
+        if self.project_root and not os.path.isdir(os.path.expanduser(self.project_root)):
+            raise ValueError(
+                f"project_root must be an existing folder to read, got {self.project_root!r}"
+            )
         if self.local_only:
             for name in ("agent_backend", "judge_backend", "executor_backend", "fallback"):
                 spec = getattr(self, name)
@@ -256,7 +274,15 @@ class Context:
 
 
 SERVER_SETTINGS: frozenset[str] = frozenset(
-    {"memory_dir", "memory_server", "workspace", "allow_shell", "local_only", "user_id"}
+    {
+        "memory_dir",
+        "memory_server",
+        "workspace",
+        "project_root",
+        "allow_shell",
+        "local_only",
+        "user_id",
+    }
 )
 """Settings that only the server's own configuration may give (its environment, which
 `langgraph.json`'s "env" fills): where files go, what the executor may run, whose memory it is,
@@ -279,7 +305,72 @@ def allowed_backends() -> frozenset[str]:
     return frozenset({"local", *configured, *listed} - {""})
 
 
+RUN_SETTINGS: tuple[str, ...] = tuple(
+    f.name for f in fields(Context) if f.name not in SERVER_SETTINGS
+)
+"""Settings a client may give a run (every one but the server's). A thread keeps the values its
+first event ran with (`State.settings`, see :func:`thread_settings`)."""
+
+LOCAL_PINNED: tuple[str, ...] = ("feedback_mode",)
+"""Recorded run settings that hold for a local caller's later runs too (unless the run sets
+another value): who answers the thread's proposals. A local script may change the others
+between runs (it passes them every time; a default cannot be told from a choice)."""
+
 C = TypeVar("C", bound="Context")
+
+
+def check_backends(ctx: Context) -> None:
+    """Refuse a backend that is not 'local', the server's own, or listed in
+    PROACTIVE_ALLOWED_BACKENDS (a served graph's check of its clients' choices)."""
+    allowed = allowed_backends()
+    for name in BACKEND_SETTINGS:
+        spec = str(getattr(ctx, name, "") or "").strip()
+        if spec and not is_local(spec) and spec not in allowed:
+            raise ValueError(
+                f"{name} {spec!r} is not a backend this server allows (allowed: "
+                f"{', '.join(sorted(allowed))}; the server lists more in "
+                f"{ALLOWED_BACKENDS_ENV})"
+            )
+
+
+def recorded_settings(ctx: Context) -> dict[str, Any]:
+    """The run settings a thread records at its first event (never a server setting)."""
+    return {name: getattr(ctx, name) for name in RUN_SETTINGS}
+
+
+def thread_settings(ctx: C, recorded: dict[str, Any] | None) -> C:
+    """The settings of a run on a thread that recorded `recorded` at its first event.
+
+    A served graph's thread keeps every recorded run setting, whatever a later run's context
+    says (a resume from Agent Inbox carries none; a client that passes another feedback_mode is
+    ignored, so a human-reviewed thread never becomes a simulated one). A local caller (the CLI,
+    workers, scripts) owns its settings, except who answers: the recorded `LOCAL_PINNED` ones
+    hold where the run leaves them at their default (a later `proactive run` without
+    --feedback does not let the judge answer for a person). Server settings always come from
+    the run. The result is checked as the run's own context is.
+    """
+    if not recorded:
+        return ctx
+    if getattr(type(ctx), "fixed_per_thread", False):
+        taken = {k: v for k, v in recorded.items() if k in RUN_SETTINGS}
+    else:
+        defaults = Context()
+        taken = {
+            k: recorded[k]
+            for k in LOCAL_PINNED
+            if k in recorded and getattr(ctx, k) == getattr(defaults, k)
+        }
+    changed = {k: v for k, v in taken.items() if getattr(ctx, k) != v}
+    if not changed:
+        return ctx
+    pinned = copy.copy(ctx)
+    for name, value in changed.items():
+        object.__setattr__(pinned, name, value)
+    # The same checks a context given at the run passes (ranges, local_only, allowed backends).
+    Context(**{f.name: getattr(pinned, f.name) for f in fields(Context)})
+    if getattr(type(ctx), "fixed_per_thread", False):
+        check_backends(pinned)
+    return pinned
 
 
 def served(cls: type[C]) -> type[C]:
@@ -306,17 +397,11 @@ def served(cls: type[C]) -> type[C]:
                 f"unknown setting {', '.join(unknown)}; a run may set: {', '.join(run_settings)}"
             )
         cls.__init__(self, **given)
-        allowed = allowed_backends()
-        for name in BACKEND_SETTINGS:
-            spec = str(getattr(self, name, "") or "").strip()
-            if spec and not is_local(spec) and spec not in allowed:
-                raise ValueError(
-                    f"{name} {spec!r} is not a backend this server allows (allowed: "
-                    f"{', '.join(sorted(allowed))}; the server lists more in "
-                    f"{ALLOWED_BACKENDS_ENV})"
-                )
+        check_backends(self)
 
-    return type(f"Served{cls.__name__}", (cls,), {"__init__": __init__, "__doc__": cls.__doc__})
+    # A served thread's run settings are fixed at its first event (`thread_settings`).
+    namespace = {"__init__": __init__, "__doc__": cls.__doc__, "fixed_per_thread": True}
+    return type(f"Served{cls.__name__}", (cls,), namespace)
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int] | None:

@@ -19,6 +19,7 @@ import os
 import re
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,8 +59,6 @@ locks, where the lease is not taken on a graph's own session."""
 
 
 def _lease_connection(db: str) -> tuple[Any, Any]:
-    import threading
-
     import psycopg
     from psycopg.rows import dict_row
 
@@ -74,6 +73,31 @@ def _lease_connection(db: str) -> tuple[Any, Any]:
         )
         held = _LEASE_CONNECTIONS[db] = (conn, threading.Lock())
     return held
+
+
+_IN_PROCESS: dict[tuple[str, str], threading.Lock] = {}
+"""One lock per (database or data directory, thread) held by a writer of this process: the
+advisory lock is re-entrant within its session, and every request of a server shares the graph's
+one session, so it alone would let two requests of one process write a thread at once."""
+
+_IN_PROCESS_GUARD = threading.Lock()
+
+
+@contextmanager
+def _process_lease(where: str, thread: str) -> Iterator[None]:
+    """The thread's lease among this process's own threads; :class:`ThreadBusyError` at once
+    when another request of this process holds it."""
+    with _IN_PROCESS_GUARD:
+        lock = _IN_PROCESS.setdefault((where, thread), threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise ThreadBusyError(
+            f"thread {thread!r} is being written by another request of this process "
+            f"(pid {os.getpid()}); wait for it to finish"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextmanager
@@ -133,13 +157,25 @@ def thread_lease(
     in the data directory. Either way it is released when the holder exits or is killed, so a
     dead process's lease is simply taken over (the cut-short event is then finished from its
     checkpoint). A second writer gets :class:`ThreadBusyError` at once, naming the holder, and
-    writes nothing.
+    writes nothing: in another process, or in this one (a second request of the same server,
+    which the advisory lock alone would let in: it is re-entrant within the session).
     """
     if is_postgres(db):
-        with _postgres_lease(str(db), thread, graph) as held:
+        with _process_lease(str(db), thread), _postgres_lease(str(db), thread, graph) as held:
             yield held
         return
     path = lease_path(data_dir, thread)
+    with (
+        _process_lease(str(path.expanduser().absolute()), thread),
+        _flock_lease(path, data_dir, thread) as held,
+    ):
+        yield held
+
+
+@contextmanager
+def _flock_lease(path: Path, data_dir: str | Path, thread: str) -> Iterator[Path]:
+    """The thread's lease as an exclusive `flock` on its lock file (released when the
+    descriptor closes, however the process ended)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

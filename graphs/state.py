@@ -319,6 +319,10 @@ class State(InputState):
     model's reason)."""
     errors: Annotated[list[str], keep_last(RECORD_WINDOW)] = field(default_factory=list)
     """The latest model failures of this thread (each also recorded as an agent event)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The run settings (feedback mode, thresholds, backends, ...; never a server setting) the
+    thread's first event ran with, written once by `observe`: they hold for every later run and
+    resume of the thread (`graphs.context.thread_settings`), whoever resumes it."""
 
     @property
     def current_index(self) -> int:

@@ -12,11 +12,16 @@ replaying a record that did reach Chroma before the kill stores it once.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from memory.safe_json import MAX_LINE_BYTES, loads
+
+_log = logging.getLogger(__name__)
 
 JOURNAL_FILE = "memory-journal.sqlite"
 """Name of the journal inside a memory directory."""
@@ -32,6 +37,27 @@ class JournalRecord(NamedTuple):
     metadata: dict[str, Any]
 
 
+_SCALARS = (str, int, float, bool)
+"""Metadata values a vector store accepts."""
+
+
+def _record(seq: Any, user: Any, record_id: Any, text: Any, metadata: Any) -> JournalRecord:
+    """One row as a record; ValueError says what is wrong with a row this journal did not write."""
+    for name, value in (("user", user), ("id", record_id), ("text", text)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} is not a non-empty text")
+        if len(value) > MAX_LINE_BYTES:
+            raise ValueError(f"{name} is longer than {MAX_LINE_BYTES} characters")
+    if not isinstance(metadata, str):
+        raise ValueError("metadata is not JSON text")
+    decoded = loads(metadata)  # JsonLineError (a ValueError): too long, too deep, not JSON
+    if not isinstance(decoded, dict) or not all(
+        isinstance(k, str) and isinstance(v, _SCALARS) for k, v in decoded.items()
+    ):
+        raise ValueError("metadata is not an object of plain values")
+    return JournalRecord(int(seq), user, record_id, text, decoded)
+
+
 class WriteJournal:
     """Pending memory writes, durable across a killed process."""
 
@@ -41,6 +67,8 @@ class WriteJournal:
         # connection holds `self._lock`.
         self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30.0)
         self._lock = threading.Lock()
+        self.notices: list[str] = []
+        """What reading the journal set aside, one line each."""
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -69,15 +97,41 @@ class WriteJournal:
             return seqs
 
     def pending(self) -> list[JournalRecord]:
-        """Every pending record, oldest first."""
+        """Every pending record, oldest first. A row that is not a record this journal could
+        have written (hostile or damaged content) is moved to the `damaged` table, kept for a
+        person to inspect, and named in `notices`: it must not stop every start."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT seq, user, id, text, metadata FROM pending ORDER BY seq"
             ).fetchall()
-        return [
-            JournalRecord(int(seq), user, record_id, text, json.loads(metadata))
-            for seq, user, record_id, text, metadata in rows
-        ]
+        records, damaged = [], []
+        for seq, user, record_id, text, metadata in rows:
+            try:
+                records.append(_record(seq, user, record_id, text, metadata))
+            except ValueError as err:
+                damaged.append(int(seq))
+                self.notices.append(
+                    f"memory journal {self.path}: pending write {seq} is damaged ({err}); "
+                    "it was moved to the journal's 'damaged' table and skipped"
+                )
+                _log.warning("%s", self.notices[-1])
+        if damaged:
+            self._set_aside(damaged)
+        return records
+
+    def _set_aside(self, seqs: list[int]) -> None:
+        with self._lock, self._conn:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS damaged (seq INTEGER PRIMARY KEY, user, id, text, "
+                "metadata)"
+            )
+            for seq in seqs:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO damaged SELECT seq, user, id, text, metadata "
+                    "FROM pending WHERE seq = ?",
+                    (seq,),
+                )
+                self._conn.execute("DELETE FROM pending WHERE seq = ?", (seq,))
 
     def discard(self, upto: int, user: str | None = None) -> None:
         """Forget the pending records numbered up to `upto` (of one user, or of all)."""

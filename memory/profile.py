@@ -28,6 +28,7 @@ from typing import Any
 
 from backends.local.personal import ANSWER_WEIGHTS, MAX_ANSWERS, Evidence, Lesson, Prior, fit_bias
 from graphs.state import Feedback
+from memory.safe_json import read_json_lines
 from memory.store import MemoryStore
 
 PROFILE_DIR = "profiles"
@@ -113,30 +114,39 @@ def _line(answered: Answered) -> str:
     return json.dumps(answered.__dict__, ensure_ascii=False, sort_keys=True)
 
 
-def _parse(text: str, user: str) -> list[Answered]:
-    """The answers of a profile file; ValueError says what is wrong (and on which line)."""
-    lines = text.splitlines()
-    if not lines:
+MAX_LINES = 4 * MAX_ANSWERS + 1
+"""Most lines a profile file may hold (it is rewritten at twice `MAX_ANSWERS`): more is damage."""
+
+
+def _parse(path: Path, user: str) -> list[Answered]:
+    """The answers of a profile file; ValueError says what is wrong (and on which line), for
+    any content: too long, too deep, not UTF-8, not JSON, or not an answer."""
+    lines = read_json_lines(path)
+    first = next(lines, None)
+    if first is None:
         raise ValueError("the file is empty")
-    header = json.loads(lines[0])
+    header = first[1]
     if not isinstance(header, dict) or header.get("kind") != FORMAT:
         raise ValueError("not a profile file")
     if header.get("user") != user:
-        raise ValueError(f"the file belongs to user {header.get('user')!r}")
+        raise ValueError(f"the file belongs to user {header.get('user')!r:.80}")
     out = []
-    for i, raw in enumerate(lines[1:], start=2):
+    for i, item in lines:
+        if i > MAX_LINES:
+            raise ValueError(f"more than {MAX_LINES} lines")
         try:
-            item = json.loads(raw)
+            if not isinstance(item, dict):
+                raise ValueError(f"expected an object, got {type(item).__name__}")
             answered = Answered(**item)
             if answered.answer not in ANSWER_WEIGHTS:
-                raise ValueError(f"unknown answer {answered.answer!r}")
+                raise ValueError(f"unknown answer {answered.answer!r:.40}")
             for name in ("time", "p_accept", "p_silence"):
                 value = getattr(answered, name)
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ValueError(f"{name} is not a number")
             if not (0.0 <= answered.p_accept <= 1.0 and 0.0 <= answered.p_silence <= 1.0):
                 raise ValueError("a probability outside 0..1")
-        except (TypeError, ValueError) as err:  # JSONDecodeError is a ValueError
+        except (TypeError, ValueError) as err:
             raise ValueError(f"line {i}: {err}") from None
         out.append(answered)
     return out
@@ -221,8 +231,8 @@ class ProfileStore:
                 self._cache[user] = (stamp, profile)
                 return profile, None
             try:
-                answers = _parse(path.read_text(encoding="utf-8"), user)
-            except (OSError, UnicodeDecodeError, ValueError) as err:
+                answers = _parse(path, user)
+            except (OSError, ValueError) as err:  # read_json_lines: every decode failure
                 return self._rebuild(user, prior, rebuild, path, err)
             profile = Profile(user, answers[-MAX_ANSWERS:], lines=len(answers))
             profile.bias = fit_bias(prior, profile.evidence())
@@ -239,7 +249,8 @@ class ProfileStore:
         profile = Profile(user, answers[-MAX_ANSWERS:])
         profile.bias = fit_bias(prior, profile.evidence())
         self._rewrite(profile)
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        text = str(err).replace(f"{path}:", "line ", 1)  # the notice names the file already
+        reason = text.splitlines()[0][:120] if text else type(err).__name__
         notice = (
             f"the profile of user {user!r} could not be read ({reason}); it was moved to "
             f"{aside.name} and rebuilt from {len(profile.answers)} remembered answers"
@@ -314,10 +325,10 @@ class ProfileStore:
         found = []
         for path in sorted(self.directory.glob("*.jsonl")):
             try:
-                with path.open(encoding="utf-8") as handle:
-                    user = json.loads(handle.readline()).get("user")
-            except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+                header = next(read_json_lines(path), (0, None))[1]
+            except (OSError, ValueError):
                 continue
+            user = header.get("user") if isinstance(header, dict) else None
             if isinstance(user, str):
                 found.append(user)
         return sorted(found)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
 import tempfile
 from collections.abc import Callable
 from functools import cache
@@ -14,7 +16,8 @@ from langgraph.runtime import Runtime
 
 from backends.llm import RetryPolicy
 from backends.schema import ModelOutputError
-from graphs.context import Context, settings
+from graphs.context import Context, settings, thread_settings
+from graphs.state import State
 from memory import MemoryStore, open_memory
 
 R = TypeVar("R")
@@ -26,11 +29,15 @@ MAX_BACKOFF_SECONDS = 30.0
 """Cap on one retry wait (a server's Retry-After is honoured up to it)."""
 
 
-def run_settings(runtime: Runtime[Context] | None) -> Context:
-    """The run's settings (defaults with environment fallbacks when none were given). On a
-    LangGraph server with the project's auth (`service.served_auth`), the run's user is the
-    caller the server authenticated, whatever else says so."""
+def run_settings(runtime: Runtime[Context] | None, state: State | None = None) -> Context:
+    """The run's settings (defaults with environment fallbacks when none were given), with the
+    run settings the thread recorded at its first event (`state.settings`, see
+    `graphs.context.thread_settings`: on the served graph they always hold). On a LangGraph
+    server with the project's auth (`service.served_auth`), the run's user is the caller the
+    server authenticated, whatever else says so."""
     ctx = settings(runtime.context if runtime is not None else None)
+    if state is not None:
+        ctx = thread_settings(ctx, state.settings)
     user = authenticated_user()
     if user is not None and user != ctx.user_id:
         ctx = copy.copy(ctx)
@@ -65,15 +72,32 @@ def memory(ctx: Context) -> MemoryStore:
 
 
 def workspace(ctx: Context) -> Path:
-    """The directory the executor's file tools are confined to."""
+    """The run's user's own directory, which the executor's file tools are confined to:
+    `<base>/<user folder>`, the base being the configured workspace, `<memory_dir>/workspace`,
+    or a temporary directory. Files an older version left in the base itself stay there,
+    out of every user's reach (nothing is moved)."""
     if ctx.workspace:
-        path = Path(ctx.workspace).expanduser()
+        base = Path(ctx.workspace).expanduser()
     elif ctx.memory_dir:
-        path = Path(ctx.memory_dir).expanduser() / "workspace"
+        base = Path(ctx.memory_dir).expanduser() / "workspace"
     else:
-        path = _scratch_workspace()
+        base = _scratch_workspace()
+    path = base / user_folder(ctx.user_id)
     path.mkdir(parents=True, exist_ok=True)
     return path.resolve()
+
+
+def user_folder(user: str) -> str:
+    """A user's folder name in a workspace: a readable slug of the id and a short hash of it.
+    The hash keeps apart ids the slug or a case-blind file system would merge ('Ana', 'ana',
+    'a b', 'a-b'); the slug never starts with a dot, so it is never hidden nor '..'."""
+    slug = _UNSAFE.sub("-", user).strip("-.")[:40] or "user"
+    digest = hashlib.blake2b(user.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+    return f"{slug}-{digest}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+"""Characters left out of a user's folder name."""
 
 
 @cache

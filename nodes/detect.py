@@ -53,7 +53,7 @@ def interruption_limit(state: State, ctx: Context) -> str | None:
 
 def detect(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Score the need for help at the current event and decide whether to draft."""
-    ctx = run_settings(runtime)
+    ctx = run_settings(runtime, state)
     event = state.events[state.current]
     if event.source == "agent":
         return {"needs_help": False, "status": "silent"}  # never react to our own actions

@@ -59,7 +59,7 @@ def candidates_with_fallback(
 def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the agent model for drafts; the personal model offers the one this user most likely
     accepts, or keeps silent when interrupting them now is more likely to annoy than help."""
-    ctx = run_settings(runtime)
+    ctx = run_settings(runtime, state)
     request = ProposalRequest(
         events=state.events[: state.current + 1],
         memories=state.memories,

@@ -10,8 +10,11 @@ and decides the route.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from langgraph._internal._constants import CONFIG_KEY_SCRATCHPAD
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -39,8 +42,34 @@ MAX_COOLDOWN_FACTOR = 8
 """Consecutive ignored proposals double the cooldown, up to this factor."""
 
 
+PROPOSAL_KEY = "proposal_id"
+"""Where an answer names the proposal it answers (in a `HumanResponse`, or an older answer's
+dict), and where the review payload's `proactive` details carry it."""
+
+
 class BadAnswerError(ValueError):
     """A resume value that is not one of the allowed answers."""
+
+
+class StaleAnswerError(BadAnswerError):
+    """An answer that names a proposal other than the one waiting (the person saw another)."""
+
+
+def proposal_id(event_index: int, round: int, draft: Draft) -> str:
+    """The id of a proposal as the person saw it: the event it follows, the round, and a digest
+    of the offered task and its kind. A refinement, or the same words at a later event, gets
+    another id; asking again after a bad answer keeps it."""
+    text = f"{event_index}\n{round}\n{draft.kind}\n{draft.task}".encode()
+    digest = hashlib.blake2b(text, digest_size=8).hexdigest()
+    return f"e{event_index}r{round}-{digest}"
+
+
+def answered_proposal(value: Any) -> str | None:
+    """The proposal id an answer names, if it names one."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    named = value.get(PROPOSAL_KEY) if isinstance(value, dict) else None
+    return named if isinstance(named, str) and named else None
 
 
 def review_request(state: State, draft: Draft, error: str | None = None) -> list[dict[str, Any]]:
@@ -69,6 +98,7 @@ def review_request(state: State, draft: Draft, error: str | None = None) -> list
         "reason": why,
         "response": draft.response,
         "personal": draft.personal,
+        PROPOSAL_KEY: proposal_id(state.current_index, state.refinements, draft),
     }
     if error:
         details["error"] = error
@@ -128,9 +158,19 @@ def _as_answer(value: Any) -> tuple[str, str, str | None]:
     return data["answer"], str(data.get("reason") or ""), edited
 
 
-def parse_answer(value: Any, draft: Draft, index: int, time: float) -> Feedback:
-    """A person's resume value as a :class:`Feedback`; :class:`BadAnswerError` says why not."""
+def parse_answer(
+    value: Any, draft: Draft, index: int, time: float, expected: str | None = None
+) -> Feedback:
+    """A person's resume value as a :class:`Feedback`; :class:`BadAnswerError` says why not.
+    An answer that names a proposal (`proposal_id`) must name `expected`, the one waiting
+    (:class:`StaleAnswerError`); one that names none (the Agent Inbox's) answers what waits."""
     answer, reason, edited = _as_answer(value)
+    named = answered_proposal(value)
+    if named is not None and expected is not None and named != expected:
+        raise StaleAnswerError(
+            f"this answer was for proposal {named[:40]!r}, but the one waiting now is "
+            f"{expected!r} (it changed since the answer was written)"
+        )
     return Feedback(
         answer=answer,
         reason=reason,
@@ -152,9 +192,23 @@ def ask_person(state: State, draft: Draft) -> Feedback:
     while True:
         value = interrupt(review_request(state, draft, error))
         try:
-            return parse_answer(value, draft, state.current_index, now)
+            expected = proposal_id(state.current_index, state.refinements, draft)
+            return parse_answer(value, draft, state.current_index, now, expected)
         except BadAnswerError as exc:
             error = str(exc)  # ask again, saying what was wrong
+
+
+def answer_waits() -> bool:
+    """True when this run resumes the node with an answer to the review it showed a person
+    (the value `interrupt()` would return). LangGraph keeps it in the task's scratchpad; there
+    is no public accessor."""
+    try:
+        scratchpad = get_config()["configurable"].get(CONFIG_KEY_SCRATCHPAD)
+    except RuntimeError:  # called outside a graph run
+        return False
+    if scratchpad is None:
+        return False
+    return bool(scratchpad.resume) or scratchpad.get_null_resume(False) is not None
 
 
 def ask_judge(
@@ -206,12 +260,14 @@ def ignore_cooldown(state: State, ctx: Context) -> int:
 
 def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Get the answer to the draft, remember it, and set the status the routes read."""
-    ctx = run_settings(runtime)
+    ctx = run_settings(runtime, state)
     draft = state.draft
     if draft is None:
         raise ValueError("feedback reached without a draft")
     fell_back: dict[str, Any] = {}
-    if ctx.feedback_mode == "human":
+    if ctx.feedback_mode == "human" or answer_waits():
+        # A resume answers the review a person was shown: it is theirs, whatever this run's
+        # settings say, and the judge never decides it again.
         answer = ask_person(state, draft)
     else:
         try:

@@ -11,8 +11,10 @@ import re
 import unicodedata
 from typing import Any
 
+from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
+from graphs.context import Context, recorded_settings, settings
 from graphs.state import EVENT_WINDOW, Event, State, Trim
 from privacy.redact import redact
 
@@ -121,15 +123,29 @@ def parse_event(raw: Any) -> Event:
     return event
 
 
+def normalise_event(raw: Any) -> dict[str, Any]:
+    """The one stored and fed form of an incoming event: ``{"time": unix seconds (float),
+    "text": str, "source": str}``, from any shape :func:`parse_event` takes (``event`` or
+    ``text``; a number, ISO 8601 or 'Day N, HH:MM AM' time). The event lines of `proactive run`,
+    `proactive ingest` and the endpoint's `POST /events` all go through it, and a worker reads
+    stored events through it (rows an older version stored raw). Raises :class:`BadEventError`."""
+    event = parse_event(raw)
+    return {"time": event.time, "text": event.text, "source": event.source}
+
+
 def redact_event(event: Event) -> Event:
     """The event with secrets and personal data in its text replaced by placeholders."""
     redaction = redact(event.text)
     return event.model_copy(update={"text": redaction.text}) if redaction.changed else event
 
 
-def observe(state: State) -> dict[str, Any]:
-    """Append the new (redacted) event and reset what is decided per event."""
+def observe(state: State, runtime: Runtime[Context] | None = None) -> dict[str, Any]:
+    """Append the new (redacted) event and reset what is decided per event; on the thread's
+    first event, record the run settings it keeps from then on."""
     event = redact_event(parse_event(state.event))
+    # The first event's run settings hold for the whole thread (`graphs.context.thread_settings`).
+    given = runtime.context if runtime is not None else None
+    pinned = {} if state.settings else {"settings": recorded_settings(settings(given))}
     cooldown = state.cooldown
     if event.source == "user" and cooldown > 0:
         cooldown -= 1  # the back-off after an ignored proposal counts the user's events
@@ -150,4 +166,4 @@ def observe(state: State) -> dict[str, Any]:
         "cooldown": cooldown,
         "status": "observing",
         "decision": "",
-    }
+    } | pinned

@@ -23,7 +23,7 @@ def _normal(text: str) -> str:
 def refine(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Draft again with the rejections of this event in view; give up if nothing new comes or
     the personal model, having just heard a refusal, would rather stay silent."""
-    ctx = run_settings(runtime)
+    ctx = run_settings(runtime, state)
     assert state.draft is not None, "refine follows a rejected draft"
     rejected = [*state.rejected, state.draft]
     answers = [

@@ -13,7 +13,7 @@ from nodes.common import memory, run_settings, thread_id
 
 def remember(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Store the event (idempotently) and recall what relates to it."""
-    ctx = run_settings(runtime)
+    ctx = run_settings(runtime, state)
     store = memory(ctx)
     event = state.events[state.current]
     thread = thread_id()

@@ -6,18 +6,28 @@ lock). A thread belongs to the user of its first event; another user's event for
 An event stays in the table: the thread's checkpoint records how many it has taken
 (`proactive_inputs`), which is what makes processing exactly once; `proactive_progress` is only
 an index of the work left, updated after each commit (a stale row costs a look, nothing more).
+
+Events are stored normalised (`nodes.observe.normalise_event`: unix seconds, `text`), so a row
+always has the shape a worker feeds. An event a worker still cannot process (a row an older
+version stored raw, or one the graph fails on) gets a row in `proactive_dead_letters` with the
+reason: its thread is held there (in order, nothing after it is fed) and shown as held, every
+other thread goes on, and `proactive worker --requeue THREAD` lets it be tried again.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The version of these tables this code writes; a database with a newer one is refused
-(1: events and progress; 2: access tokens)."""
+(1: events and progress; 2: access tokens; 3: dead letters)."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What PostgreSQL refuses in text: NUL, and lone surrogates (not UTF-8)."""
 
 
 class InboxError(RuntimeError):
@@ -81,16 +91,34 @@ class EventInbox:
                 " note TEXT NOT NULL DEFAULT '', created TIMESTAMPTZ NOT NULL DEFAULT now(),"
                 " expires TIMESTAMPTZ, revoked TIMESTAMPTZ)"
             )
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS proactive_dead_letters ("
+                " thread TEXT NOT NULL, seq BIGINT NOT NULL, user_id TEXT NOT NULL,"
+                " event JSONB NOT NULL, reason TEXT NOT NULL,"
+                " failed TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (thread, seq))"
+            )
             if version is None:
                 cur.execute("INSERT INTO proactive_schema VALUES (%s)", (SCHEMA_VERSION,))
             elif version < SCHEMA_VERSION:
                 cur.execute("UPDATE proactive_schema SET version = %s", (SCHEMA_VERSION,))
 
     def append(self, user: str, thread: str, events: Sequence[dict[str, Any]]) -> list[int]:
-        """Append events to a thread (in one transaction); returns their sequence numbers.
-        InboxError when the thread belongs to another user."""
+        """Append events to a thread (in one transaction), normalised; returns their sequence
+        numbers. InboxError when the thread belongs to another user, its name cannot be stored
+        or an event is not valid (nothing is appended then)."""
+        from nodes.observe import BadEventError, normalise_event  # noqa: PLC0415
+
         if not events:
             return []
+        bad = _UNSTORABLE.search(thread) or _UNSTORABLE.search(user)
+        if bad is not None:
+            raise InboxError(
+                f"a thread or user name cannot hold NUL or a lone surrogate (at {bad.start()})"
+            )
+        try:
+            events = [normalise_event(e) for e in events]
+        except BadEventError as exc:
+            raise InboxError(f"an event is not valid: {exc}") from None
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ("ingest:" + thread,)
@@ -118,7 +146,9 @@ class EventInbox:
             cur.execute(
                 "SELECT e.thread, min(e.user_id) AS user_id, count(*) AS waiting "
                 "FROM proactive_events e LEFT JOIN proactive_progress p ON p.thread = e.thread "
-                "WHERE e.seq >= coalesce(p.taken, 0) GROUP BY e.thread "
+                "WHERE e.seq >= coalesce(p.taken, 0) AND NOT EXISTS ("
+                " SELECT 1 FROM proactive_dead_letters d WHERE d.thread = e.thread) "
+                "GROUP BY e.thread "
                 "ORDER BY count(*) DESC, e.thread LIMIT %s",
                 (limit,),
             )
@@ -155,13 +185,21 @@ class EventInbox:
 
     def threads(self, user: str) -> list[dict[str, Any]]:
         """One user's threads: events received, taken (as the progress index says), when the
-        last one came and the latest event time (a sender resuming skips what is older)."""
+        last one came, the latest event time (a sender resuming skips what is older) and, for a
+        thread held at a dead letter, its sequence number and reason."""
         with self.conn.cursor() as cur:
+            # Only a number in range is read as a time: rows an older version stored raw may
+            # hold a date string (or anything) there, and one bad row must not fail the list.
             cur.execute(
                 "SELECT e.thread, count(*) AS received, coalesce(max(p.taken), 0) AS taken, "
-                "max(e.received) AS last, max((e.event->>'time')::float8) AS last_time "
-                "FROM proactive_events e LEFT JOIN proactive_progress p "
-                "ON p.thread = e.thread WHERE e.user_id = %s GROUP BY e.thread ORDER BY e.thread",
+                "max(e.received) AS last, max(CASE WHEN jsonb_typeof(e.event->'time') = 'number' "
+                "AND (e.event->>'time')::numeric BETWEEN 0 AND 253402300799 "
+                "THEN (e.event->>'time')::float8 END) AS last_time, "
+                "min(d.seq) AS held_at, min(d.reason) AS held_for "
+                "FROM proactive_events e LEFT JOIN proactive_progress p ON p.thread = e.thread "
+                "LEFT JOIN LATERAL (SELECT seq, reason FROM proactive_dead_letters x "
+                " WHERE x.thread = e.thread ORDER BY seq LIMIT 1) d ON true "
+                "WHERE e.user_id = %s GROUP BY e.thread ORDER BY e.thread",
                 (user,),
             )
             return [
@@ -171,9 +209,58 @@ class EventInbox:
                     "taken": int(r["taken"]),
                     "last_received": r["last"].isoformat(),
                     "last_event_time": r["last_time"],
+                    "held": None
+                    if r["held_at"] is None
+                    else {"seq": int(r["held_at"]), "reason": r["held_for"]},
                 }
                 for r in cur.fetchall()
             ]
+
+    def dead_letter(self, thread: str, seq: int, reason: str) -> None:
+        """Record that the thread's event `seq` cannot be processed (the thread is held there
+        until it is re-queued); the event stays in the stream."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO proactive_dead_letters (thread, seq, user_id, event, reason) "
+                "SELECT thread, seq, user_id, event, %s FROM proactive_events "
+                "WHERE thread = %s AND seq = %s "
+                "ON CONFLICT (thread, seq) DO UPDATE SET reason = excluded.reason, failed = now()",
+                (reason[:2000], thread, seq),
+            )
+            if cur.rowcount == 0:  # no such row (a gap): hold the thread all the same
+                cur.execute(
+                    "INSERT INTO proactive_dead_letters (thread, seq, user_id, event, reason) "
+                    "SELECT thread, %s, user_id, 'null'::jsonb, %s FROM proactive_events "
+                    "WHERE thread = %s AND seq = 0 ON CONFLICT (thread, seq) DO NOTHING",
+                    (seq, reason[:2000], thread),
+                )
+
+    def dead_letters(self, user: str | None = None) -> list[dict[str, Any]]:
+        """The events held as dead letters (one user's, or everyone's), oldest first."""
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT thread, seq, user_id, event, reason, failed FROM proactive_dead_letters "
+                "WHERE %(user)s::text IS NULL OR user_id = %(user)s ORDER BY failed, thread, seq",
+                {"user": user},
+            )
+            return [
+                {
+                    "thread": r["thread"],
+                    "seq": int(r["seq"]),
+                    "user": r["user_id"],
+                    "event": r["event"],
+                    "reason": r["reason"],
+                    "failed": r["failed"].isoformat(),
+                }
+                for r in cur.fetchall()
+            ]
+
+    def requeue(self, thread: str) -> int:
+        """Let a held thread be tried again from its dead letter; returns how many were
+        cleared (0: the thread was not held)."""
+        with self.conn.cursor() as cur:
+            cur.execute("DELETE FROM proactive_dead_letters WHERE thread = %s", (thread,))
+            return int(cur.rowcount)
 
     def count(self, thread: str) -> int:
         with self.conn.cursor() as cur:

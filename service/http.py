@@ -7,9 +7,11 @@ about another user's thread is refused (403). The database, the memory server an
 come from the host's own settings, never from a request.
 
     POST /events                       {"thread": "...", "events": [{"time": ..., "event": ...}]}
-    GET  /threads                      your threads: events received and taken
+    GET  /threads                      your threads: events received and taken, held or not
+    GET  /dead-letters                 your events a worker could not process (each holds a thread)
     GET  /proposals                    your proposals waiting for an answer
-    POST /proposals/{thread}/answer    {"answer": ...} (the interrupt's answer)
+    POST /proposals/{thread}/answer    {"answer": ..., "proposal_id": ...} (409 if it no longer
+                                       waits, with the one that waits now)
     GET  /memory?q=...&k=4             your memories nearest to a query
     GET  /profile                      what the assistant has learned of your answers
     GET  /health                       no token: whether the database answers
@@ -22,7 +24,6 @@ server is unavailable (nothing was appended: send again).
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,20 +106,12 @@ def create_app(settings: ServiceSettings) -> Starlette:
             raise Problem(401, str(exc)) from None
 
     async def body(request: Request) -> dict[str, Any]:
-        if "json" not in request.headers.get("content-type", ""):
-            raise Problem(415, "send JSON (Content-Type: application/json)")
-        raw = b""
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > MAX_BODY_BYTES:
-                raise Problem(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        from service.request_body import BodyError, BodyLimits, read_json_object  # noqa: PLC0415
+
         try:
-            value = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Problem(400, f"the body is not JSON ({exc})") from None
-        if not isinstance(value, dict):
-            raise Problem(400, "the body must be a JSON object")
-        return value
+            return await read_json_object(request, BodyLimits(max_bytes=MAX_BODY_BYTES))
+        except BodyError as exc:
+            raise Problem(exc.status, str(exc)) from None
 
     def own(inbox: Any, user: str, thread: str) -> None:
         owner = inbox.owner(thread)
@@ -137,7 +130,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
             raise Problem(400, "'events' must be a non-empty list of events")
         if len(events) > MAX_EVENTS:
             raise Problem(413, f"at most {MAX_EVENTS} events in one request")
-        checked = [_checked_event(i, e) for i, e in enumerate(events)]
+        checked = [_checked_event(i, e) for i, e in enumerate(events)]  # stored normalised
 
         def append(inbox: Any) -> list[int]:
             try:
@@ -156,8 +149,13 @@ def create_app(settings: ServiceSettings) -> Starlette:
         rows = await run_in_threadpool(database.call, lambda inbox: inbox.threads(user))
         return JSONResponse({"user": user, "threads": rows})
 
+    async def get_dead_letters(request: Request) -> JSONResponse:
+        user = await caller(request)
+        held = await run_in_threadpool(database.call, lambda inbox: inbox.dead_letters(user))
+        return JSONResponse({"user": user, "dead_letters": held})
+
     async def get_proposals(request: Request) -> JSONResponse:
-        from ui import inbox as proposals  # noqa: PLC0415
+        from service import answers as proposals  # noqa: PLC0415
 
         user = await caller(request)
         threads = await run_in_threadpool(database.call, lambda inbox: inbox.threads(user))
@@ -166,7 +164,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
         return JSONResponse({"user": user, "pending": [p.as_json() for p in waiting]})
 
     async def post_answer(request: Request) -> JSONResponse:
-        from ui import inbox as proposals  # noqa: PLC0415
+        from service import answers as proposals  # noqa: PLC0415
 
         user = await caller(request)
         thread = request.path_params["thread"]
@@ -174,6 +172,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         data = await body(request)
         if "answer" not in data:
             raise Problem(400, "the body needs 'answer'")
+        proposal = data.get("proposal_id")
+        if not isinstance(proposal, str) or not proposal:
+            raise Problem(400, "the body needs 'proposal_id': the proposal's, from GET /proposals")
 
         def answer() -> dict[str, Any]:
             try:
@@ -184,11 +185,20 @@ def create_app(settings: ServiceSettings) -> Starlette:
                     thread,
                     data["answer"],
                     db=settings.db,
+                    proposal=proposal,
                 )
+            except proposals.StaleAnswerError:
+                raise  # a 409 with the proposal that waits now, below
+            except proposals.ThreadBusyAnswerError as exc:
+                raise Problem(409, str(exc)) from None
             except proposals.AnswerError as exc:
-                raise Problem(409 if "try again" in str(exc) else 400, str(exc)) from None
+                raise Problem(400, str(exc)) from None
 
-        return JSONResponse(await run_in_threadpool(answer))
+        try:
+            return JSONResponse(await run_in_threadpool(answer))
+        except proposals.StaleAnswerError as exc:  # answered or refined since it was read
+            waiting = [p.as_json() for p in exc.waiting]
+            return JSONResponse({"error": str(exc), "waiting": waiting}, status_code=409)
 
     async def get_memory(request: Request) -> JSONResponse:
         from memory import open_memory  # noqa: PLC0415
@@ -249,6 +259,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
         routes=[
             Route("/events", post_events, methods=["POST"]),
             Route("/threads", get_threads, methods=["GET"]),
+            Route("/dead-letters", get_dead_letters, methods=["GET"]),
             Route("/proposals", get_proposals, methods=["GET"]),
             Route("/proposals/{thread:path}/answer", post_answer, methods=["POST"]),
             Route("/memory", get_memory, methods=["GET"]),
@@ -260,16 +271,16 @@ def create_app(settings: ServiceSettings) -> Starlette:
 
 
 def _checked_event(index: int, event: Any) -> dict[str, Any]:
-    """An event as `proactive run` accepts it, or 400 naming which one and why."""
-    from nodes.observe import BadEventError, parse_event  # noqa: PLC0415
+    """An event normalised as `proactive run` reads it (unix seconds, `text`), or 400 naming
+    which one and why."""
+    from nodes.observe import BadEventError, normalise_event  # noqa: PLC0415
 
     if not isinstance(event, dict):
         raise Problem(400, f"events[{index}] must be an object with 'time' and 'event'")
     try:
-        parse_event(event)
+        return normalise_event(event)
     except BadEventError as exc:
         raise Problem(400, f"events[{index}]: {exc}") from None
-    return event
 
 
 def _memory_call(fn: Callable[[], Any]) -> Any:

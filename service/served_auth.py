@@ -3,9 +3,10 @@ as the worker host's endpoint, and each user sees only their own threads, runs a
 
 With `PROACTIVE_DB=postgresql://...` in the server's environment, every request carries
 `Authorization: Bearer <token>` (`proactive token create`); the token's user becomes the run's
-user (its memory, its profile: `nodes.common.run_settings` reads it), every thread is stamped
-with its owner when created, and every read, search, run and change is filtered to the caller's
-own. Without a token database the server is one person's (`langgraph dev` on a laptop): every
+user (its memory, its profile: `nodes.common.run_settings` reads it), every thread and run is
+stamped with its owner when created or changed (`service.ownership`: a client's own claim of a
+user is dropped), and every read, search, run and change is filtered to the caller's own.
+Without a token database the server is one person's (`langgraph dev` on a laptop): every
 request is the server's own user (PROACTIVE_USER_ID), with the same owner stamps.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from langgraph_sdk import Auth
 
 from service.events import InboxSession, InboxUnavailable
+from service.ownership import OWNER_KEY, stamp_request
 
 auth = Auth()
 
@@ -78,12 +80,18 @@ async def own_store(ctx: Auth.types.AuthContext, value: Any) -> None:
         value["namespace"] = (ctx.user.identity, *namespace)
 
 
+STAMPED_ACTIONS = ("create", "update", "create_run")
+"""Requests that write a thread's, a run's or a cron's metadata: the server stamps the owner."""
+
+
 @auth.on
 async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str]:
-    """Threads, runs, crons and store items: stamped with the caller as owner when made, and
-    filtered to the caller's own whatever the request."""
-    if isinstance(value, dict) and "metadata" in value:
-        if not isinstance(value["metadata"], dict):
-            value["metadata"] = {}
-        value["metadata"]["owner"] = ctx.user.identity  # in place: the server reads this dict
-    return {"owner": ctx.user.identity}
+    """Threads, runs, crons and store items: stamped with the caller as owner when made or
+    changed (a client's own claim of a user, in metadata, configurable or context, is dropped),
+    and filtered to the caller's own whatever the request."""
+    if isinstance(value, dict):  # in place: the server reads this dict
+        if ctx.action in STAMPED_ACTIONS:
+            stamp_request(value, ctx.user.identity)
+        elif isinstance(value.get("metadata"), dict):  # a search: the caller's own only
+            value["metadata"][OWNER_KEY] = ctx.user.identity
+    return {OWNER_KEY: ctx.user.identity}

@@ -9,6 +9,11 @@ PostgreSQL advisory lock, released by the server when its holder's session ends,
 worker's threads are taken over by the next worker that looks. Memory is a shared Chroma server
 written through at once, and a worker forgets what it cached about a user whenever it takes one
 of their threads, so nothing acknowledged lives only in one worker.
+
+No event stops a worker: one it cannot process (a stored row that does not normalise, or one the
+graph fails on) becomes a dead letter (`EventInbox.dead_letter`), its thread is held there and the
+worker goes on with the others. A failure of what every event needs (the database, the memory
+server, the disk) is not the event's fault: it stops the worker as before, the event waits.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import IO, Any
 from cli.runner import DIGEST_KEY, INPUTS_KEY, AwaitingAnswer, chain_digest, step, thread_progress
 from graphs.context import Context
 from graphs.persistence import USER_KEY, ThreadBusyError, build_durable_graph, thread_lease
+from nodes.observe import BadEventError, normalise_event
 from service.events import EventInbox
 
 BATCH = 50
@@ -45,6 +51,42 @@ class Stats:
     retried: int = 0
     """Drains the database rolled back (a deadlock or a serialization failure), left for the
     next pass: what they committed stands, and the next drain goes on from there."""
+    dead: int = 0
+    """Events this worker could not process, held as dead letters."""
+
+
+class EventFailure(RuntimeError):
+    """One event of a thread cannot be processed; the message says why."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(reason)
+        self.seq = seq
+
+
+def is_infrastructure(exc: BaseException, data_dir: str) -> bool:
+    """Whether a failure is of what every event needs (the database, the memory server, the
+    disk): such a failure stops the worker instead of holding one thread."""
+    import sqlite3  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    from cli.common import storage_failure  # noqa: PLC0415
+    from graphs.persistence import DatabaseError  # noqa: PLC0415
+
+    if isinstance(exc, psycopg.DataError):
+        return False  # a value of this event the database refused
+    if isinstance(exc, OSError | MemoryError | sqlite3.Error | psycopg.Error | DatabaseError):
+        return True
+    module = type(exc).__module__
+    if module.startswith(("httpx", "httpcore", "chromadb")):
+        return True
+    return storage_failure(exc, data_dir) is not None
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for a dead letter: the exception's type and first line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__
 
 
 class Worker:
@@ -81,7 +123,8 @@ class Worker:
 
     def drain(self, thread: str, user: str) -> int:
         """Feed a thread's waiting events (at most `BATCH`); returns how many were taken.
-        Raises ThreadBusyError when another worker holds the thread."""
+        Raises ThreadBusyError when another worker holds the thread. An event that cannot be
+        processed becomes a dead letter and the thread stops there."""
         context = dataclasses.replace(self.base, user_id=user)
         fed = 0
         with thread_lease(self.data_dir, thread, db=self.db, graph=self.graph):
@@ -94,15 +137,19 @@ class Worker:
             try:
                 if progress.pending:
                     meta = {INPUTS_KEY: taken, USER_KEY: user, DIGEST_KEY: digest}
-                    step(self.graph, None, thread=thread, context=context, metadata=meta)
+                    self._step(taken - 1, None, thread, context, meta)
                     self.stats.resumed += 1
                     self.out.write(f"{self.name} {thread} {taken - 1} resumed\n")
-                for seq, event in self.inbox.events(thread, taken)[:BATCH]:
+                for seq, stored in self.inbox.events(thread, taken)[:BATCH]:
                     if seq != taken:
-                        raise RuntimeError(f"thread {thread!r}: event {seq} where {taken} was due")
+                        raise EventFailure(taken, f"event {seq} is stored where {taken} was due")
+                    try:
+                        event = normalise_event(stored)
+                    except BadEventError as exc:
+                        raise EventFailure(seq, f"the stored event is not valid: {exc}") from None
                     digest = chain_digest(digest, event)
                     meta = {INPUTS_KEY: seq + 1, USER_KEY: user, DIGEST_KEY: digest}
-                    step(self.graph, event, thread=thread, context=context, metadata=meta)
+                    self._step(seq, event, thread, context, meta)
                     taken = seq + 1
                     fed += 1
                     self.stats.events += 1  # counted as committed, whatever follows
@@ -112,9 +159,34 @@ class Worker:
                 self.stats.waiting += 1  # a person answers; then the next drain goes on
                 self.idle.add(thread)
                 taken = thread_progress(self.graph, thread).inputs
+            except EventFailure as failure:
+                # Held, not skipped: the events after it keep their order and wait for it.
+                self.inbox.dead_letter(thread, failure.seq, str(failure))
+                self.stats.dead += 1
+                self.out.write(f"{self.name} {thread} {failure.seq} dead letter ({failure})\n")
+                self.out.flush()
             self.inbox.mark(thread, taken)
         self.stats.threads.add(thread)
         return fed
+
+    def _step(
+        self,
+        seq: int,
+        event: dict[str, Any] | None,
+        thread: str,
+        context: Context,
+        meta: dict[str, Any],
+    ) -> None:
+        """Feed one event (None: finish the cut-short one); a failure that is the event's own,
+        not the infrastructure's, is an EventFailure for `seq`."""
+        try:
+            step(self.graph, event, thread=thread, context=context, metadata=meta)
+        except AwaitingAnswer:
+            raise
+        except Exception as exc:
+            if is_infrastructure(exc, self.data_dir):
+                raise
+            raise EventFailure(seq, f"processing failed: {_reason(exc)}") from exc
 
     def run_once(self) -> int:
         """One pass over the threads with work; returns the events fed."""

@@ -435,7 +435,7 @@ def test_watch_leaves_a_proposal_in_the_inbox_and_goes_on_after_the_answer(
     it), the inbox answers it, and the next watch feeds the rest, none of them twice."""
     from graphs.context import Context
     from graphs.persistence import build_durable_graph
-    from ui.inbox import answer, pending
+    from service.answers import answer, pending
 
     args = [sys.executable, "-m", "cli.main", "watch", "--aw", aw_server, "--once"]
     args += ["--data-dir", str(tmp_path), "--feedback", "inbox", "--threshold", "0"]

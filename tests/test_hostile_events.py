@@ -22,6 +22,7 @@ from cli.main import main
 from graphs.agent import build_graph
 from graphs.context import Context
 from graphs.state import Draft, Event, Execution, ToolCall
+from nodes.common import user_folder
 from tests.fakes import ScriptedChatModel, agent_json, judge_json
 from tools import ALL_FILE_TOOLS, ToolRunner, build_tools
 from tools.runner import MAX_CALLS
@@ -56,7 +57,7 @@ class Sandbox:
         self.sentinel = self.outside / "sentinel.txt"
         self.sentinel.write_text(SECRET + "\n")
         self.data = root / "data"
-        self.workspace = self.data / "workspace"
+        self.workspace = self.data / "workspace" / user_folder("victim")  # the victim's own
         self.workspace.mkdir(parents=True)
         (self.workspace / "passwd").symlink_to(self.sentinel)
         (self.workspace / "report.py").symlink_to(self.sentinel)
@@ -252,10 +253,10 @@ def test_the_local_executor_turns_no_event_text_into_a_path_outside(
     )
     assert_confined(box, execution.calls)
     for call in execution.calls:
-        if call.tool == "read_file":  # only ever the link named like the task's file
+        if call.tool in ("read_file", "read_lines"):  # only ever the link named like the task's
             assert_refused(call)
-    if kind == "fix_error":
-        assert any(c.tool == "read_file" for c in execution.calls)
+    if kind == "fix_error":  # the executor looked for the error in the file the task names
+        assert any(c.tool in ("locate_error", "read_lines") for c in execution.calls)
     box.assert_untouched()
 
 
@@ -271,7 +272,10 @@ def test_proactive_run_on_hostile_events_keeps_them_as_text(
             for i, text in enumerate(HOSTILE_TEXTS)
         )
     )
-    code = main(["run", "--events", str(events), "--data-dir", str(box.data), "--threshold", "0"])
+    code = main(
+        ["run", "--events", str(events), "--data-dir", str(box.data), "--threshold", "0"]
+        + ["--user", "victim"]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"{len(HOSTILE_TEXTS)} events:" in out

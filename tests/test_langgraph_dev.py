@@ -277,6 +277,6 @@ def test_the_server_reads_the_state_back_with_the_projects_serde(server: str) ->
     assert "The user opens 'notes.md'." in texts
     assert (SERVED_MEMORY / "served-checkpoints.sqlite").exists()
     log = SERVER_LOG[0].read_text()
-    assert "Using custom checkpointer: AsyncSqliteSaver" in log
+    assert "Using custom checkpointer: StampedSqliteSaver" in log
     for warning in ("unregistered type", "Blocked deserialization", "not in the deserialization"):
         assert warning not in log

@@ -231,7 +231,11 @@ def test_the_inbox_answers_threads_kept_in_postgres(db: str, tmp_path: Path) -> 
     )
     waiting = [p for p in api.get("/api/pending").json()["pending"] if p["thread"] == "pg-inbox"]
     assert len(waiting) == 1
-    reply = api.post("/api/answer", json={"thread": "pg-inbox", "response": [{"type": "accept"}]})
+    named = waiting[0]["proposal_id"]
+    reply = api.post(
+        "/api/answer",
+        json={"thread": "pg-inbox", "response": [{"type": "accept"}], "proposal_id": named},
+    )
     assert reply.status_code == 200 and reply.json()["status"] == "executed"
 
 

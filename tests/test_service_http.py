@@ -206,7 +206,8 @@ def test_two_users_through_the_worker_host_each_denied_the_others_data(
                 for item in waiting["pending"]:
                     status, reply = call(
                         base, "POST", f"/proposals/{item['thread']}/answer", token,
-                        {"answer": {"type": "response", "args": "not now"}},
+                        {"answer": {"type": "response", "args": "not now"},
+                         "proposal_id": item["proposal_id"]},
                     )  # fmt: skip
                     assert status in (200, 409), reply
                     answered += status == 200

@@ -58,14 +58,24 @@ def test_the_inbox_resumes_a_paused_thread(tmp_path: Path) -> None:
     [first] = api.get("/api/pending").json()["pending"]
     assert first["thread"] == "cli" and first["task"] and first["event"]
     rejected = post(
-        api, "/api/answer", {"thread": "cli", "response": [{"type": "response", "args": "not now"}]}
+        api,
+        "/api/answer",
+        {
+            "thread": "cli",
+            "proposal_id": first["proposal_id"],
+            "response": [{"type": "response", "args": "not now"}],
+        },
     )
     assert rejected.status_code == 200
     result = rejected.json()
     assert result["proposals"][0]["outcome"] == "reject"
     [second] = result["waiting"]  # the agent refined; its next draft waits
     assert second["task"] != first["task"] and second["round"] == 1
-    accepted = post(api, "/api/answer", {"thread": "cli", "response": [{"type": "accept"}]}).json()
+    accepted = post(
+        api,
+        "/api/answer",
+        {"thread": "cli", "proposal_id": second["proposal_id"], "response": [{"type": "accept"}]},
+    ).json()
     assert accepted["status"] == "executed" and accepted["executions"]
     assert api.get("/api/pending").json()["pending"] == []
     history = api.get("/api/history").json()
@@ -73,19 +83,23 @@ def test_the_inbox_resumes_a_paused_thread(tmp_path: Path) -> None:
     assert history["history"][0]["execution"]["summary"]
     assert "notes.md" in history["files"]
     note = api.get("/files/notes.md")
-    assert note.status_code == 200 and second["task"] in note.text
+    titles = history["history"][0]["execution"]["notes"]
+    assert note.status_code == 200 and titles and all(t in note.text for t in titles)
 
 
 def test_a_bad_answer_is_refused_and_the_thread_stays_paused(tmp_path: Path) -> None:
     paused(tmp_path, SCENARIO.read_text().splitlines()[:1])
     api = client(tmp_path)
     before = api.get("/api/pending").json()["pending"]
+    named = before[0]["proposal_id"]
     for payload, message in (
         ({"thread": "cli", "response": [{"type": "maybe"}]}, "type must be accept"),
         ({"thread": "cli", "response": [{"type": "edit", "args": {}}]}, "an edit needs"),
         ({"thread": "nope", "response": "accept"}, "no proposal waits in thread 'nope'"),
         ({"thread": "cli"}, "send the answer as 'response'"),
+        ({"thread": "cli", "response": "accept", "proposal_id": None}, "name the proposal"),
     ):
+        payload = {"proposal_id": named, **payload}
         reply = post(api, "/api/answer", payload)
         assert reply.status_code == 400 and message in reply.json()["error"], payload
     assert api.get("/api/pending").json()["pending"] == before
@@ -95,7 +109,8 @@ def test_requests_from_elsewhere_are_refused(tmp_path: Path) -> None:
     paused(tmp_path, SCENARIO.read_text().splitlines()[:1])
     api = client(tmp_path)
     assert api.get("/api/pending", headers={"host": "evil.example"}).status_code == 400
-    answer = {"thread": "cli", "response": "accept"}
+    named = api.get("/api/pending").json()["pending"][0]["proposal_id"]
+    answer = {"thread": "cli", "response": "accept", "proposal_id": named}
     cross = api.post("/api/answer", json=answer, headers={"origin": "http://evil.example"})
     assert cross.status_code == 403
     form = api.post(
@@ -114,8 +129,11 @@ def test_only_this_users_threads_are_listed(tmp_path: Path) -> None:
     assert [
         p["thread"] for p in client(tmp_path, user="ana").get("/api/pending").json()["pending"]
     ] == ["mine"]
+    [theirs] = client(tmp_path, user="bo").get("/api/pending").json()["pending"]
     reply = post(
-        client(tmp_path, user="ana"), "/api/answer", {"thread": "theirs", "response": "accept"}
+        client(tmp_path, user="ana"),
+        "/api/answer",
+        {"thread": "theirs", "response": "accept", "proposal_id": theirs["proposal_id"]},
     )
     assert reply.status_code == 400
 
@@ -201,7 +219,7 @@ def test_a_trace_file_that_does_not_parse_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "broken.jsonl"
     bad.write_text('{"kind": "event", "step": 0, "time": 1, "data": {"text": "ok"}}\n{not json\n')
     done = proactive("ui", "--data-dir", str(tmp_path / "d"), "--traces", str(bad), timeout=60)
-    assert done.returncode == 2 and f"{bad}:2: not a gym trace line" in done.stderr
+    assert done.returncode == 2 and f"{bad}:2: not valid JSON" in done.stderr
 
 
 def test_the_ui_refuses_other_hosts_unless_asked(tmp_path: Path) -> None:

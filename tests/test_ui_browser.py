@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from nodes.common import user_folder
 from tests.conftest import ROOT
 from tests.servers import wait_serving
 
@@ -153,7 +155,11 @@ def test_reject_refine_accept_in_the_inbox(served: tuple[str, Path], page: objec
     answered = page.locator(".card.answered").all_inner_texts()  # type: ignore[attr-defined]
     assert any("I know where the docs are" in text for text in answered)
     assert any(second_task in text and "done:" in text for text in answered)
-    assert second_task in (data / "workspace" / "notes.md").read_text()
+    # The card's "done:" line names the note the executor wrote, and notes.md holds it.
+    done = next(text for text in answered if second_task in text and "done:" in text)
+    title = re.search(r"the note '(.+?)' to notes\.md", done)
+    notes = (data / "workspace" / user_folder("default") / "notes.md").read_text()
+    assert title and f"## {title.group(1)}" in notes
     page.locator("#files a", has_text="notes.md").wait_for(timeout=10_000)  # type: ignore[attr-defined]
 
 

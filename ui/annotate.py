@@ -12,7 +12,6 @@ order) and `valid` the majority.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backends.local.data import DataFileError, read_test_trace
 from graphs.state import Event
+from memory.safe_json import JsonLineError, read_json_lines
 
 MAX_CANDIDATES = 5
 """Candidate tasks shown per step (the paper's annotation tool shows up to five)."""
@@ -55,22 +55,26 @@ def _gym_trace(path: Path) -> Trace:
     the agent proposed after each."""
     events: list[Event] = []
     candidates: list[list[str]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                kind, data = record["kind"], record.get("data") or {}
-                if kind == "event" and data.get("source", "user") != "agent":
-                    events.append(Event(time=record["time"], text=data["text"]))
-                    candidates.append([])
-                elif kind == "proposal" and candidates and isinstance(data.get("task"), str):
-                    if data["task"] not in candidates[-1]:
-                        candidates[-1].append(data["task"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-                reason = str(err).splitlines()[0][:120]
-                raise AnnotationError(f"{path}:{number}: not a gym trace line ({reason})") from None
+    lines = read_json_lines(path)
+    while True:
+        try:  # size, depth, UTF-8 and JSON: a JsonLineError naming the file and line
+            item = next(lines, None)
+        except (OSError, JsonLineError) as err:
+            raise AnnotationError(str(err)) from None
+        if item is None:
+            break
+        number, record = item
+        try:
+            kind, data = record["kind"], record.get("data") or {}
+            if kind == "event" and data.get("source", "user") != "agent":
+                events.append(Event(time=record["time"], text=data["text"]))
+                candidates.append([])
+            elif kind == "proposal" and candidates and isinstance(data.get("task"), str):
+                if data["task"] not in candidates[-1]:
+                    candidates[-1].append(data["task"])
+        except (AttributeError, KeyError, TypeError, ValueError) as err:
+            reason = str(err).splitlines()[0][:120]
+            raise AnnotationError(f"{path}:{number}: not a gym trace line ({reason})") from None
     if not events:
         raise AnnotationError(f"{path}: no user events to annotate")
     return Trace(path.stem, tuple(events), tuple(tuple(c) for c in candidates))
@@ -171,11 +175,13 @@ class AnnotationStore:
         out: dict[tuple[str, int], Answer] = {}
         if not path.is_file():
             return out
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
+        try:  # bounded reading: a hostile line is an AnnotationError, never a traceback
+            lines = list(read_json_lines(path))
+        except (OSError, JsonLineError) as err:
+            raise AnnotationError(str(err)) from None
+        for number, value in lines:
             try:
-                answer = Answer.model_validate_json(line)
+                answer = Answer.model_validate(value)
             except ValidationError as err:
                 first = err.errors()[0]
                 where = ".".join(str(p) for p in first["loc"]) or "(line)"

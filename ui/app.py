@@ -91,18 +91,12 @@ def create_app(settings: Settings) -> Starlette:
         origin = request.headers.get("origin")
         if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host"):
             raise _Problem(403, f"requests from {origin} are refused")
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            raise _Problem(415, "send JSON (Content-Type: application/json)")
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            raise _Problem(413, "the request is too large")
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            raise _Problem(400, "the request is not JSON") from None
-        if not isinstance(data, dict):
-            raise _Problem(400, "the request must be a JSON object")
-        return data
+        from service.request_body import BodyError, BodyLimits, read_json_object  # noqa: PLC0415
+
+        try:  # streamed: the read stops at the limit, before anything is parsed
+            return await read_json_object(request, BodyLimits(max_bytes=MAX_BODY_BYTES))
+        except BodyError as exc:
+            raise _Problem(exc.status, str(exc)) from None
 
     async def inbox_page(request: Request) -> HTMLResponse:
         return page("inbox.html")
@@ -111,27 +105,39 @@ def create_app(settings: Settings) -> Starlette:
         return page("annotate.html")
 
     async def api_pending(request: Request) -> JSONResponse:
-        waiting = await run_in_threadpool(inbox.pending, graph, user)
+        from service import answers  # noqa: PLC0415
+
+        waiting = await run_in_threadpool(answers.pending, graph, user)
         return JSONResponse({"pending": [p.as_json() for p in waiting]})
 
     async def api_answer(request: Request) -> JSONResponse:
+        from service import answers  # noqa: PLC0415
+
         data = await body(request)
-        thread = data.get("thread")
+        thread, proposal = data.get("thread"), data.get("proposal_id")
         if not isinstance(thread, str) or not thread:
             raise _Problem(400, "name the thread the answer is for")
         if "response" not in data:
             raise _Problem(400, "send the answer as 'response' (an Agent Inbox response)")
+        if not isinstance(proposal, str) or not proposal:
+            raise _Problem(400, "name the proposal the answer is for: 'proposal_id' (as listed)")
         try:
             result = await run_in_threadpool(
-                inbox.answer,
+                answers.answer,
                 graph,
                 settings.data_dir,
                 settings.context,
                 thread,
                 data["response"],
                 settings.db,
+                proposal,
             )
-        except inbox.AnswerError as err:
+        except answers.StaleAnswerError as err:  # the person saw another proposal: say so
+            waiting = [p.as_json() for p in err.waiting]
+            return JSONResponse({"error": str(err), "waiting": waiting}, status_code=409)
+        except answers.ThreadBusyAnswerError as err:
+            raise _Problem(409, str(err)) from None
+        except answers.AnswerError as err:
             raise _Problem(400, str(err)) from None
         return JSONResponse(result)
 
@@ -142,12 +148,7 @@ def create_app(settings: Settings) -> Starlette:
 
     async def workspace_file(request: Request) -> Response:
         relative = request.path_params["path"]
-        target = (folder / relative).resolve()
-        if not target.is_relative_to(folder.resolve()) or not target.is_file():
-            raise _Problem(404, f"no file {relative!r} in the workspace")
-        if target.stat().st_size > MAX_FILE_BYTES:
-            raise _Problem(413, f"{relative} is too large to show")
-        text = target.read_text(encoding="utf-8", errors="replace")
+        text = await run_in_threadpool(_workspace_text, folder, relative)
         return PlainTextResponse(text, headers=_SECURITY_HEADERS)
 
     async def api_traces(request: Request) -> JSONResponse:
@@ -261,6 +262,26 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))],
         exception_handlers={_Problem: problem},
     )
+
+
+def _workspace_text(folder: Path, relative: str) -> str:
+    """A workspace file's text for `GET /files/...`: 400 for a name that cannot be a file
+    (NUL), 404 for anything that is not a regular file inside the workspace (out of it, a
+    link loop, a folder, a device), 413 past :data:`MAX_FILE_BYTES`."""
+    if "\x00" in relative:
+        raise _Problem(400, "a file name cannot hold a NUL character")
+    missing = _Problem(404, f"no file {relative!r:.200} in the workspace")
+    try:
+        target = (folder / relative).resolve(strict=True)
+        if not target.is_relative_to(folder.resolve()) or not target.is_file():
+            raise missing
+        with target.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # bounded, whatever the file grew to
+    except (OSError, RuntimeError, ValueError):  # a link loop, a name too long, unreadable
+        raise missing from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _Problem(413, f"{relative!r:.200} is too large to show")
+    return data.decode("utf-8", errors="replace")
 
 
 def _annotator(value: Any) -> str:

@@ -4,8 +4,10 @@
     models = load_models()
     models.need.score(events); models.judge.judge(events, task); models.drafter.candidates(events)
 
-Artifacts are written by `backends.local.train.train` (the `proactive train` command); inference
-needs numpy only.
+Artifacts are written by `backends.local.train.train` (the `proactive train` command) into a data
+directory's `models/` folder; a command that selects that data directory (`use_data_dir`) loads
+them before the shipped ones, and falls back to the shipped ones with a notice when they are
+damaged. Inference needs numpy only.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from backends.local.personal import Prior
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 """The artifacts shipped with the project."""
 
+MODELS_DIR = "models"
+"""Folder of the retrained models inside a data directory (where `proactive train` writes)."""
+
 __all__ = [
     "ARTIFACT_DIR",
     "KINDS",
@@ -42,6 +47,8 @@ __all__ = [
     "Verdict",
     "extract_entities",
     "load_models",
+    "models_dir",
+    "use_data_dir",
 ]
 
 
@@ -71,10 +78,48 @@ def _build(artifact_dir: Path) -> LocalModels:
     )
 
 
+def models_dir(data_dir: str | Path) -> Path:
+    """Where `proactive train` puts the models of a data directory, and where they are loaded."""
+    return Path(data_dir).expanduser() / MODELS_DIR
+
+
+_selected: Path | None = None
+"""The retrained models `load_models()` returns (None: the shipped ones); see `use_data_dir`."""
+
+
+def use_data_dir(data_dir: str | Path | None) -> str | None:
+    """Make `load_models()` return the models retrained into this data directory when it has
+    them and they load, else the shipped ones. Returns a one-line notice when retrained models
+    are there but damaged (then the shipped ones are used, and the notice says how to fix it).
+
+    The commands call this once at start (the graph's nodes ask `load_models()` for the
+    process's models, not for a directory)."""
+    global _selected
+    _selected = None
+    if data_dir is None:
+        return None
+    folder = models_dir(data_dir)
+    if not folder.exists():
+        return None
+    try:
+        _load(folder.resolve())
+    except Exception as err:  # noqa: BLE001 - whatever is in the files, the shipped models run
+        reason = (str(err).splitlines() or [type(err).__name__])[0].split("; run `proactive")[0]
+        return (
+            f"notice: the retrained models in {folder} cannot be used ({reason[:200]}); "
+            f"using the shipped models. To fix: retrain with `proactive train --data-dir "
+            f"{data_dir}` (it replaces them only with sound models), or delete {folder}"
+        )
+    _selected = folder.resolve()
+    return None
+
+
 def load_models(artifact_dir: Path | None = None) -> LocalModels:
-    """Load (once per directory) the embedded models; ArtifactError names any missing file."""
+    """Load (once per directory) the embedded models; ArtifactError names any missing file.
+    Without a directory: the retrained ones `use_data_dir` selected, else the shipped ones."""
     if artifact_dir is None:
-        return _load_default()  # every step of the graph asks: no path resolution each time
+        # Every step of the graph asks: no path resolution each time.
+        return _load(_selected) if _selected is not None else _load_default()
     path = Path(artifact_dir).resolve()
     return _load_default() if path == Path(ARTIFACT_DIR).resolve() else _load(path)
 

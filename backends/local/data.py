@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from graphs.state import Event
+from memory.safe_json import JsonLineError, read_json_lines
 
 JUDGE_CATEGORIES = ("Missed-Need", "Correct-Rejection", "Correct-Detection", "False-Alarm")
 """Reward-row categories, in the paper's order (the row files add an abbreviation)."""
@@ -224,22 +225,21 @@ def read_rows_file(path: Path) -> list[RewardRow]:
     if not path.is_file():
         raise RowsFileError(f"rows file {path} does not exist")
     rows: list[RewardRow] = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise RowsFileError(
-                    f"{path}:{number}: not valid UTF-8 ({err.reason} at byte {err.start})"
-                ) from None
-            if not line.strip():
-                continue
-            try:
-                rows.append(row_from_json(json.loads(line)))
-            except json.JSONDecodeError as err:
-                raise RowsFileError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-            except ValueError as err:
-                raise RowsFileError(f"{path}:{number}: {err}") from None
+    lines = read_json_lines(path)
+    while True:
+        try:  # size, depth, UTF-8 and JSON: each a JsonLineError naming the file and line
+            item = next(lines, None)
+        except JsonLineError as err:
+            raise RowsFileError(str(err)) from None
+        except OSError as err:
+            raise RowsFileError(f"rows file {path} cannot be read ({err.strerror})") from None
+        if item is None:
+            break
+        number, value = item
+        try:
+            rows.append(row_from_json(value))
+        except ValueError as err:
+            raise RowsFileError(f"{path}:{number}: {err}") from None
     if not rows:
         raise RowsFileError(f"rows file {path} holds no rows")
     return rows

@@ -135,10 +135,11 @@ def read_artifact(path: Path, kind: str) -> dict[str, Any]:
         raise ArtifactError(f"embedded model artifact {path} is missing; {hint}")
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
         raise ArtifactError(
-            f"embedded model artifact {path} is unreadable ({err}); {hint}"
-        ) from err
+            f"embedded model artifact {path} is unreadable ({reason}); {hint}"
+        ) from None
     if not isinstance(payload, dict) or payload.get("artifact") != kind:
         raise ArtifactError(f"{path} is not a '{kind}' artifact; {hint}")
     if (

@@ -145,8 +145,9 @@ class Prior:
             return cls()
         try:
             payload = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise ArtifactError(f"{path} is unreadable ({err}); run `proactive train`") from err
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+            raise ArtifactError(f"{path} is unreadable ({reason}); run `proactive train`") from None
         try:
             return cls.from_json(payload)
         except (ArtifactError, TypeError) as err:

@@ -10,7 +10,10 @@ the reported numbers say how the models do on activity they have never seen.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
@@ -58,6 +61,45 @@ DEFAULT_ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 
 MANIFEST = "manifest.json"
 """File name of the training manifest."""
+
+MIN_SAMPLES = 100
+"""Fewest training samples each model needs before `proactive train` puts it in use (the
+ProactiveBench subset gives the need detector 348, the judge 1629, the drafter 551)."""
+
+MIN_GROUPS = 2
+"""Fewest trace groups: with one, no trace can be held out, so no held-out score exists."""
+
+
+class UnsoundModels(ValueError):
+    """Training data that would give models unfit to replace the ones in use; says why."""
+
+
+def soundness_problems(
+    need_set: Sequence[Sample], judge_set: Sequence[Sample], drafter_set: Sequence[Sample]
+) -> list[str]:
+    """Why models trained on these samples must not replace the ones in use (empty: sound).
+
+    Each model needs every class in its labels (a judge that never saw a rejection accepts
+    everything; a drafter missing a kind can never propose it) and `MIN_SAMPLES` samples, and
+    the rows must span `MIN_GROUPS` trace groups so a held-out score can be measured."""
+    problems = []
+    for name, samples, classes in (
+        ("need detector", need_set, {0: "no need", 1: "need"}),
+        ("judge", judge_set, {0: "reject", 1: "accept"}),
+        ("drafter", drafter_set, {k: k for k in KINDS}),
+    ):
+        if len(samples) < MIN_SAMPLES:
+            problems.append(f"the {name} has {len(samples)} samples (at least {MIN_SAMPLES})")
+        seen = {s.label for s in samples}
+        missing = [label for key, label in classes.items() if key not in seen]
+        if missing:
+            problems.append(f"the {name}'s labels lack {', '.join(missing)}")
+    groups = len({s.group for s in judge_set})
+    if groups < MIN_GROUPS:
+        problems.append(
+            f"the rows come from {groups} trace group(s): a held-out score needs {MIN_GROUPS}"
+        )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -644,20 +686,28 @@ def train(
     max_rows: int | None = None,
     settings: TrainSettings | None = None,
     rows: Sequence[RewardRow] | None = None,
+    sound_only: bool = False,
 ) -> dict[str, Any]:
-    """Train the need detector, judge and drafter; write their artifacts and a manifest.
+    """Train the need detector, judge and drafter; write their artifacts and a manifest into
+    `out_dir` at once (a scratch directory renamed into place).
 
     `exclude_traces` holds whole traces out: reward-trace ids (`trace_id`) and/or test trace
     names ('code_11'); a test trace name also removes every reward trace sharing its events.
     `cv=False` skips cross-validation; `max_rows` reads only the first reward rows (for quick
     tests). `rows` replaces the data directory's reward rows (test traces still come from
-    `data_dir`). Returns the manifest (metrics under "cv").
+    `data_dir`). `sound_only`: raise UnsoundModels before writing anything when the samples
+    fail `soundness_problems` (for models that will be put in use). Returns the manifest
+    (metrics under "cv").
     """
     from threadpoolctl import threadpool_limits
 
+    if out_dir is None:
+        raise ValueError("say where the models go (`out_dir`): the shipped ones are never implied")
     # Many small fits: one BLAS thread each is much faster than threads fighting over two cores.
     with threadpool_limits(limits=1):
-        return _train(data_dir, out_dir, seed, exclude_traces, cv, max_rows, settings, rows)
+        return _train(
+            data_dir, out_dir, seed, exclude_traces, cv, max_rows, settings, rows, sound_only
+        )
 
 
 def _train(
@@ -669,11 +719,12 @@ def _train(
     max_rows: int | None,
     settings: TrainSettings | None,
     given_rows: Sequence[RewardRow] | None = None,
+    sound_only: bool = False,
 ) -> dict[str, Any]:
     """The body of `train`, run under a one-thread BLAS limit."""
     start = time.perf_counter()
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    out_dir = Path(out_dir) if out_dir is not None else DEFAULT_ARTIFACT_DIR
+    out_dir = Path(out_dir)
     settings = settings or TrainSettings()
     if given_rows is not None:
         all_rows = list(given_rows)[:max_rows]
@@ -713,6 +764,9 @@ def _train(
     )
     if not need_set or not judge_set:
         raise ValueError("nothing left to train on after the exclusions")
+    problems = soundness_problems(need_set, judge_set, drafter_set)
+    if sound_only and problems:
+        raise UnsoundModels("; ".join(problems))
 
     need_c, need_threshold, need_selection = _select_need(need_set, settings, seed)
     _log(
@@ -747,7 +801,83 @@ def _train(
     drafter_model = (
         fit_drafter(drafter_set) if drafter_set else _fit([], KINDS, 1.0, False, seed, 1)
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    try:
+        manifest = _write_artifacts(
+            scratch, need_model, need_threshold, judge, drafter_model, prior, head
+        )
+        manifest.update(
+            {
+                "seed": seed,
+                "feature_version": FEATURE_VERSION,
+                "hash_bits": HASH_BITS,
+                "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
+                "data": {
+                    "reward_rows_read": len(all_rows),
+                    "reward_rows_used": len(rows),
+                    "reward_traces_used": sorted({trace_digest(r.trace) for r in rows}),
+                    "reward_traces_excluded": sorted(trace_digest(t) for t in excluded & present),
+                    "exclusions_requested": len(exclude_traces),
+                    "test_traces_used": [t.name for t in tests],
+                    "test_traces_excluded": sorted(
+                        {t.name for t in all_tests} - {t.name for t in tests}
+                    ),
+                    "cv_groups": len({s.group for s in need_set}),
+                    "need_samples": dict(sorted(Counter(s.source for s in need_set).items())),
+                    "judge_samples": len(judge_set),
+                    "drafter_samples": dict(sorted(Counter(s.source for s in drafter_set).items())),
+                    "drafter_kind_counts": dict(
+                        sorted(Counter(s.label for s in drafter_set).items())
+                    ),
+                },
+                "cv": metrics,
+                "need_selection": need_selection,
+                "soundness_problems": problems,
+            }
+        )
+        (scratch / MANIFEST).write_text(dump_json(manifest), encoding="utf-8")
+        _install(scratch, out_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    _log(
+        f"wrote {', '.join(manifest['artifacts'])} and {MANIFEST} to {out_dir} "
+        f"({time.perf_counter() - start:.1f}s)"
+    )
+    return manifest
+
+
+ARTIFACT_NAMES = (NEED_ARTIFACT, JUDGE_ARTIFACT, DRAFTER_ARTIFACT, PERSONAL_ARTIFACT, MANIFEST)
+"""Every file a training writes (the manifest last: it marks a complete set)."""
+
+
+def _install(scratch: Path, out_dir: Path) -> None:
+    """Put a complete set of artifacts in `out_dir`: a folder holding nothing else is swapped
+    whole (two renames); into one holding other files, each file is renamed in, manifest last."""
+    present = {p.name for p in out_dir.iterdir()} if out_dir.is_dir() else set()
+    if present - set(ARTIFACT_NAMES):
+        for name in ARTIFACT_NAMES:
+            os.replace(scratch / name, out_dir / name)
+        return
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        os.replace(out_dir, old / out_dir.name)
+    os.replace(scratch, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_artifacts(
+    out_dir: Path,
+    need_model: LinearModel,
+    need_threshold: float,
+    judge: Judge,
+    drafter_model: LinearModel,
+    prior: Prior,
+    head: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the four model files; the manifest's "artifacts" and "trainer" parts."""
     written: dict[str, dict[str, int]] = {}
     for name, payload in (
         (
@@ -774,36 +904,10 @@ def _train(
 
     import sklearn
 
-    manifest: dict[str, Any] = {
-        "seed": seed,
-        "feature_version": FEATURE_VERSION,
-        "hash_bits": HASH_BITS,
-        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
-        "data": {
-            "reward_rows_read": len(all_rows),
-            "reward_rows_used": len(rows),
-            "reward_traces_used": sorted({trace_digest(r.trace) for r in rows}),
-            "reward_traces_excluded": sorted(trace_digest(t) for t in excluded & present),
-            "exclusions_requested": len(exclude_traces),
-            "test_traces_used": [t.name for t in tests],
-            "test_traces_excluded": sorted({t.name for t in all_tests} - {t.name for t in tests}),
-            "cv_groups": len({s.group for s in need_set}),
-            "need_samples": dict(sorted(Counter(s.source for s in need_set).items())),
-            "judge_samples": len(judge_set),
-            "drafter_samples": dict(sorted(Counter(s.source for s in drafter_set).items())),
-            "drafter_kind_counts": dict(sorted(Counter(s.label for s in drafter_set).items())),
-        },
-        "cv": metrics,
-        "need_selection": need_selection,
+    return {
         "artifacts": written,
         "trainer": {"sklearn": sklearn.__version__, "numpy": np.__version__},
     }
-    (out_dir / MANIFEST).write_text(dump_json(manifest), encoding="utf-8")
-    _log(
-        f"wrote {', '.join(written)} and {MANIFEST} to {out_dir} "
-        f"({time.perf_counter() - start:.1f}s)"
-    )
-    return manifest
 
 
 def train_judge(
@@ -888,13 +992,44 @@ def _cross_validate(
     return {"need": need, "judge": judge, "drafter": drafter}
 
 
+def _held_out_summary(cv: dict[str, Any] | None) -> str:
+    """The held-out scores in one line (or why there are none)."""
+    if not cv:
+        return "held-out scores not measured (--no-cv)"
+    need, judge, drafter = cv["need"]["vs_help_needed"], cv["judge"]["all"], cv["drafter"]
+    return (
+        f"held-out: need F1 {need['f1']} (always-propose {need['f1_always_positive']}), "
+        f"judge F1 {judge['f1']} (always-accept {judge['f1_always_positive']}), "
+        f"drafter top-1 {drafter.get('top1', 'n/a')} "
+        f"(majority {drafter.get('top1_majority_baseline', 'n/a')})"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry: train and print the held-out metrics."""
+    """Command-line entry: train, put the models in use only when sound, print the held-out
+    metrics. Models go to `<data dir>/models` (loaded before the shipped ones) unless --out."""
+    from backends.local import models_dir  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(
-        prog="proactive train", description="Train the embedded offline models."
+        prog="proactive train",
+        description="Train the embedded offline models. They go to <data dir>/models, which "
+        "`proactive run` and the other commands load before the shipped models; they replace "
+        f"the models there only when sound (every class present, at least {MIN_SAMPLES} "
+        f"samples per model, rows from at least {MIN_GROUPS} traces).",
     )
     parser.add_argument("--data", type=Path, default=None, help="ProactiveBench directory")
-    parser.add_argument("--out", type=Path, default=None, help="artifact directory")
+    parser.add_argument(
+        "--data-dir",
+        help="the data directory whose models/ folder receives the models (default "
+        "$PROACTIVE_MEMORY_DIR, else .proactive: the one `proactive run` uses)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="artifact directory instead (maintainers: --out backends/local/artifacts "
+        "regenerates the shipped models)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--exclude",
@@ -912,6 +1047,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "are joined), e.g. the rows `proactive ui` writes from annotations",
     )
     args = parser.parse_args(argv)
+    from cli.common import data_dir  # noqa: PLC0415 - the same data directory as every command
+
+    out = args.out if args.out is not None else models_dir(data_dir(args))
     rows = None
     if args.rows:
         from backends.local.data import DataFileError, read_rows_file  # noqa: PLC0415
@@ -922,13 +1060,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     try:
-        manifest = train(args.data, args.out, args.seed, args.exclude, cv=not args.no_cv, rows=rows)
-    except (FileNotFoundError, ValueError) as exc:
+        manifest = train(
+            args.data,
+            out,
+            args.seed,
+            args.exclude,
+            cv=not args.no_cv,
+            rows=rows,
+            sound_only=True,
+        )
+    except UnsoundModels as exc:
+        print(
+            f"error: refused to replace the models in {out}: {exc}; the models in use are "
+            "unchanged",
+            file=sys.stderr,
+        )
+        return 2
+    except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     import json
 
     print(json.dumps(manifest["cv"], indent=2, sort_keys=True))
+    print(f"models written to {out}; {_held_out_summary(manifest['cv'])}", file=sys.stderr)
     return 0
 
 
