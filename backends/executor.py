@@ -1,14 +1,14 @@
 """The executor's model role: carry out an accepted task with the workspace tools.
 
-With a chat model it is a tool-calling loop. With ``local`` it performs the tool actions that
-the task's kind of help maps to: gather what memory and the workspace hold about the task's
-subject, then write the result where the user can open it (a note, a draft file, a reminder).
+With a chat model it is a tool-calling loop. With ``local`` it runs the plan of tool calls for
+the task's kind of help (locate an error and re-parse its data, lint and outline a module, quote
+installed documentation, summarise a document, write an outline with the sections asked for, set
+a reminder) and writes a result built only from what those tools returned.
 Every tool call is returned as a :class:`ToolCall` so the graph can record it as an event.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Protocol
@@ -19,12 +19,15 @@ from langchain_core.tools import BaseTool
 
 from backends import prompts
 from backends.llm import RetryPolicy, chat_model, invoke_with_retry, is_local
+from backends.local.kinds import label_kind
 from backends.schema import ModelOutputError
 from graphs.state import Draft, Event, Execution, ToolCall
 from tools import ToolRunner
 
 MAX_TOOL_STEPS = 6
 """Tool-calling rounds allowed to a chat model for one task."""
+MAX_NOTE_CHARS = 20_000
+"""Longest note body the note tool takes."""
 
 
 class ExecutorModel(Protocol):
@@ -36,43 +39,38 @@ class ExecutorModel(Protocol):
 
 
 class LocalExecutor:
-    """Maps the task's kind of help to a fixed sequence of tool actions."""
+    """Carries out a task offline with the plan for its kind of help (backends/local/plans.py)."""
 
     def execute(
         self, draft: Draft, events: Sequence[Event], tools: list[BaseTool], runner: ToolRunner
     ) -> Execution:
-        from backends.local.entities import extract_entities  # noqa: PLC0415
+        from backends.local import plans  # noqa: PLC0415 (the embedded models load on demand)
+        from backends.local.task_subjects import read_task  # noqa: PLC0415
 
-        entities = extract_entities(events)
-        subject = _subject(draft, entities)
-        calls: list[ToolCall] = [runner.call("search_memory", {"query": subject})]
-        calls.append(runner.call("search_text", {"text": _keyword(subject)}))
-        if draft.kind in ("fix_error", "review") and entities.files:
-            calls += _read_if_present(runner, entities.files[0])
-        found = [c.output for c in calls if c.ok and c.output.strip()]
-        recent = [e.text for e in events if e.source == "user"][-6:]
-        body = _note_body(draft, recent, found)
-        if draft.kind == "draft_text":
-            path = f"drafts/{_slug(subject)}.md"
-            calls.append(runner.call("write_file", {"file_path": path, "text": body}))
-            summary = f"The assistant wrote a draft outline to '{path}'."
+        kind = draft.kind if draft.kind in plans.PLANS else (label_kind(draft.task) or "explain")
+        subjects = read_task(draft.task, events)
+        work = plans.Work(runner)
+        outcome = plans.PLANS[kind](work, subjects, events)
+        reminder = None
+        if plans.wants_reminder(kind, draft.task):
+            reminder = plans.set_reminder(work, subjects, events)
+        if outcome.written is not None:
+            summary = f"The assistant {outcome.did} to {outcome.written}."
+            ok = True
         else:
-            title = f"{draft.kind.replace('_', ' ').capitalize()}: {subject}"
-            calls.append(runner.call("write_note", {"title": title, "body": body}))
-            summary = f"The assistant wrote the note '{title}' to notes.md."
-        if draft.kind == "organise":
-            calls.append(
-                runner.call("set_reminder", {"text": f"Follow up: {draft.task}", "when": "later"})
+            body = "\n".join(outcome.lines).strip() or "Nothing was found for this task."
+            if reminder:
+                body += f"\n\n{reminder}"
+            note = work.call("write_note", title=outcome.title, body=body[:MAX_NOTE_CHARS])
+            ok = note.ok
+            summary = (
+                f"The assistant {outcome.did} and wrote the note '{outcome.title}' to notes.md."
+                if ok
+                else f"The assistant could not finish: {note.output}"
             )
-            summary += " It also set a reminder to follow up."
-        ok = calls[-1].ok
-        return Execution(
-            task=draft.task,
-            kind=draft.kind,
-            calls=calls,
-            summary=summary if ok else f"The assistant could not finish: {calls[-1].output}",
-            ok=ok,
-        )
+        if reminder and ok:
+            summary += f" {reminder}"
+        return Execution(task=draft.task, kind=kind, calls=work.calls, summary=summary, ok=ok)
 
 
 class ChatExecutor:
@@ -90,7 +88,9 @@ class ChatExecutor:
     ) -> Execution:
         model: BaseChatModel = chat_model(self.spec, timeout=self.timeout)
         try:
-            bound = model.bind_tools(tools)
+            # "auto" is OpenAI's default, said aloud: llama-cpp-python's server makes tool
+            # calls only when a request names a tool_choice.
+            bound = model.bind_tools(tools, tool_choice="auto")
         except NotImplementedError as exc:
             raise ModelOutputError("executor", f"{self.spec} cannot call tools", 1) from exc
         messages: list[BaseMessage] = [
@@ -110,8 +110,12 @@ class ChatExecutor:
             except ModelOutputError as exc:
                 exc.calls = list(calls)
                 raise
-            messages.append(reply)
             requested = getattr(reply, "tool_calls", None) or []
+            if requested and not reply.content:
+                # Sent back as null content, which llama-cpp-python's server refuses (HTTP 500).
+                names = ", ".join(r["name"] for r in requested)
+                reply = reply.model_copy(update={"content": f"Calling {names}."})
+            messages.append(reply)
             if not requested:
                 summary = reply.content if isinstance(reply.content, str) else str(reply.content)
                 return Execution(
@@ -128,52 +132,6 @@ class ChatExecutor:
             summary=f"Stopped after {MAX_TOOL_STEPS} tool rounds without finishing.",
             ok=False,
         )
-
-
-def _read_if_present(runner: ToolRunner, name: str) -> list[ToolCall]:
-    """Find the file in the workspace by name and read it when it is there."""
-    base = name.split()[-1].split("/")[-1]
-    found = runner.call("file_search", {"pattern": base, "dir_path": "."})
-    paths = (
-        found.output.splitlines() if found.ok and not found.output.startswith("No files") else []
-    )
-    if not paths:
-        return [found]
-    return [found, runner.call("read_file", {"file_path": paths[0].strip()})]
-
-
-_QUOTED = re.compile(r"'(.{2,120}?)'(?=[\s.,;:!?)]|$)")
-
-
-def _subject(draft: Draft, entities: object) -> str:
-    """What the task is about: the name it quotes, else the most telling entity."""
-    quoted = _QUOTED.search(draft.task)
-    if quoted:
-        return quoted.group(1)
-    for name in ("errors", "queries", "files", "pages"):
-        values = getattr(entities, name, None)
-        if values:
-            return str(values[0])
-    return draft.task
-
-
-def _keyword(subject: str) -> str:
-    words = re.findall(r"[\w.'-]{4,}", subject)
-    return max(words, key=len) if words else subject[:40]
-
-
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:48] or "draft"
-
-
-def _note_body(draft: Draft, recent: list[str], found: list[str]) -> str:
-    lines = [f"Task: {draft.task}", "", "What you were doing:"]
-    lines += [f"- {text}" for text in recent]
-    if found:
-        lines += ["", "What the assistant found in memory and the workspace:"]
-        lines += [found_text.strip() for found_text in found]
-    return "\n".join(lines)
 
 
 @cache

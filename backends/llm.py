@@ -15,8 +15,13 @@ Two kinds of fault, each handled in one place:
   retried by :class:`RetryPolicy` with exponential backoff and jitter, honouring a server's
   ``Retry-After``, within a bounded number of tries and a time budget; the clients' own retries
   are switched off (``max_retries=0``) so that no request is retried twice over;
-- a reply that arrives but is not valid JSON of the schema is sent back with the error by
-  :func:`structured_reply`, up to ``max_retries`` times.
+- a reply that arrives but is not valid JSON of the schema (or was cut at the token limit) is
+  sent back with the error by :func:`structured_reply`, up to ``max_retries`` times.
+
+A structured reply is requested by schema where the model's server supports it (the
+``response_format`` of the OpenAI chat API; :data:`SCHEMA_FORMATS`), and parsed from the text
+of a reply asked for in the prompt only as the fallback: a server that refuses one format is
+asked in the next at once, and that is remembered for its endpoint.
 
 Either one, when it persists, raises :class:`~backends.schema.ModelOutputError`, which the graph
 records as a failure (or answers with the ``fallback`` backend) before going on.
@@ -33,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -257,6 +262,113 @@ def invoke_with_retry(
         ) from exc
 
 
+SchemaFormat = Literal["json_schema", "json_object", "text"]
+"""How a structured reply is requested from a model."""
+
+SCHEMA_FORMATS: tuple[SchemaFormat, ...] = ("json_schema", "json_object", "text")
+"""The ways to ask, most specific first: OpenAI's JSON-schema response format (OpenAI, vLLM,
+recent llama.cpp and Ollama); ``json_object`` with the schema beside it (llama-cpp-python's
+server, which turns the schema into a grammar); the schema in the prompt alone, parsed from
+the reply's text (any chat model)."""
+
+_format_of: dict[str, SchemaFormat] = {}
+"""The first format each endpoint accepted (an endpoint's refusal is learnt once per process)."""
+
+
+def _endpoint(model: Any) -> str:
+    """Who serves ``model``: its client class, model name and base URL."""
+    name = getattr(model, "model_name", None) or getattr(model, "model", "")
+    # The client's own base URL: the setting, else what it read from OPENAI_BASE_URL.
+    url = getattr(model, "openai_api_base", None) or getattr(
+        getattr(model, "root_client", None), "base_url", ""
+    )
+    return f"{type(model).__name__}:{name}@{url}"
+
+
+def schema_format(model: Any) -> SchemaFormat:
+    """The format a reply of ``model`` is requested in: by schema for a client that speaks the
+    OpenAI chat API (``langchain_openai``), unless its server refused that before; in the
+    prompt alone for any other chat model."""
+    if not type(model).__module__.startswith("langchain_openai"):
+        return "text"
+    with _lock:
+        return _format_of.get(_endpoint(model), SCHEMA_FORMATS[0])
+
+
+def response_format(schema: type[BaseModel], kind: SchemaFormat) -> dict[str, Any] | None:
+    """The ``response_format`` request field that asks for a reply of ``schema``."""
+    body = schema.model_json_schema(by_alias=True)
+    if kind == "json_schema":
+        # Not strict: OpenAI's strict mode wants every field required and no defaults.
+        spec = {"name": schema.__name__, "schema": body, "strict": False}
+        return {"type": "json_schema", "json_schema": spec}
+    if kind == "json_object":
+        return {"type": "json_object", "schema": body}
+    return None
+
+
+def refuses_response_format(error: Exception) -> bool:
+    """Whether a failed request is the server refusing the ``response_format`` field (OpenAI
+    answers 400; llama-cpp-python's server 500 with its validation error), which asking in
+    another format mends."""
+    status = getattr(error, "status_code", None)
+    if not isinstance(status, int):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+    return isinstance(status, int) and status >= 400 and "response_format" in str(error)
+
+
+def _cut_reply(error: Exception) -> AIMessage | None:
+    """The partial reply of a request the client refused to parse because the server stopped
+    at its token limit (OpenAI's ``LengthFinishReasonError``): a malformed reply to re-ask."""
+    completion = getattr(error, "completion", None)
+    if type(error).__name__ != "LengthFinishReasonError" or completion is None:
+        return None
+    content = completion.choices[0].message.content if completion.choices else None
+    return AIMessage(content=content or "", response_metadata={"finish_reason": "length"})
+
+
+def _ask(model: Any, messages: list[BaseMessage], fmt: dict[str, Any] | None) -> AIMessage | None:
+    """One request for a structured reply; None when the server refused ``fmt``."""
+    try:
+        return (model.bind(response_format=fmt) if fmt else model).invoke(messages)
+    except Exception as exc:  # noqa: BLE001 - a refused format or a cut reply; others re-raised
+        if fmt is not None and refuses_response_format(exc):
+            return None
+        cut = _cut_reply(exc)
+        if cut is None:
+            raise
+        return cut
+
+
+def request_structured(
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    schema: type[BaseModel],
+    *,
+    role: str,
+    retry: RetryPolicy | None = None,
+) -> AIMessage:
+    """One reply of ``model`` requested by ``schema`` (:func:`schema_format`): a server that
+    refuses a format is asked at once in the next of :data:`SCHEMA_FORMATS`, and remembered.
+    Each request goes through ``retry``; one that still fails raises
+    :class:`ModelOutputError`."""
+    policy = retry or DEFAULT_RETRY
+    kind = schema_format(model)
+    while True:
+        fmt = response_format(schema, kind)
+        try:
+            reply = policy.call(lambda f=fmt: _ask(model, messages, f), label=role)
+        except TransportError as exc:
+            raise ModelOutputError(
+                role, f"{type(exc.error).__name__}: {exc.error}", exc.attempts
+            ) from exc
+        if reply is not None:
+            return reply
+        kind = SCHEMA_FORMATS[SCHEMA_FORMATS.index(kind) + 1]
+        with _lock:
+            _format_of[_endpoint(model)] = kind
+
+
 def structured_reply(
     model: BaseChatModel,
     messages: list[BaseMessage],
@@ -266,18 +378,24 @@ def structured_reply(
     max_retries: int,
     retry: RetryPolicy | None = None,
 ) -> T:
-    """Ask ``model`` and parse its reply as a JSON object of ``schema``.
+    """Ask ``model`` for a JSON object of ``schema`` and parse its reply.
 
-    Each request goes through ``retry`` (:func:`invoke_with_retry`); a request that still fails
-    raises :class:`ModelOutputError`. A reply that is not valid JSON of the schema is sent back
-    with the error, up to ``max_retries`` times; then :class:`ModelOutputError` is raised.
+    The reply is requested by schema where the model's server supports it
+    (:func:`request_structured`), else by the prompt alone; either way its text is parsed and
+    validated here. Each request goes through ``retry``; a request that still fails raises
+    :class:`ModelOutputError`. A reply that is not valid JSON of the schema (or was cut at the
+    token limit) is sent back with the error, up to ``max_retries`` times; then
+    :class:`ModelOutputError` is raised.
     """
     conversation = list(messages)
     error = "no reply"
     for _ in range(max_retries + 1):
-        reply = invoke_with_retry(model, conversation, role=role, retry=retry)
+        reply = request_structured(model, conversation, schema, role=role, retry=retry)
         text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
         try:
+            if reply.response_metadata.get("finish_reason") == "length":
+                # The lenient parser would close a cut-off object: what it lost is unknown.
+                raise ValueError("the reply was cut off at the token limit")
             data = parse_json_markdown(text)
             if not isinstance(data, dict):
                 raise ValueError(f"expected a JSON object, got {type(data).__name__}")

@@ -56,9 +56,14 @@ What the person did so far:
 The assistant's offer at the latest event: {offer}"""
 
 EXECUTOR_SYSTEM = """\
-You carry out one task that the person accepted. Use the tools: work only inside the \
-workspace, prefer writing results to notes or files the person can open, and stop as soon as \
-the task is done. Finish with one sentence saying what you did."""
+You carry out one task that the person accepted. Do the task itself with the tools: read the \
+person's files (read_lines, find_usages, module_outline), locate an error (locate_error), \
+re-parse a data file (check_data_file), read installed documentation (python_docs), lint \
+(lint_file), summarise a document (summarise_document), write an outline (write_outline) or a \
+reminder (set_reminder). Build the result only from what the tools returned: cite no path, \
+line, name or link that no tool showed, and say plainly what you could not do. Write the \
+result to a note or file the person can open, starting with the work itself, and stop as soon \
+as the task is done. Finish with one sentence saying what you did."""
 
 EXECUTOR_TASK = """\
 Task: {task}

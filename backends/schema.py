@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 
 class AgentReply(BaseModel):
@@ -46,7 +47,8 @@ class Judgement(BaseModel):
     """True when the user would accept the proposal (or agrees that silence was right)."""
     reason: str = ""
     """One sentence on why."""
-    probability: float | None = None
+    # Not in the schema a chat model is asked to fill: a number it makes up is no probability.
+    probability: SkipJsonSchema[float | None] = None
     """The judge's probability of acceptance, when it has one (the embedded judge does)."""
 
 

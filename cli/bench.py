@@ -1,4 +1,5 @@
-"""`proactive bench agent|judge|need|human`: ProactiveBench from the command line."""
+"""`proactive bench agent|judge|need|human|help`: ProactiveBench, and the help bench, from the
+command line."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ SUMMARY_KEYS = {
 
 
 def add_parser(sub: Any) -> None:
-    """Register `bench` and its three commands on the top-level subparsers."""
+    """Register `bench` and its commands on the top-level subparsers."""
     bench = sub.add_parser("bench", help="evaluate agents, judges and need detection")
     kinds = bench.add_subparsers(dest="bench", required=True)
 
@@ -123,9 +124,38 @@ def add_parser(sub: Any) -> None:
     human.add_argument("--seed", type=int, default=0, help="seed of the random policy")
     human.add_argument("--cache", type=Path, help="directory of retrained models")
 
+    help_ = kinds.add_parser(
+        "help", help="does the help do its task? help-bench cases through the real graph"
+    )
+    help_.add_argument(
+        "--cases",
+        type=Path,
+        default=None,
+        help="a directory of case files (*.yaml, docs/help.md) or one case file "
+        "(default: the project's own, bench/help_cases)",
+    )
+    help_.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"cases": [...], "summary": {...}} and nothing else on stdout',
+    )
+    help_.add_argument("--out", type=Path, help="write results.jsonl and summary.json here")
+    help_.add_argument(
+        "--executor", default="local", help="executor backend (default local, offline)"
+    )
+    help_.add_argument(
+        "--propose-at",
+        choices=("last", "first"),
+        default="last",
+        help="answer the proposal at the case's last event (default; earlier events are "
+        "observed with proposals held back) or the first proposal that comes",
+    )
+
 
 def run(args: argparse.Namespace) -> int:
     """Run one bench command; returns the exit code."""
+    if args.bench == "help":
+        return run_help(args)
     data = args.data or default_data_dir()
     if not (data / "test_data").is_dir() and not (data / "reward_data").is_dir():
         print(
@@ -199,6 +229,35 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, sort_keys=True))
     else:
         print(summary(args.bench, result))
+    return 0
+
+
+def run_help(args: argparse.Namespace) -> int:
+    """`bench help`: run the help-bench cases; a case file that cannot be used is named."""
+    from bench.help import progress_line, report_text, run_cases, write_outputs  # noqa: PLC0415
+    from bench.help_case import CaseError, default_cases_dir, load_cases  # noqa: PLC0415
+
+    try:
+        cases = load_cases(args.cases or default_cases_dir())
+    except CaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = run_cases(
+            cases,
+            executor=args.executor,
+            propose_at=args.propose_at,
+            on_case=progress_line(len(cases)),
+        )
+    except ValueError as exc:  # bad settings (an executor this machine cannot use)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        write_outputs(args.out, report)
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+    else:
+        print(report_text(report))
     return 0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shutil
 import sys
 import tempfile
 from importlib import resources
@@ -121,7 +123,10 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
             text = resources.files("cli.scenarios").joinpath(f"{name}.jsonl").read_text()
             lines: Any = text.splitlines()
             thread = args.thread or f"demo-{name}"
+            scenario = dataclasses.replace(context, project_root=str(demo_project(name, directory)))
+            print(f"project folder: {scenario.project_root}")
         else:
+            scenario = context
             thread = args.thread or "cli"
         try:
             with thread_lease(directory, thread, db=db, graph=graph):
@@ -140,7 +145,7 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
                     graph,
                     read_events(lines),
                     thread=thread,
-                    context=context,
+                    context=scenario,
                     out=sys.stdout,
                     answer=answer,
                     resume=True,
@@ -163,6 +168,16 @@ def _stream(args: argparse.Namespace, names: Any, directory: str, context: Any, 
             raise  # a storage failure: storage_errors names it
         print(summary.text())
     return 0
+
+
+def demo_project(name: str, directory: str) -> Path:
+    """The files of a scenario's person (the project the events talk about), copied out of the
+    package into the demo's data directory: the assistant reads them there, read-only."""
+    target = Path(directory) / "projects" / name
+    if not target.is_dir():
+        with resources.as_file(resources.files("cli.scenarios").joinpath(name)) as source:
+            shutil.copytree(source, target)
+    return target.resolve()
 
 
 def cmd_train(argv: list[str]) -> int:

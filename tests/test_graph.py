@@ -111,7 +111,8 @@ def test_accepted_draft_is_executed_and_recorded(ctx: Context) -> None:
     [proposal] = out["proposals"]
     assert proposal.outcome == "accept" and proposal.round == 0
     [execution] = out["executions"]
-    assert execution.calls and all(c.ok for c in execution.calls)
+    # A plan may look for a file that is not there (a refused read); its result is written.
+    assert execution.ok and execution.calls and execution.calls[-1].ok
     agent_events = [e for e in out["events"] if e.source == "agent"]
     assert len(agent_events) == len(execution.calls) + 1  # each call, then the summary
     assert (ctx_workspace(ctx) / "notes.md").exists() or any(
@@ -477,6 +478,6 @@ def test_without_learning_an_ignore_does_not_back_off(ctx: Context) -> None:
     ],
 )
 def test_executor_subject_keeps_nested_quotes(task: str, subject: str) -> None:
-    from backends.executor import _subject
+    from backends.local.task_subjects import read_task
 
-    assert _subject(Draft(task=task), None) == subject
+    assert read_task(task, []).subject == subject

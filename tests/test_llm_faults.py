@@ -291,7 +291,8 @@ def test_fallback_local_answers_for_a_failed_role(
     else:
         assert out["status"] == "executed"
         execution = out["executions"][0]
-        assert execution.ok and execution.calls[0].tool == "search_memory"  # LocalExecutor
+        # The LocalExecutor's plan ends by writing its result.
+        assert execution.ok and execution.calls[-1].tool in ("write_note", "write_outline")
 
     # The next event goes back to the language model, which answers again.
     assert_next_event_runs(thread, server, errors=1)

@@ -9,6 +9,7 @@ import pytest
 
 from graphs.agent import build_graph
 from graphs.context import Context
+from nodes.common import user_folder
 from tests.fakes import OpenAICompatibleServer, agent_json, judge_json, tool_call
 
 
@@ -62,7 +63,8 @@ def test_openai_compatible_server_drives_agent_judge_and_executor(
     assert out["feedback"][0].reason == "the user is stuck on an import error"
     [call] = out["executions"][0].calls
     assert call.tool == "write_note" and call.ok
-    assert "pip install requests" in (tmp_path / "ws" / "notes.md").read_text()
+    note = tmp_path / "ws" / user_folder("default") / "notes.md"  # the user's own folder
+    assert "pip install requests" in note.read_text()
     # The agent saw the event in its request, as a real client sends it.
     first = endpoint.requests[0]
     assert first["model"] == "test-model"

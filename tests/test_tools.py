@@ -11,7 +11,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from graphs.state import ToolCall
-from tools import ALL_FILE_TOOLS, MAX_OUTPUT_CHARS, ToolRunner, build_tools
+from tools import ALL_FILE_TOOLS, MAX_OUTPUT_CHARS, PROJECT_TOOLS, ToolRunner, build_tools
 from tools.notes import write_note_tool
 from tools.reminders import reminder_tools
 
@@ -24,6 +24,7 @@ BASE_TOOLS = {
     "write_note",
     "set_reminder",
     "list_reminders",
+    *PROJECT_TOOLS,
 }
 
 

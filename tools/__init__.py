@@ -1,9 +1,13 @@
 """Tools the executor may use, safe by default.
 
 `build_tools` gives LangChain tools (typed arguments and clear descriptions, ready for
-`bind_tools`): file tools confined to a workspace folder, text search, notes, reminders, a memory
-search when a search function is passed in, and a shell only when explicitly allowed.
-`ToolRunner` calls them by name and records every call as a `ToolCall`, never raising.
+`bind_tools`): the executor's real sources, read-only under the person's project root (files and
+their lines, an error's location, a data file's fault, usages of a name, a module's outline, a
+linter's findings, a document's summary, the installed environment's documentation), and what it
+writes, confined to the workspace (files, notes, outlines, reminders); a memory search when a
+search function is passed in, and a shell only when explicitly allowed. The chat model's tool
+loop and the offline planner get this same list. `ToolRunner` calls them by name and records
+every call as a `ToolCall`, never raising.
 """
 
 from __future__ import annotations
@@ -13,21 +17,52 @@ from pathlib import Path
 
 from langchain_core.tools import BaseTool
 
+from tools.datafiles import data_file_tools
+from tools.drafts import DRAFTS_DIR, draft_tools
+from tools.errors import error_tools
+from tools.lint import lint_tools
 from tools.memory_search import search_memory_tool
-from tools.notes import write_note_tool
-from tools.reminders import reminder_tools
+from tools.notes import NOTES_FILE, write_note_tool
+from tools.outline import outline_tools
+from tools.project import project_tools
+from tools.pydocs import docs_tools
+from tools.reminders import REMINDERS_FILE, reminder_tools
 from tools.runner import MAX_OUTPUT_CHARS, ToolRunner, truncate
 from tools.shell import run_shell_tool
+from tools.summary import summary_tools
 from tools.workspace import ALL_FILE_TOOLS, DEFAULT_FILE_TOOLS, file_tools, search_text_tool
 
 __all__ = [
     "ALL_FILE_TOOLS",
     "DEFAULT_FILE_TOOLS",
     "MAX_OUTPUT_CHARS",
+    "PROJECT_TOOLS",
     "ToolRunner",
     "build_tools",
     "truncate",
 ]
+
+PROJECT_TOOLS: tuple[str, ...] = (
+    "read_lines",
+    "find_usages",
+    "locate_error",
+    "check_data_file",
+    "lint_file",
+    "module_outline",
+    "summarise_document",
+    "python_docs",
+    "write_outline",
+)
+"""The executor's source and drafting tools, offered with the file tools by default."""
+ASSISTANT_FILES = frozenset({NOTES_FILE, REMINDERS_FILE, DRAFTS_DIR})
+"""What the assistant itself writes in the workspace: not the person's project, so scans of a
+project root that is the workspace leave it out."""
+
+
+def _directory(path: str | Path, what: str) -> Path:
+    if not isinstance(path, str | Path) or not str(path).strip():
+        raise ValueError(f"{what} must be a directory path, got {path!r}")
+    return Path(path).expanduser().resolve()
 
 
 def build_tools(
@@ -36,26 +71,43 @@ def build_tools(
     memory_search: Callable[[str], str] | None = None,
     allow_shell: bool = False,
     file_tool_names: Sequence[str] = DEFAULT_FILE_TOOLS,
+    project_root: Path | str | None = None,
 ) -> list[BaseTool]:
-    """The executor's tools, acting only inside `workspace` (created if missing).
+    """The executor's tools: writing only inside `workspace` (created if missing), reading
+    the person's project under `project_root`.
 
     memory_search: a function from a query to the memory hits as text (bound to the current user
         by the caller); adds the `search_memory` tool.
     allow_shell: add `run_shell` (off by default: a shell is not confined to the workspace).
     file_tool_names: which of the toolkit's file tools to offer (default: read, write, list,
         find; copy_file, move_file and file_delete only when named).
+    project_root: the folder the person grants for reading (read_file, search_text, read_lines,
+        locate_error, ...); None or empty: the workspace. It must exist.
     """
-    if not isinstance(workspace, str | Path) or not str(workspace).strip():
-        raise ValueError(f"workspace must be a directory path, got {workspace!r}")
-    root = Path(workspace).expanduser().resolve()
+    root = _directory(workspace, "workspace")
     if root.exists() and not root.is_dir():
         raise ValueError(f"workspace {root} exists and is not a directory")
     root.mkdir(parents=True, exist_ok=True)
+    if project_root is None or not str(project_root).strip():
+        project = root
+    else:
+        project = _directory(project_root, "project_root")
+        if not project.is_dir():
+            raise ValueError(f"project_root {project} is not an existing directory")
+    skip = ASSISTANT_FILES if project == root else frozenset()
     tools: list[BaseTool] = [
-        *file_tools(root, file_tool_names),
-        search_text_tool(root),
+        *file_tools(root, file_tool_names, project_root=project),
+        search_text_tool(project),
         write_note_tool(root),
         *reminder_tools(root),
+        *project_tools(project, skip),
+        *error_tools(project),
+        *data_file_tools(project),
+        *lint_tools(project),
+        *outline_tools(project),
+        *summary_tools(project),
+        *docs_tools(),
+        *draft_tools(root),
     ]
     if memory_search is not None:
         tools.append(search_memory_tool(memory_search))

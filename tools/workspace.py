@@ -33,6 +33,8 @@ with warnings.catch_warnings():
 
 DEFAULT_FILE_TOOLS: tuple[str, ...] = ("read_file", "write_file", "list_directory", "file_search")
 """File tools offered unless others are asked for (no copy_file, move_file or file_delete)."""
+READ_ONLY_FILE_TOOLS: frozenset[str] = frozenset({"read_file", "list_directory", "file_search"})
+"""File tools that only read: they read the project root (by default the workspace itself)."""
 ALL_FILE_TOOLS: tuple[str, ...] = DEFAULT_FILE_TOOLS + ("copy_file", "move_file", "file_delete")
 """Every file tool the toolkit has."""
 
@@ -48,14 +50,17 @@ MAX_LINE_CHARS = 200
 """search_text cuts each matching line to this length."""
 
 _DESCRIPTIONS = {
-    "read_file": "Read a text file in the workspace. file_path is relative to the workspace.",
+    "read_file": (
+        "Read a text file of the person's project (the project root: the workspace unless "
+        "another folder is granted). file_path is relative to the project root."
+    ),
     "write_file": (
         "Write text to a file in the workspace (creating folders as needed); set append=true "
         "to add to the end instead of replacing. file_path is relative to the workspace."
     ),
-    "list_directory": "List the files and folders of a workspace folder ('.' is the workspace).",
+    "list_directory": ("List the files and folders of a project folder ('.' is the project root)."),
     "file_search": (
-        "Find files by name under a workspace folder with a shell pattern such as '*.py' or "
+        "Find files by name under a project folder with a shell pattern such as '*.py' or "
         "'report*'. Returns paths relative to that folder."
     ),
     "copy_file": "Copy a file inside the workspace.",
@@ -86,17 +91,23 @@ class _BoundedReadFileTool(ReadFileTool):
         return text
 
 
-def file_tools(workspace: Path, names: Sequence[str] = DEFAULT_FILE_TOOLS) -> list[BaseTool]:
-    """The toolkit's file tools named in `names`, confined to `workspace`."""
+def file_tools(
+    workspace: Path, names: Sequence[str] = DEFAULT_FILE_TOOLS, project_root: Path | None = None
+) -> list[BaseTool]:
+    """The toolkit's file tools named in `names`: the reading ones confined to `project_root`
+    (default: the workspace), the writing ones to `workspace`."""
     unknown = [name for name in names if name not in ALL_FILE_TOOLS]
     if unknown:
         raise ValueError(f"unknown file tools {unknown}; known: {list(ALL_FILE_TOOLS)}")
     root = str(Path(workspace).resolve())
-    tools = FileManagementToolkit(root_dir=root, selected_tools=list(names)).get_tools()
+    read_root = str(Path(project_root).resolve()) if project_root is not None else root
     result: list[BaseTool] = []
-    for tool in tools:
-        if tool.name == "read_file":
-            tool = _BoundedReadFileTool(root_dir=root)
+    for name in names:
+        where = read_root if name in READ_ONLY_FILE_TOOLS else root
+        if name == "read_file":
+            tool: BaseTool = _BoundedReadFileTool(root_dir=where)
+        else:
+            tool = FileManagementToolkit(root_dir=where, selected_tools=[name]).get_tools()[0]
         tool.description = _DESCRIPTIONS[tool.name]
         result.append(tool)
     return result
@@ -161,7 +172,7 @@ def search_text_tool(workspace: Path) -> BaseTool:
         func=search_text,
         name="search_text",
         description=(
-            "Find lines containing some text in the workspace's text files. Returns "
+            "Find lines containing some text in the project's text files. Returns "
             "'path:line: text' for each match (at most 50)."
         ),
         args_schema=SearchTextInput,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backends.local.activity import Activity, describe
@@ -313,6 +313,34 @@ CODE_EXTENSIONS = frozenset(
 )
 """File extensions that mark programming work (others, such as .md or .docx, mark writing)."""
 
+DATA_EXTENSIONS = frozenset("json yaml yml toml xml csv tsv ipynb".split())
+"""Programming files that hold data, not code: no linter, walkthrough or library docs apply."""
+
+_EXCEPTION = re.compile(r"\b((?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception))\b")
+"""An exception's name as an event shows it ('json.decoder.JSONDecodeError', 'KeyError')."""
+
+ERROR_WINDOW = 2
+"""An error shown in this many latest user events is what the user is on now."""
+
+
+def recent_errors(events: Sequence[Event], ents: Entities) -> tuple[str, ...]:
+    """The errors the latest user events show: the messages the rules read, else the exception
+    names they mention (an unquoted 'shows a json.decoder.JSONDecodeError'), most recent first."""
+    latest = [e for e in events if e.source != "agent"][-ERROR_WINDOW:]
+    found: dict[str, None] = {}
+    for event in reversed(latest):
+        fact = read_event(event.text)
+        for error in fact.errors:
+            found.setdefault(error, None)
+        if fact.errors or fact.queries:
+            continue  # a search for an error's name is not the error on screen
+        for match in _EXCEPTION.finditer(event.text):
+            name = match.group(1)
+            if not any(name in message for message in ents.errors):
+                found.setdefault(name, None)
+    return tuple(found)
+
+
 _CODE_WORDS = frozenset(
     """code coding function functions method class python ruby java javascript typescript html
     css php swift swiftui golang rust kotlin sql api apis library libraries error exception bug
@@ -372,8 +400,11 @@ def _is_question(query: str) -> bool:
     return query.rstrip().endswith("?") or first in ("how", "what", "why", "which", "when", "where")
 
 
-def _slot_values(slot: str, ents: Entities, titles: Sequence[str] = ()) -> tuple[str, ...]:
-    """Candidate fillers for a slot, most recent first."""
+def _slot_values(
+    slot: str, ents: Entities, titles: Sequence[str] = (), source_only: bool = False
+) -> tuple[str, ...]:
+    """Candidate fillers for a slot, most recent first (`source_only`: files of code, not of
+    data, for wordings that read, lint or document code)."""
     if slot == "":
         return ("",)
     if slot == "question":
@@ -386,6 +417,8 @@ def _slot_values(slot: str, ents: Entities, titles: Sequence[str] = ()) -> tuple
             "page": ents.pages,
             "title": tuple(titles),
         }[slot]
+    if slot == "file" and source_only:
+        values = tuple(v for v in values if v.rsplit(".", 1)[-1].lower() not in DATA_EXTENSIONS)
     shown = (_display(v, slot) for v in values[:3])
     return tuple(v for v in shown if v is not None)[:2]
 
@@ -445,6 +478,9 @@ class Drafter:
         if not seen or k <= 0:
             return []
         ents = extract_entities(seen)
+        shown = recent_errors(seen, ents)
+        if shown:
+            ents = replace(ents, errors=tuple(dict.fromkeys((*shown, *ents.errors))))
         titles = quoted_titles(seen, ents)
         activity = describe(seen, ents)
         avoided = {_normalise(t) for t in avoid_tasks}
@@ -457,7 +493,14 @@ class Drafter:
             if draft is not None:
                 scored.append((draft.score, -order, draft))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-        return [draft for _, _, draft in scored[:k]]
+        drafts = [draft for _, _, draft in scored]
+        chosen = drafts[:k]
+        # An error on screen now: a fix is always among the offers (the judge and the personal
+        # model still choose), whatever the kind model ranks first.
+        fixes = [d for d in drafts[k:] if d.kind == "fix_error"]
+        if shown and fixes and k > 1:
+            chosen = [*chosen[: k - 1], fixes[0]]
+        return chosen
 
     def _word(
         self,
@@ -473,7 +516,8 @@ class Drafter:
         for template in TEMPLATES[kind]:
             if template.domain not in ("any", domain):
                 continue
-            for value in _slot_values(template.slot, ents, titles):
+            source_only = template.domain == "code" and kind != "fix_error"
+            for value in _slot_values(template.slot, ents, titles, source_only):
                 task = _fill(template.task, value)
                 if _normalise(task) in avoided:
                     continue

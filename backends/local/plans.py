@@ -1,0 +1,1302 @@
+"""The offline executor's plans: for each kind of help, the tool calls that do the task.
+
+A plan reads what the task is about (`task_subjects.read_task`), calls the tools by name through
+the runner (`tools/`: project files, error locations, installed documentation, a linter, a module
+outline, usages, summaries, outlines, reminders) and composes its result only from what those
+tools returned, the task and the events. The result's first lines are the work itself (the code
+line, the doc text, the finding, the outline); a step that could not be done is said in one
+plain sentence. Nothing is invented: every path, line and name cited came from a tool's output,
+the workspace or the events.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.util
+import re
+import sysconfig
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from backends.local.task_subjects import (
+    DATA_EXTENSIONS,
+    DOCUMENT_EXTENSIONS,
+    TaskSubjects,
+    dotted_names,
+    extension,
+    reminder_time,
+    timed_first,
+)
+from backends.local.text import content_words, read_event
+from graphs.state import Event, ToolCall
+from tools import ToolRunner
+
+MAX_LISTED = 12
+"""Most hits (usages, search lines, findings) one section of a result lists."""
+MAX_DOC_LINES = 40
+
+_WEB_POINTER = re.compile(r"(?:see|more|details|docs?|reference)?:?\s*<?https?://\S+>?\.?", re.I)
+"""A paragraph that only points to a web page."""
+"""Most lines of installed documentation quoted."""
+MAX_DOC_TRIES = 4
+"""Most python_docs calls one task makes."""
+
+OWN_FILES = frozenset({"notes.md", "reminders.jsonl"})
+"""Files the assistant itself writes in the workspace: never evidence about the person's work."""
+OWN_FOLDERS = ("drafts/",)
+"""Folders the assistant itself writes."""
+CODE_EXTENSIONS = frozenset(
+    "py pyi js jsx ts tsx java kt go rs rb php c h cc cpp hpp cs sh".split()
+)
+"""Source files (a review lints them, an explanation outlines them)."""
+_NOT_DOCUMENTED = frozenset(
+    """this antigravity test tests idlelib turtle turtledemo tkinter webbrowser pip setup main
+    site code pdb python""".split()
+)
+"""Names never looked up as modules: importing them has side effects, or the word is too
+common to mean the module."""
+_DOC_STOP = frozenset(
+    """python docs doc documentation reference api official library module function class method
+    example examples usage use using find look official section exact answer""".split()
+)
+_HIT = re.compile(r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+):(?:\d+:)? ?(?P<text>.*)$")
+_LOCATED = re.compile(r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<code>.*)$")
+_EXCEPTION = re.compile(
+    r"\b((?:[a-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt))\b:?\s*(.*)"
+)
+_QUOTED_VALUE = re.compile(r"'([^'\n]{1,80})'|\"([^\"\n]{1,80})\"")
+_CSV_HEADER = re.compile(r"header columns \([^)]*\): (.+?); \d+ data rows")
+_KEYS = re.compile(r"(?:item )?keys: (.+?)(?:;|$)", re.MULTILINE)
+_REMIND = re.compile(
+    r"\bremind\w*|\bfollow[- ]up\b|\breminder\b|\bdeadline\b|\bdue\b|\bschedul\w*", re.I
+)
+_SHORT_TEXT = re.compile(r"\b(?:e-?mail|message|letter|reply|paragraph|post|announcement)\b", re.I)
+
+_CAUSES: dict[str, tuple[str, str]] = {
+    "KeyError": (
+        "the mapping read on this line has no key {value}",
+        "check the key first ({value} in the mapping) or read it with .get({value}, default)",
+    ),
+    "NameError": (
+        "the name {value} is used before anything defines or imports it",
+        "define or import it before this line, or correct its spelling",
+    ),
+    "AttributeError": (
+        "the object on this line has no such attribute {value}",
+        "check the object's type and the attribute's spelling",
+    ),
+    "TypeError": (
+        "a value on this line has a type the operation does not accept",
+        "convert the value first (int(), float(), str()) or check it for None",
+    ),
+    "ValueError": (
+        "a value on this line has the right type but a content the call cannot use",
+        "validate or clean the value before the call, or catch ValueError and skip the record",
+    ),
+    "IndexError": (
+        "an index on this line is past the end of the sequence",
+        "check the length first, or iterate over the items instead of indexing",
+    ),
+    "ZeroDivisionError": (
+        "the divisor on this line is zero for this input",
+        "guard the division (if the divisor is 0, skip it or return a default)",
+    ),
+    "FileNotFoundError": (
+        "the path {value} does not exist where the program runs",
+        "pass the path relative to the working folder, or build it from the script's folder",
+    ),
+    "ModuleNotFoundError": (
+        "the module {value} is not installed in this environment, or its name is misspelt",
+        "install it into the environment the program runs in, or correct the import",
+    ),
+    "ImportError": (
+        "the import on this line names something the module does not provide",
+        "check the name against the module's documentation, or the installed version",
+    ),
+    "UnboundLocalError": (
+        "a local variable is read before it is assigned on every path",
+        "assign it before the branch, or declare it global/nonlocal if that was meant",
+    ),
+    "RecursionError": (
+        "the function calls itself without reaching a stopping case",
+        "check the base case of the recursion",
+    ),
+    "UnicodeDecodeError": (
+        "the file is not in the encoding it is opened with",
+        "open it with the right encoding (encoding='utf-8-sig' or 'latin-1'), or errors='replace'",
+    ),
+    "JSONDecodeError": (
+        "the JSON text does not parse at the place the parser names",
+        "correct the data at that line (a missing comma, quote or bracket)",
+    ),
+}
+"""Per exception type: the usual cause and fix, worded with the value the error quotes."""
+
+
+@dataclass
+class Work:
+    """The tool calls of one task, in order, and what they found."""
+
+    runner: ToolRunner
+    """Calls the tools by name."""
+    calls: list[ToolCall] = field(default_factory=list)
+    """Every call made so far."""
+    _resolved: dict[str, str | None] = field(default_factory=dict)
+
+    def call(self, tool: str, /, **args: object) -> ToolCall:
+        """Run one tool (when the runner has it) and keep the record."""
+        if tool not in self.runner.names:
+            return ToolCall(tool=tool, args=dict(args), ok=False, output=f"no {tool} tool")
+        done = self.runner.call(tool, dict(args))
+        self.calls.append(done)
+        return done
+
+    def output(self, tool: str, /, **args: object) -> str | None:
+        """The tool's output when it ran and answered, else None."""
+        done = self.call(tool, **args)
+        return done.output if done.ok and done.output.strip() else None
+
+    def resolve(self, name: str) -> str | None:
+        """The project path of a file the task or events name (its header in read_lines)."""
+        if name in self._resolved:
+            return self._resolved[name]
+        found = None
+        for candidate in self._candidates(name):
+            first = self.output("read_lines", path=candidate, start=1, end=1)
+            if first is not None:
+                found = _read_lines_path(first) or candidate
+                break
+        self._resolved[name] = found
+        return found
+
+    def _candidates(self, name: str) -> list[str]:
+        clean = name.strip().strip("'\"`").replace("\\", "/")
+        if ".." in clean.split("/") or clean.startswith(("/", "~")):
+            return [clean]  # tried as given: the tool refuses it; never searched for
+        listed = self.output("file_search", pattern=clean.rsplit("/", 1)[-1], dir_path=".")
+        found = [
+            line.strip()
+            for line in (listed or "").splitlines()
+            if line.strip() and not line.startswith("No files")
+        ]
+        tail = [f for f in found if f == clean or f.endswith("/" + clean)]
+        return list(dict.fromkeys([*tail, *found[:2]])) or [clean]
+
+
+@dataclass
+class Outcome:
+    """What a plan produced: the result's title and lines, and any file it already wrote."""
+
+    title: str
+    """The note's title (or the draft's)."""
+    lines: list[str]
+    """The result, the work first."""
+    written: str | None = None
+    """The workspace path a plan wrote itself (an outline, a draft); None: write a note."""
+    did: str = ""
+    """One clause for the summary saying what was done ('located the error ...')."""
+
+
+Plan = Callable[[Work, TaskSubjects, Sequence[Event]], Outcome]
+
+
+# --- reading tool outputs -------------------------------------------------------------------
+
+
+def _read_lines_path(output: str) -> str | None:
+    first = output.splitlines()[0] if output else ""
+    match = re.match(r"^(.+?) (?:lines \d+-\d+ of \d+:|is empty\.)$", first)
+    return match.group(1) if match else None
+
+
+def _hits(output: str | None) -> list[str]:
+    """The 'path:line: text' lines of a tool's output (no 'nothing found' sentences), the
+    assistant's own notes, reminders and drafts left out (they would cite themselves)."""
+    return [
+        line
+        for line in (output or "").splitlines()
+        if (match := _HIT.match(line)) and not _own_file(match["path"])
+    ]
+
+
+def _own_file(path: str) -> bool:
+    return path in OWN_FILES or path.startswith(OWN_FOLDERS)
+
+
+def _numbered(output: str | None) -> dict[int, str]:
+    """Line number -> code from read_lines' 'N: code' lines."""
+    found: dict[int, str] = {}
+    for line in (output or "").splitlines():
+        match = re.match(r"^(\d+): ?(.*)$", line)
+        if match:
+            found[int(match.group(1))] = match.group(2)
+    return found
+
+
+def _exception(text: str) -> tuple[str, str]:
+    """(exception type, message) of an error text; ('', text) when it names none."""
+    match = _EXCEPTION.search(text)
+    if not match:
+        return "", text.strip()
+    return match.group(1).rsplit(".", 1)[-1], match.group(2).strip().rstrip(".")
+
+
+def _quoted_values(text: str) -> list[str]:
+    return [a or b for a, b in _QUOTED_VALUE.findall(text)]
+
+
+def _words(text: str) -> set[str]:
+    return set(content_words(text))
+
+
+def _code(path: str) -> str:
+    return f"`{path}`"
+
+
+# --- memory ----------------------------------------------------------------------------------
+
+
+_NOT_ACTIVITY = ("The assistant", "Carried out", "Accepted", "Rejected", "Ignored", "Edited")
+
+
+def related_memory(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> list[str]:
+    """Earlier activity of this user that shares at least two content words with the task."""
+    if "search_memory" not in work.runner.names:
+        return []
+    found = work.output("search_memory", query=subjects.subject[:300])
+    wanted = _words(subjects.task) | _words(subjects.subject)
+    seen = {" ".join(e.text.split()) for e in events}
+    kept = []
+    for line in (found or "").splitlines():
+        text = line[2:].strip() if line.startswith("- ") else ""
+        # The person's own activity only: not the assistant's calls, results or answers.
+        if not text or text in seen or text.startswith(_NOT_ACTIVITY):
+            continue
+        if len(_words(text) & wanted) >= 2:
+            kept.append(f"- {text}")
+    return kept[:3]
+
+
+# --- fix_error ---------------------------------------------------------------------------------
+
+
+def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """Locate the error, read the code there, re-parse the data it reads, and say the fix."""
+    if not subjects.errors and not any(_EXCEPTION.search(t) for t in subjects.error_events):
+        # No error was shown: finding what is wrong is a check of the files named.
+        return review(work, subjects, events)
+    error = subjects.errors[0] if subjects.errors else ""
+    # An event's wording of the same error is fuller than the task's ("JSONDecodeError").
+    error = next((e for e in subjects.errors if error and error in e and e != error), error)
+    located = None
+    refusals: list[str] = []
+    for text in (subjects.error_events or (subjects.task,))[:4]:
+        done = work.call("locate_error", text=text)
+        if done.ok and _LOCATED.match(done.output.splitlines()[0]):
+            located = done.output
+            break
+        if not done.ok:
+            refusals.append(done.output.removeprefix("Error:").strip())
+    if located is None:
+        located = _locate_by_file(work, subjects, error)
+    said = next((ln[7:] for ln in (located or "").splitlines() if ln.startswith("error: ")), "")
+    if len(said) > len(error):
+        error = said  # the located traceback's own wording is the fuller one
+    exc, message = _exception(error)
+    values = _quoted_values(message)
+    data = _data_reports(work, subjects, exc)
+    broken = [(f, r) for f, r in data if "does not parse" in r]
+    if located is None and broken:
+        # The data file's own parse locates the fault when the error names no file.
+        done = work.call("locate_error", text=broken[0][1].splitlines()[0])
+        located = done.output if done.ok and _LOCATED.match(done.output.splitlines()[0]) else None
+    lines: list[str] = []
+    path = line_no = code = None
+    first = _LOCATED.match(located.splitlines()[0]) if located else None
+    if first:
+        path, line_no, code = first["path"], int(first["line"]), first["code"].strip()
+        lines.append(f"{_code(path)} line {line_no}: {code}")
+    if error:
+        lines.append(f"Error: {error}")
+    if path is None:
+        reason = refusals[0] if refusals else "it names no file and line under the project root"
+        lines.append(f"I could not find where this error happens: {reason}.")
+    found = _parse_fault(broken, line_no) or _key_finding(data, exc, values, code, line_no)
+    cause, fix = found or _attribute_finding(message, code) or _cause(exc, values)
+    if cause:
+        lines.append(f"Cause: {cause}.")
+    if fix:
+        lines.append(f"Fix: {fix}.")
+    lines += _extra_evidence(work, subjects, exc, values, path)
+    context = [
+        ln
+        for ln in (located or "").splitlines()[1:]
+        if re.match(r"^parser: ", ln)
+        or (re.match(r"^(\d+): ", ln) and int(ln.split(":")[0]) <= (line_no or 0) + 1)
+    ]
+    if context and path:
+        lines += ["", f"The code around it in {_code(path)}:", *context]
+    title = f"Fix: {error or subjects.subject}"[:180]
+    did = f"located the error at {path} line {line_no}" if path else "looked for the error"
+    return Outcome(title=title, lines=lines, did=did)
+
+
+def _locate_by_file(work: Work, subjects: TaskSubjects, error: str) -> str | None:
+    """Where the error's quoted symbol appears in the code file the task or events name."""
+    for name in subjects.files_with(CODE_EXTENSIONS)[:2]:
+        path = work.resolve(name)
+        if path is None:
+            continue
+        done = work.call("locate_error", text=f"{error} in '{path}'")
+        if done.ok and _LOCATED.match(done.output.splitlines()[0]):
+            return done.output
+    return None
+
+
+_NO_ATTRIBUTE = re.compile(r"'(\w+)' object has no attribute '(\w+)'")
+
+
+def _attribute_finding(message: str, code: str | None) -> tuple[str, str] | None:
+    """Cause and fix of "'T' object has no attribute 'a'", read against the code line: which
+    expression gave the T (for None: a call that found nothing), and how to guard it."""
+    match = _NO_ATTRIBUTE.search(message)
+    if not match:
+        return None
+    kind, attribute = match.groups()
+    expression = None
+    if code:
+        found = re.search(
+            rf"((?:[A-Za-z_][\w.]*)(?:\([^()]*\)|\[[^\[\]]*\])*)\.{re.escape(attribute)}\b", code
+        )
+        expression = found.group(1) if found else None
+    subject = f"`{expression}`" if expression else "the value on this line"
+    if kind == "NoneType":
+        cause = (
+            f"{subject} is None here (a call that found nothing returns None), and None has no "
+            f"attribute '{attribute}'"
+        )
+        if expression:
+            # Suggested code is written plainly: backticks cite what exists, and this does not yet.
+            fix = (
+                f"keep the result of {expression} and check it before using it, then skip the "
+                f"records where it is None: result = {expression}; if result is not None: use "
+                f"result.{attribute}"
+            )
+        else:
+            fix = f"check the value for None before reading '{attribute}'"
+        return cause, fix
+    return (
+        f"{subject} is a {kind}, which has no attribute '{attribute}'",
+        f"check what {subject} holds at this point, or the spelling of '{attribute}'",
+    )
+
+
+def _cause(exc: str, values: Sequence[str]) -> tuple[str, str]:
+    """The usual cause and fix of an exception type, worded with the quoted value."""
+    if exc not in _CAUSES:
+        return "", ""
+    value = f"'{values[0]}'" if values else "it names"
+    cause, fix = _CAUSES[exc]
+    return cause.format(value=value), fix.format(value=value)
+
+
+def _data_files(work: Work, subjects: TaskSubjects) -> list[str]:
+    """Data files the task or events name, else those in the workspace (at most three)."""
+    named = [p for p in (work.resolve(f) for f in subjects.files_with(DATA_EXTENSIONS)) if p]
+    if named:
+        return list(dict.fromkeys(named))[:3]
+    found: list[str] = []
+    for ext in ("csv", "json", "yaml", "yml", "toml", "tsv"):
+        listed = work.output("file_search", pattern=f"*.{ext}", dir_path=".")
+        found += [
+            line.strip()
+            for line in (listed or "").splitlines()
+            if line.strip() and not line.startswith("No files")
+        ]
+        if len(found) >= 3:
+            break
+    return found[:3]
+
+
+def _data_keys(report: str) -> list[str]:
+    """The column names or keys a check_data_file report lists, exactly as the parser reads
+    them (the report quotes a name with spaces around it: ' Total')."""
+    match = _CSV_HEADER.search(report) or _KEYS.search(report)
+    if not match:
+        return []
+    keys = []
+    for token in _KEY_TOKEN.findall(match.group(1)):
+        if token.startswith("'"):
+            try:
+                token = str(ast.literal_eval(token))
+            except (ValueError, SyntaxError):
+                token = token.strip("'")
+        elif not token.strip() or "more)" in token:
+            continue
+        else:
+            token = token.strip()
+        keys.append(token)
+    return keys
+
+
+_KEY_TOKEN = re.compile(r"(?<![^,\s])\s*('(?:[^'\\]|\\.)*'|[^,]+)")
+
+
+def _data_reports(work: Work, subjects: TaskSubjects, exc: str) -> list[tuple[str, str]]:
+    """check_data_file's report on each data file, for an error about data."""
+    about_data = exc in ("KeyError", "JSONDecodeError", "ValueError", "ParserError") or any(
+        word in subjects.task.lower() for word in ("json", "csv", "yaml", "toml", "parse")
+    )
+    if not about_data:
+        return []
+    reports = [(f, work.output("check_data_file", path=f)) for f in _data_files(work, subjects)]
+    return [(f, r) for f, r in reports if r]
+
+
+def _parse_fault(broken: list[tuple[str, str]], line_no: int | None) -> tuple[str, str] | None:
+    """Cause and fix of a data file that does not parse, at the file's own line and column."""
+    if not broken:
+        return None
+    name, report = broken[0]
+    first = report.splitlines()[0]
+    where, _, message = first.partition(" does not parse: ")
+    fault = re.match(r"^.*?:(\d+)(?::(\d+))?:", where)
+    number = int(fault.group(1)) if fault else None
+    column = f", column {fault.group(2)}" if fault and fault.group(2) else ""
+    fix = f"correct {_code(name)} at line {number}{column}" if number else f"correct {_code(name)}"
+    shown = _numbered(report)
+    if "YAML" in where and ("block" in message or "indent" in message):
+        fix += ": its indentation does not match the lines above it (same indent as its siblings)"
+    trailing = _trailing_comma(shown, number) if number else None
+    if trailing is not None:
+        before, text = trailing
+        fix = (
+            f"remove the trailing comma at the end of line {before} of {_code(name)} "
+            f"({text.strip()}): JSON allows no comma after the last item before "
+            f"'{shown[number].strip()[:1]}' on line {number}"
+        )
+    elif "Expecting ',' delimiter" in message and number and number > 1:
+        fix += f": a comma is missing after the value that ends line {number - 1}"
+    elif "Expecting property name" in message:
+        fix += ": remove the trailing comma before it, or quote the key with double quotes"
+    bare = _bare_toml_value(shown.get(number or 0, "")) if "TOML" in where else None
+    if bare is not None:
+        key, word = bare
+        fix += f': text values must be quoted: {key} = "{word}"'
+    return f"{_code(name)} does not parse at line {number}{column}: {message or first}", fix
+
+
+def _trailing_comma(shown: dict[int, str], number: int) -> tuple[int, str] | None:
+    """(line, text) of a comma left after a list's or object's last item: the fault line closes
+    the bracket and the last line with content before it ends with a comma."""
+    if not shown.get(number, "").strip().startswith(("]", "}")):
+        return None
+    for before in range(number - 1, 0, -1):
+        text = shown.get(before)
+        if text is None:
+            return None
+        if text.strip():
+            return (before, text) if text.rstrip().endswith(",") else None
+    return None
+
+
+_TOML_BARE = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*=\s*([A-Za-z_][\w.-]*)\s*(?:#.*)?$")
+
+
+def _bare_toml_value(text: str) -> tuple[str, str] | None:
+    """(key, word) when a TOML line gives a text value without quotes (`format = csv`)."""
+    match = _TOML_BARE.match(text)
+    if not match or match.group(2) in ("true", "false", "inf", "nan"):
+        return None
+    return match.group(1), match.group(2)
+
+
+def _key_finding(
+    data: list[tuple[str, str]],
+    exc: str,
+    values: Sequence[str],
+    code: str | None,
+    line_no: int | None,
+) -> tuple[str, str] | None:
+    """For a KeyError: the key against the names the data files really have."""
+    if exc != "KeyError" or not values:
+        return None
+    key = values[0]
+    for name, report in data:
+        keys = _data_keys(report)
+        if not keys:
+            continue
+        if key in keys:
+            return (
+                f"{_code(name)} does have the key '{key}', so some record read here lacks it",
+                f"read it with .get('{key}') and handle the records without it",
+            )
+        same = [k for k in keys if k.strip().lower() == key.strip().lower()]
+        close = same or difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+        shown = ", ".join(f"'{k}'" for k in keys[:12])
+        if not close:
+            return (
+                f"'{key}' is not among the names in {_code(name)} ({shown})",
+                f"read one of those names instead of '{key}', or add the '{key}' column",
+            )
+        real = close[0]
+        fixed = _replace_literal(code or "", key, real)
+        fix = f"use the name exactly as {_code(name)} writes it, '{real}'"
+        if fixed and line_no:
+            fix += f"; line {line_no} becomes: {fixed}"
+        if same:
+            fix += (
+                ", or normalise the names once when reading (name.strip().lower() for each of "
+                "the reader's fieldnames) so that the spelling of the header no longer matters"
+            )
+        return (
+            f"the code reads the key '{key}', but {_code(name)} names it '{real}' ({shown}); "
+            "keys are matched exactly, case and spaces included",
+            fix,
+        )
+    return None
+
+
+def _replace_literal(code: str, old: str, new: str) -> str | None:
+    for quote in ("'", '"'):
+        if f"{quote}{old}{quote}" in code:
+            return code.replace(f"{quote}{old}{quote}", f"{quote}{new}{quote}")
+    return None
+
+
+def _extra_evidence(
+    work: Work, subjects: TaskSubjects, exc: str, values: Sequence[str], path: str | None
+) -> list[str]:
+    """Facts beyond the located line: where a bad value sits, similar names, a lint, a module."""
+    lines: list[str] = []
+    if exc in ("ValueError", "TypeError") and values:
+        hits = [
+            h
+            for h in _hits(work.output("search_text", text=values[-1]))
+            if path is None or not h.startswith(f"{path}:")
+        ]
+        if hits:
+            lines += ["", f"'{values[-1]}' appears in:", *hits[:MAX_LISTED]]
+    if exc in ("NameError", "AttributeError", "UnboundLocalError") and values and path:
+        source = "\n".join(_numbered(work.output("read_lines", path=path)).values())
+        names = set(re.findall(r"[A-Za-z_]\w*", source))
+        close = difflib.get_close_matches(values[0], sorted(names), n=3, cutoff=0.7)
+        close = [c for c in close if c != values[0]]
+        if close:
+            lines.append(f"Similar names in {_code(path)}: " + ", ".join(f"'{c}'" for c in close))
+    if exc in ("SyntaxError", "IndentationError", "TabError") and path:
+        findings = _hits(work.output("lint_file", path=path))
+        if findings:
+            lines += ["", f"ruff on {_code(path)}:", *findings[:MAX_LISTED]]
+    if exc in ("ModuleNotFoundError", "ImportError") and values:
+        name = values[0].split(".")[0]
+        if name.isidentifier() and name not in _NOT_DOCUMENTED:
+            done = work.call("python_docs", name=name)
+            state = "is installed here" if done.ok else "is not installed in this environment"
+            lines.append(f"The module '{name}' {state}.")
+    if exc == "FileNotFoundError" and values:
+        base = values[0].replace("\\", "/").rsplit("/", 1)[-1]
+        if base:
+            found = work.output("file_search", pattern=base, dir_path=".")
+            paths = [p.strip() for p in (found or "").splitlines() if p.strip()]
+            paths = [p for p in paths if not p.startswith("No files")]
+            if paths:
+                lines.append(f"A file named '{base}' is at: " + ", ".join(paths[:5]))
+    return lines
+
+
+# --- review ------------------------------------------------------------------------------------
+
+
+def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """Lint and outline the code named (or check the document or data), findings first."""
+    target = next((p for p in (work.resolve(f) for f in subjects.files[:3]) if p), None)
+    if target is None and subjects.files:
+        name = subjects.files[0]
+        return Outcome(
+            title=f"Review: {name}",
+            lines=[f"'{name}' is not under your project root, so I could not review it."],
+            did=f"looked for {name}",
+        )
+    if target is None:
+        return _offline_search(work, subjects, events, "Review", what="open the work to review")
+    ext = extension(target)
+    lines: list[str] = []
+    if ext in ("py", "pyi"):
+        lint = work.output("lint_file", path=target)
+        findings = _hits(lint)
+        if findings:
+            lines += [f"ruff finds {len(findings)} issue(s) in {_code(target)}:", *findings]
+        elif lint is not None:
+            lines.append(f"ruff: {lint.strip()}; the module is clean.")
+        else:
+            lines.append(f"I could not run ruff on {_code(target)}.")
+        outline = work.output("module_outline", path=target)
+        if outline:
+            lines += ["", f"Structure of {_code(target)}:", *outline.splitlines()[:40]]
+        did = f"linted and outlined {target}"
+    elif ext in DATA_EXTENSIONS:
+        report = work.output("check_data_file", path=target)
+        whole = _read_all(work, target) if extension(target) in ("yaml", "yml") else {}
+        lines += _data_review(target, report, whole)
+        did = f"checked {target}"
+    else:
+        text = work.output("read_lines", path=target)
+        findings = _text_findings(target, _numbered(text), code=ext in CODE_EXTENSIONS)
+        if findings:
+            lines += [f"Findings in {_code(target)}:", *findings]
+        else:
+            lines.append(
+                f"I read {_code(target)} and found no repeated words, open markers, over-long "
+                "sentences or unqualified absolute claims."
+            )
+        did = f"reviewed {target}"
+    return Outcome(title=f"Review: {target}", lines=lines, did=did)
+
+
+def _data_review(path: str, report: str | None, whole: dict[int, str] | None = None) -> list[str]:
+    """A data file's check, its fault first as '`path` line N: message'."""
+    if report is None:
+        return [f"I could not read {_code(path)} to check it."]
+    first, *rest = report.splitlines()
+    fault = re.match(r"^(.+?):(\d+)(?::(\d+))?: (.*)$", first)
+    if fault is None:
+        return [report]
+    column = f", column {fault.group(3)}" if fault.group(3) else ""
+    lines = [f"{_code(fault.group(1))} line {fault.group(2)}{column}: {fault.group(4)}", *rest]
+    found = _parse_fault([(path, report)], None) if "does not parse" in first else None
+    if found and found[1]:
+        lines.append(f"Fix: {found[1]}.")
+    shown = whole or _numbered(report)
+    lines += [
+        f"{_code(path)} line {number}: {text.strip()}: YAML reads an unquoted {value} as the "
+        f"number {float(value):g}, not the text '{value}'; quote it"
+        for number, text in sorted(shown.items())
+        for value in _YAML_VERSION.findall(text)
+        if extension(path) in ("yaml", "yml") and f"{float(value):g}" != value
+    ]
+    return list(dict.fromkeys(lines))
+
+
+_YAML_VERSION = re.compile(r"(?:[:\[,-]\s*)(\d+\.\d*0)(?=\s*(?:[,\]#]|$))")
+"""An unquoted number ending in 0 after a dot ('3.10'): YAML reads it as a float (3.1)."""
+
+
+_ABSOLUTE = re.compile(
+    r"\b(?:always|never|everyone|nobody|all|none|proven|clearly|obviously|guarantee[sd]?|best"
+    r"|undoubtedly|certainly)\b",
+    re.I,
+)
+_MARKER = re.compile(r"\b(?:TODO|FIXME|TBD|XXX|HACK)\b")
+_DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.I)
+
+
+def _text_findings(path: str, numbered: dict[int, str], *, code: bool) -> list[str]:
+    """Plain checks of a document's lines, each cited 'path:line: finding: text'."""
+    found = []
+    for number, text in numbered.items():
+        stripped = text.strip()
+        if not stripped:
+            continue
+        quote = stripped[:120]
+        if _MARKER.search(stripped):
+            found.append(f"{path}:{number}: an open marker: {quote}")
+        doubled = _DOUBLED.search(stripped)
+        if doubled and not doubled.group(1).isdigit():
+            found.append(f"{path}:{number}: a repeated word '{doubled.group(1)}': {quote}")
+        if code:
+            if len(text) > 120:
+                found.append(f"{path}:{number}: a line of {len(text)} characters")
+            continue
+        for sentence in re.split(r"(?<=[.!?])\s+", stripped):
+            if len(sentence.split()) > 40:
+                found.append(
+                    f"{path}:{number}: a sentence of {len(sentence.split())} words: "
+                    f"{sentence[:80]}..."
+                )
+            elif _ABSOLUTE.search(sentence) and not re.search(r"\d|\[|\(|http", sentence):
+                found.append(f"{path}:{number}: an absolute claim with no source: {sentence[:120]}")
+    return found[: MAX_LISTED * 2]
+
+
+# --- documentation, explanation, examples -------------------------------------------------------
+
+
+_INSTALLED = tuple(
+    {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _importable(name: str) -> bool:
+    top = name.split(".")[0]
+    if top in _NOT_DOCUMENTED or not top.isidentifier():
+        return False
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    # Installed means the standard library or site-packages, not a folder that happens to be
+    # on the path (the project this runs from, the person's own files).
+    origin = spec.origin or ""
+    return origin in ("built-in", "frozen") or origin.startswith(_INSTALLED)
+
+
+def _query_terms(subjects: TaskSubjects) -> list[str]:
+    """Identifier-like words of the queries and the task, in order, without filler."""
+    texts = [*subjects.queries[:2], *subjects.names] or [subjects.task]
+    terms = []
+    for text in texts:
+        for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
+            if len(word) > 1 and word.lower() not in _DOC_STOP and word not in terms:
+                terms.append(word)
+    return terms
+
+
+def python_candidates(subjects: TaskSubjects) -> list[str]:
+    """Installed Python names the task may be about, most likely first."""
+    terms = _query_terms(subjects)
+    lowered = {t.lower() for t in terms}
+    dotted = [d for d in subjects.dotted if _importable(d)]
+    modules = list(dict.fromkeys(d.split(".")[0] for d in dotted))
+    for word in [*subjects.identifiers, *terms]:
+        if word.islower() and word not in modules and _importable(word) and len(word) > 2:
+            modules.append(word)
+    members = [t for t in terms if t not in modules and (t[0].isupper() or "_" in t)]
+    # A word right after a module's name is most likely one of its members ("itertools groupby").
+    adjacent = [
+        f"{m}.{after}"
+        for text in [*subjects.queries[:2], *subjects.names, subjects.task]
+        for m in modules
+        for after in re.findall(rf"\b{re.escape(m)}\s+([A-Za-z_]\w*)", text)
+        if after.lower() not in _DOC_STOP and after.isidentifier() and after != m
+    ]
+    members += [a.split(".")[1] for a in adjacent if a.split(".")[1] not in members]
+    combos = [f"{m}.{t}" for m in modules for t in members]
+    classes = [d for d in [*dotted, *combos] if d.split(".")[-1][:1].isupper()]
+    combos = [f"{c}.{t}" for c in classes for t in members if t[0].islower()] + combos
+    candidates = list(dict.fromkeys([*dotted, *combos, *modules]))
+
+    def score(name: str) -> int:
+        parts = name.split(".")
+        named = sum(p.lower() in lowered for p in parts)
+        return named * 2 + (name in subjects.dotted) + (len(parts) > 1)
+
+    return sorted(candidates, key=score, reverse=True)
+
+
+def _doc_excerpt(doc: str, terms: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The documentation's head (name, signature, first paragraph) and the paragraphs naming a
+    term; the code-like terms it never mentions."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", doc.strip()) if p.strip()]
+    # Offline help quotes the text, not where to read more on the web ("See: https://...").
+    paragraphs = [p for p in paragraphs if not _WEB_POINTER.fullmatch(p.strip())]
+    wanted = [t for t in terms if len(t) > 2]
+    members = next((i for i, p in enumerate(paragraphs) if p.startswith("Members:")), None)
+    body = paragraphs[:members]
+    if sum(len(p.splitlines()) + 1 for p in body) <= MAX_DOC_LINES:
+        chosen = list(body)  # a short documentation is quoted whole: every sentence may matter
+    else:
+        chosen = paragraphs[:3]
+        for paragraph in paragraphs[3:]:
+            if any(re.search(rf"\b{re.escape(t)}\b", paragraph, re.I) for t in wanted):
+                chosen.append(paragraph)
+        if len(chosen) <= 3:
+            chosen += paragraphs[3:5]
+    chosen = [_reflowed(p) for p in chosen]
+    lines = [ln.rstrip() for p in chosen for ln in (*p.splitlines(), "")][:MAX_DOC_LINES]
+    missing = [
+        t
+        for t in wanted
+        if ("_" in t or re.search(r"[a-z][A-Z]", t))
+        and not re.search(rf"\b{re.escape(t)}\b", doc, re.I)
+    ]
+    return [ln for ln in lines if not ln.startswith("... [truncated")], missing
+
+
+_NOT_PROSE = re.compile(r"^\s|^(?:>>>|\.\.\.|[-*+] |\d+[.)] |[A-Za-z_][\w.]*\()")
+
+
+def _reflowed(paragraph: str) -> str:
+    """A prose paragraph of a docstring on one line (its words as written: a phrase broken
+    over two lines still reads, and matches, as one); code, lists and signatures as they are."""
+    lines = paragraph.splitlines()
+    if len(lines) < 2 or any(_NOT_PROSE.match(ln) for ln in lines):
+        return paragraph
+    return " ".join(ln.strip() for ln in lines)
+
+
+def _python_docs(work: Work, subjects: TaskSubjects) -> tuple[str, str] | None:
+    """(name, documentation) of the first installed name the task is about that documents."""
+    for name in python_candidates(subjects)[:MAX_DOC_TRIES]:
+        doc = work.output("python_docs", name=name)
+        if doc:
+            return name, doc
+    return None
+
+
+def _usages(work: Work, name: str) -> list[str]:
+    return _hits(work.output("find_usages", name=name))[:MAX_LISTED]
+
+
+def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """Quote the installed documentation of the Python name the task is about, and its uses."""
+    found = _python_docs(work, subjects)
+    if found is None:
+        return _offline_search(work, subjects, events, "Docs", what="look this up on the web")
+    name, doc = found
+    terms = [t for t in _query_terms(subjects) if t.lower() not in name.lower().split(".")]
+    excerpt, missing = _doc_excerpt(doc, terms)
+    lines = [*excerpt, f"(The documentation of {_code(name)} installed here.)"]
+    if missing:
+        shown = ", ".join(f"'{t}'" for t in missing[:6])
+        lines.append(f"The documentation quoted does not mention {shown}.")
+    uses = _usages(work, name.rsplit(".", 1)[-1])
+    if uses:
+        lines += ["", f"Where your project uses {name.rsplit('.', 1)[-1]}:", *uses]
+    return Outcome(title=f"Docs: {name}", lines=lines, did=f"read the documentation of {name}")
+
+
+def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """Explain a code file from its outline, a Python name from its docs, a document from its
+    summary; otherwise say what cannot be done offline and show what the files hold."""
+    # What the task itself names comes first: an edited "explain functools.lru_cache" is about
+    # that name, not about the file the events were on.
+    own_files = read_event(subjects.task).files
+    names_python = any(_importable(d) for d in dotted_names(subjects.task))
+    files = own_files or ([] if names_python else subjects.files[:2])
+    target = next((p for p in (work.resolve(f) for f in files[:2]) if p), None)
+    if target and extension(target) in ("py", "pyi"):
+        outline = work.output("module_outline", path=target)
+        if outline:
+            lines = [f"What {_code(target)} holds, function by function:", *outline.splitlines()]
+            findings = _hits(work.output("lint_file", path=target))
+            if findings:
+                lines += ["", "Where its logic could go wrong (ruff):", *findings[:MAX_LISTED]]
+            return Outcome(title=f"Explain: {target}", lines=lines, did=f"outlined {target}")
+    if target and extension(target) in DOCUMENT_EXTENSIONS:
+        return _summary_of(work, target, "Explain")
+    if python_candidates(subjects):
+        outcome = lookup_docs(work, subjects, events)
+        outcome.title = outcome.title.replace("Docs:", "Explain:", 1)
+        return outcome
+    return _offline_search(work, subjects, events, "Explain", what="look this up on the web")
+
+
+def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """Example lines from the project and from the installed documentation."""
+    names = [*python_candidates(subjects), *subjects.identifiers]
+    lines: list[str] = []
+    did = ""
+    for name in names[:3]:
+        uses = _usages(work, name.rsplit(".", 1)[-1])
+        if uses:
+            lines += [f"Examples of {name.rsplit('.', 1)[-1]} in your project:", *uses]
+            did = f"found uses of {name} in the project"
+            break
+    for name in subjects.files_with(CODE_EXTENSIONS)[:1]:
+        path = work.resolve(name)
+        outline = work.output("module_outline", path=path) if path else None
+        if outline:
+            lines += ["", f"What {_code(path or name)} does, and who calls what:"]
+            lines += outline.splitlines()
+            did = did or f"outlined {path}"
+    found = _python_docs(work, subjects) if names else None
+    if found:
+        name, doc = found
+        examples = _doc_examples(doc)
+        if examples:
+            lines += ["", f"Examples in the documentation of {_code(name)}:", *examples]
+        else:
+            lines += ["", f"How {_code(name)} is called (installed documentation):"]
+            lines += _doc_excerpt(doc, [])[0][:8]
+        did = did or f"read the documentation of {name}"
+    if not lines:
+        return _offline_search(work, subjects, events, "Examples", what="search the web")
+    return Outcome(
+        title=f"Examples: {names[0] if names else subjects.subject}", lines=lines, did=did
+    )
+
+
+def _doc_examples(doc: str) -> list[str]:
+    """Lines of a docstring's examples (doctest lines, an 'Example' section)."""
+    lines = doc.splitlines()
+    kept: list[str] = []
+    in_section = False
+    for line in lines:
+        stripped = line.strip()
+        if re.match(r"^(?:Examples?|Usage)\s*:?\s*$", stripped) or stripped.startswith("-----"):
+            in_section = in_section or stripped.lower().startswith(("example", "usage"))
+            continue
+        if stripped.startswith("... [truncated"):
+            break
+        if stripped.startswith((">>>", "...")) or (in_section and stripped):
+            kept.append(line.rstrip())
+        elif in_section and not stripped and kept:
+            in_section = False
+    return kept[:MAX_DOC_LINES]
+
+
+def _offline_search(
+    work: Work, subjects: TaskSubjects, events: Sequence[Event], label: str, *, what: str
+) -> Outcome:
+    """What cannot be done offline, said plainly, then what the person's own files hold."""
+    subject = subjects.subject
+    hits: list[str] = []
+    for term in _search_terms(subjects)[:3]:
+        hits = _hits(work.output("search_text", text=term))
+        if hits:
+            break
+    lines: list[str] = []
+    if hits:
+        lines += [f"What your files say about '{subject}':", *_with_sections(work, hits)]
+    else:
+        lines.append(f"Your files do not mention '{subject}'.")
+    lines.append(f"I cannot {what} offline, so this note has no links.")
+    memory = related_memory(work, subjects, events)
+    if memory:
+        lines += ["", "Related earlier activity:", *memory]
+    return Outcome(title=f"{label}: {subject}"[:180], lines=lines, did="searched your files")
+
+
+SECTION_LINES = 6
+"""Lines shown under a hit on a document's heading (the section it starts)."""
+
+
+def _with_sections(work: Work, hits: Sequence[str]) -> list[str]:
+    """The hits; under a hit on a document's heading, the lines of the section it starts."""
+    lines: list[str] = []
+    for hit in hits[:MAX_LISTED]:
+        lines.append(hit)
+        match = _HIT.match(hit)
+        if not match or extension(match["path"]) not in DOCUMENT_EXTENSIONS:
+            continue
+        if not match["text"].lstrip().startswith("#") or len(lines) > 3 * MAX_LISTED:
+            continue
+        start = int(match["line"]) + 1
+        body = _numbered(
+            work.output("read_lines", path=match["path"], start=start, end=start + SECTION_LINES)
+        )
+        for number, text in body.items():
+            if text.lstrip().startswith("#"):
+                break
+            if text.strip():
+                lines.append(f"    {match['path']}:{number}: {text.strip()}")
+    return lines
+
+
+def _search_terms(subjects: TaskSubjects) -> list[str]:
+    """The subject whole, then its longest content words."""
+    subject = subjects.subject.strip()
+    words = sorted(set(content_words(subject)), key=len, reverse=True)
+    return list(dict.fromkeys([t for t in [subject, *words] if len(t) >= 3]))
+
+
+# --- summarise ---------------------------------------------------------------------------------
+
+
+def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """The most central sentences of the document named, or of the latest one."""
+    for name in subjects.files[:3]:
+        path = work.resolve(name)
+        if path is None:
+            continue
+        if extension(path) in ("py", "pyi"):
+            outline = work.output("module_outline", path=path)
+            if outline:
+                return Outcome(
+                    title=f"Summary: {path}",
+                    lines=[f"What {_code(path)} holds:", *outline.splitlines()],
+                    did=f"outlined {path}",
+                )
+        if extension(path) in DATA_EXTENSIONS:
+            report = work.output("check_data_file", path=path)
+            if report:
+                return Outcome(title=f"Summary: {path}", lines=[report], did=f"checked {path}")
+        if extension(path) == "log":
+            return _log_summary(work, path)
+        return _summary_of(work, path, "Summary")
+    for ext in ("md", "txt", "rst"):
+        listed = work.output("file_search", pattern=f"*.{ext}", dir_path=".")
+        paths = [
+            p.strip()
+            for p in (listed or "").splitlines()
+            if p.strip() and not p.startswith("No files") and p.strip() not in ("notes.md",)
+        ]
+        if paths:
+            return _summary_of(work, paths[0], "Summary")
+    return _offline_search(work, subjects, events, "Summary", what="open web pages")
+
+
+MAX_LOG_LINES = 2000
+"""A log summary reads at most this many lines."""
+
+_LEVEL = re.compile(r"\b(CRITICAL|FATAL|ERROR|WARNING|WARN|INFO|DEBUG)\b")
+_LOG_NAME = re.compile(r"\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b")
+
+
+def _read_all(work: Work, path: str, limit: int = MAX_LOG_LINES) -> dict[int, str]:
+    """Every numbered line of a file, page by page through read_lines (at most `limit`)."""
+    found: dict[int, str] = {}
+    start = 1
+    while start <= limit:
+        page = _numbered(work.output("read_lines", path=path, start=start))
+        if not page:
+            break
+        found.update(page)
+        start = max(page) + 1
+    return found
+
+
+def _log_summary(work: Work, path: str) -> Outcome:
+    """A log counted: lines per level, each exception with how often, the names that recur in
+    the failing lines, and those lines quoted with their numbers."""
+    numbered = _read_all(work, path)
+    levels: dict[str, int] = {}
+    failing: list[tuple[int, str]] = []
+    for number, text in numbered.items():
+        level = _LEVEL.search(text)
+        if level:
+            name = {"WARN": "WARNING", "FATAL": "CRITICAL"}.get(level.group(1), level.group(1))
+            levels[name] = levels.get(name, 0) + 1
+            if name in ("ERROR", "CRITICAL"):
+                failing.append((number, text))
+        elif _EXCEPTION.search(text):
+            failing.append((number, text))
+    exceptions: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for _, text in failing:
+        for exc in dict.fromkeys(m.group(0).split(".")[-1] for m in _EXCEPTION.finditer(text)):
+            exceptions[exc] = exceptions.get(exc, 0) + 1
+        for name in dict.fromkeys(_LOG_NAME.findall(text)):
+            names[name] = names.get(name, 0) + 1
+    lines = [f"{_code(path)}: {len(numbered)} lines, {len(failing)} of them errors."]
+    if levels:
+        lines.append("By level: " + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())))
+    if exceptions:
+        ranked = sorted(exceptions.items(), key=lambda kv: -kv[1])
+        lines.append("Errors: " + ", ".join(f"{k} {v} time(s)" for k, v in ranked))
+    repeated = sorted(((k, v) for k, v in names.items() if v > 1), key=lambda kv: -kv[1])
+    if repeated:
+        lines.append(
+            "Most often in the failing lines: "
+            + ", ".join(f"{k} ({v} of {len(failing)})" for k, v in repeated[:5])
+        )
+    if failing:
+        lines += ["", "The failing lines:"]
+        lines += [f"{path}:{n}: {t.strip()}" for n, t in failing[:MAX_LISTED]]
+    return Outcome(title=f"Summary: {path}", lines=lines, did=f"counted the errors in {path}")
+
+
+def _summary_of(work: Work, path: str, label: str) -> Outcome:
+    summary = work.output("summarise_document", path=path, sentences=5)
+    if summary is None:
+        return Outcome(
+            title=f"{label}: {path}",
+            lines=[f"I could not read {_code(path)} to summarise it."],
+            did=f"tried to summarise {path}",
+        )
+    return Outcome(
+        title=f"{label}: {path}",
+        lines=[f"The central sentences of {_code(path)}, in its order:", *summary.splitlines()],
+        did=f"summarised {path}",
+    )
+
+
+# --- draft_text --------------------------------------------------------------------------------
+
+_DEFAULT_SECTIONS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"grant|proposal|funding", re.I), ("Summary", "Need", "Approach", "Budget")),
+    (re.compile(r"report|analysis|study", re.I), ("Summary", "Background", "Findings")),
+    (re.compile(r"readme|documentation|guide", re.I), ("Overview", "Installation", "Usage")),
+    (re.compile(r"agenda|meeting", re.I), ("Goals", "Agenda items", "Decisions", "Action items")),
+    (re.compile(r"plan|roadmap|project", re.I), ("Goal", "Steps", "Timeline", "Risks")),
+    (re.compile(r"essay|article|post|paper|chapter", re.I), ("Introduction", "Main points")),
+)
+"""Sections for a document type, used only when the task names none."""
+_GENERIC_SECTIONS = ("Purpose", "Main points", "Next steps")
+
+
+def draft_text(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """An outline with exactly the sections the task names (or a short draft it asks for)."""
+    title = subjects.title or subjects.subject
+    if _SHORT_TEXT.search(subjects.task) and not subjects.sections:
+        return _short_draft(work, subjects, events, title)
+    sections = subjects.sections or _default_sections(f"{subjects.task} {title}")
+    done = work.call("write_outline", title=title, sections=list(sections))
+    if not done.ok:
+        return Outcome(
+            title=f"Outline: {title}",
+            lines=[f"I could not write the outline: {done.output}"],
+            did="tried to write an outline",
+        )
+    path = _written_path(done.output)
+    text = done.output.split("\n", 1)[1] if "\n" in done.output else done.output
+    return Outcome(
+        title=f"Outline: {title}",
+        lines=text.splitlines(),
+        written=path or "drafts/",
+        did=f"wrote the outline '{title}' with the sections {', '.join(sections)}",
+    )
+
+
+def _default_sections(text: str) -> tuple[str, ...]:
+    for pattern, sections in _DEFAULT_SECTIONS:
+        if pattern.search(text):
+            return sections
+    return _GENERIC_SECTIONS
+
+
+def _written_path(output: str) -> str | None:
+    match = re.search(r"([\w./-]+\.md)\b", output)
+    return match.group(1) if match else None
+
+
+def _short_draft(
+    work: Work, subjects: TaskSubjects, events: Sequence[Event], title: str
+) -> Outcome:
+    """A short text built only from what the events say; the rest is left for the person."""
+    facts = []
+    for event in events[-8:]:
+        if event.source == "agent":
+            continue
+        facts.append(f"- {event.text}")
+    body = [
+        f"Subject: {title}",
+        "",
+        "Hello,",
+        "",
+        f"I am writing about {title}.",
+        "",
+        "What I have so far:",
+        *facts,
+        "",
+        "Best regards,",
+    ]
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48] or "draft"
+    path = f"drafts/{slug}.md"
+    done = work.call("write_file", file_path=path, text="\n".join(body) + "\n")
+    if not done.ok:
+        return Outcome(title=f"Draft: {title}", lines=body, did="drafted a text")
+    return Outcome(
+        title=f"Draft: {title}",
+        lines=[*body, "", "This draft holds only what your activity shows; add the rest."],
+        written=path,
+        did=f"drafted '{title}' from your activity",
+    )
+
+
+# --- organise ----------------------------------------------------------------------------------
+
+
+def organise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
+    """The items of the document named (or the markers found in the project) grouped as the
+    task asks, as a checklist; else a checklist of what the recent activity names."""
+    lines: list[str] = []
+    did = "organised your recent items"
+    markers = re.findall(r"\b(TODO|FIXME|XXX|HACK)\b", subjects.task)
+    for marker in dict.fromkeys(markers):
+        for hit in _hits(work.output("search_text", text=marker))[: MAX_LISTED * 2]:
+            match = _HIT.match(hit)
+            if match and marker in match["text"]:
+                text = match["text"].split(marker, 1)[1].lstrip(" :-")
+                lines.append(f"- [ ] {text} ({match['path']}:{match['line']})")
+        did = f"gathered the {marker} lines of the project"
+    for name in () if lines else subjects.files_with(DOCUMENT_EXTENSIONS)[:1]:
+        path = work.resolve(name)
+        if path is None:
+            continue
+        numbered = _numbered(work.output("read_lines", path=path))
+        lines += _grouped(numbered, subjects.task)
+        did = f"organised {path}"
+    if not lines:
+        items = _items(subjects)
+        lines = [f"- [ ] {i}" for i in items] or [
+            "Your recent activity names no files, pages or searches to organise."
+        ]
+        memory = related_memory(work, subjects, events)
+        if memory:
+            lines += ["", "Related earlier activity:", *memory]
+    return Outcome(title=f"Plan: {subjects.subject}"[:180], lines=lines, did=did)
+
+
+_TAG = re.compile(r"(?<![\w/#])#([A-Za-z][\w-]*)")
+_ACTION = re.compile(r"^(?:action(?: item)?|todo|to do|task|\[ \])\s*[:\-]?\s*", re.I)
+_LABEL = re.compile(r"^[A-Za-z][\w ]{0,20}:\s+")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
+
+
+def _grouped(numbered: dict[int, str], task: str) -> list[str]:
+    """A document's entries as a checklist, grouped by tag, by owner (the first name of an
+    entry), or under the document's own headings; only action items when the task says so."""
+    lowered = task.lower()
+    entries = [
+        (n, _BULLET.sub("", t).strip())
+        for n, t in numbered.items()
+        if t.strip() and not t.lstrip().startswith("#")
+    ]
+    if re.search(r"\baction|\btodo|\bto-dos?\b|\btasks?\b", lowered):
+        actions = [(n, t) for n, t in entries if _ACTION.match(t)]
+        entries = [(n, _ACTION.sub("", t)) for n, t in actions] or entries
+    groups: dict[str, list[str]] = {}
+    for _, text in entries:
+        tags = _TAG.findall(text)
+        if tags and ("tag" in lowered or "heading" in lowered or "group" in lowered):
+            key = tags[0]
+        elif re.search(r"\bby (?:owner|person|people|name|who)\b", lowered):
+            owner = re.match(r"([A-Z][\w'-]+)", _LABEL.sub("", text))
+            key = owner.group(1) if owner else "No owner"
+        else:
+            key = ""
+        groups.setdefault(key, []).append(text)
+    lines: list[str] = []
+    for key, texts in groups.items():
+        if key:
+            lines += ["", f"## {key}"]
+        lines += [f"- [ ] {t}" for t in texts]
+    return lines[1:] if lines and not lines[0] else lines
+
+
+def _items(subjects: TaskSubjects) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in (*subjects.names, *subjects.files, *subjects.pages, *subjects.queries):
+        seen.setdefault(value.casefold(), value)
+    return list(seen.values())[:MAX_LISTED]
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+def wants_reminder(kind: str, task: str) -> bool:
+    """Whether the task asks for a reminder or a follow-up."""
+    return bool(_REMIND.search(task))
+
+
+def set_reminder(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> str | None:
+    """Set a reminder at the time the task or the events give; the line saying so, or why not."""
+    texts = [subjects.task, *(e.text for e in reversed(events) if e.source != "agent")]
+    now = events[-1].time if events else 0.0
+    for text in timed_first(texts[:13]):
+        when = reminder_time([text], now)
+        if when is None:
+            continue
+        quoted = _quoted_values(text)
+        what = quoted[0] if quoted and text is not subjects.task else subjects.task
+        done = work.call("set_reminder", text=what[:900], when=when)
+        return done.output if done.ok else f"I could not set the reminder: {done.output}"
+    return "Your activity gives no time for a reminder, so none was set."
+
+
+PLANS: dict[str, Plan] = {
+    "fix_error": fix_error,
+    "review": review,
+    "lookup_docs": lookup_docs,
+    "explain": explain,
+    "find_examples": find_examples,
+    "summarise": summarise,
+    "draft_text": draft_text,
+    "organise": organise,
+}
+"""The plan for each kind of help (backends/local/kinds.py KINDS)."""

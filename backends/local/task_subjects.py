@@ -1,0 +1,327 @@
+"""What an accepted task is about, read from its text and the events before it.
+
+The offline executor plans its tool calls from these names: the files, errors, Python names,
+titles and sections a task (or the person's edit of it) and the recent events mention, and the
+time a reminder should fire. Everything is read by general rules; nothing here knows a case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from backends.local.text import FILE_EXTENSIONS, content_words, read_event
+from graphs.state import Event
+
+DATA_EXTENSIONS = frozenset({"csv", "tsv", "json", "yaml", "yml", "toml"})
+"""Files whose parse `check_data_file` can re-run to find a fault."""
+DOCUMENT_EXTENSIONS = frozenset({"md", "txt", "rst", "tex", "html", "markdown"})
+"""Text documents `summarise_document` can read."""
+EVENT_WINDOW = 12
+"""Most recent events read for names (older ones are rarely what the task is about)."""
+
+_DOTTED = re.compile(r"(?<![\w./\\-])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?![\w/\\])")
+_NOT_MODULE_TAIL = frozenset(FILE_EXTENSIONS) | {"com", "org", "net", "io", "edu", "gov", "dev"}
+_ERROR = re.compile(
+    r"\b[A-Z]\w*(?:Error|Exception)\b|\btraceback\b|\berror\b|\bexception\b", re.IGNORECASE
+)
+_NESTED = re.compile(r"(?<!\w)'(.{2,120}?)'(?=[\s.,;:!?)]|$)")
+_EXCEPTION_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning)\b")
+_BACKTICKED = re.compile(r"`([^`\n]{1,80})`")
+_IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
+_SECTIONS = re.compile(
+    r"\b(?:sections?|headings?|headers?|parts?|chapters?|covering)\b\s*"
+    r"(?:for|on|about|called|named|titled|like|such as|:)?\s*(.+?)(?:[.;!?](?:\s|$)|$)",
+    re.IGNORECASE,
+)
+_LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*|\s+&\s+|\s*/\s*")
+_LIST_STOP = frozenset("each with that so to in as which where using for".split())
+_TITLE_AFTER = re.compile(
+    r"\b(?:outline|draft|email|letter|proposal|plan|summary|agenda|report|memo|post|essay"
+    r"|readme|announcement|paragraph)\s+(?:for|of|on|about|titled|called)\s+(?:the\s+|an?\s+)?"
+    r"(.+?)(?=\s+(?:with|that|which|covering|including|in|using|so)\b|[,.;:!?]|$)",
+    re.IGNORECASE,
+)
+_OBJECT = re.compile(
+    r"^(?:please\s+)?(?:write|draft|compose|create|prepare|start)\s+(?:up\s+)?"
+    r"(?:(?:a|an|the|some)\s+)?(?:one-page\s+|short\s+|first\s+)?"
+    r"(.+?)(?=\s+(?:with|that|which|covering|including|using|so)\b|[,;:!?]|\.(?:\s|$)|$)",
+    re.IGNORECASE,
+)
+_ARTICLE = re.compile(r"^(?:the|a|an|its|their|our|my)\s+", re.IGNORECASE)
+_CLOCK = re.compile(r"\b(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
+_CLOCK_24 = re.compile(r"\b(?:at\s+)?([01]?\d|2[0-3]):([0-5]\d)\b")
+_IN_DELTA = re.compile(r"\bin\s+(\d{1,3}|an?|one|two|half an)\s+(minute|min|hour|day)s?\b", re.I)
+_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2}
+_ISO_DATE = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+_NAMED_DATE = re.compile(
+    r"\b(?:(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*"
+    r"|(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\s+(\d{1,2})(?:st|nd|rd|th)?\b)"
+    r"(?:,?\s+(20\d\d))?",
+    re.IGNORECASE,
+)
+
+
+def _date_in(text: str, base: datetime) -> datetime | None:
+    """The calendar day a text names ("2026-01-15", "15 January", "Jan 15, 2026"), at midnight;
+    a day without a year is the next one on or after `base`'s day."""
+    iso = _ISO_DATE.search(text)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    else:
+        named = _NAMED_DATE.search(text)
+        if not named:
+            return None
+        day_text = named.group(1) or named.group(4)
+        month_text = (named.group(2) or named.group(3)).lower()
+        month = next(i for i, m in enumerate(_MONTHS, 1) if m.startswith(month_text))
+        day = int(day_text)
+        year = int(named.group(5)) if named.group(5) else base.year
+        try:
+            if not named.group(5) and datetime(year, month, day) < base.replace(
+                hour=0, minute=0, second=0, microsecond=0
+            ):
+                year += 1
+        except ValueError:
+            return None
+    try:
+        return datetime(year, month, day)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class TaskSubjects:
+    """The names a task is about, the task's own first, then the events' (most recent first)."""
+
+    task: str
+    """The task as accepted or edited."""
+    files: tuple[str, ...]
+    """File names with an extension."""
+    errors: tuple[str, ...]
+    """Error messages ("KeyError: 'total'")."""
+    error_events: tuple[str, ...]
+    """Texts of the events (and the task) that report an error, most recent first."""
+    dotted: tuple[str, ...]
+    """Dotted Python names (`csv.DictReader`), file names and web domains left out."""
+    identifiers: tuple[str, ...]
+    """Bare identifiers quoted or in backticks (`parse_totals`)."""
+    queries: tuple[str, ...]
+    """Search queries the person typed."""
+    pages: tuple[str, ...]
+    """Titles of pages and documents the person looked at."""
+    names: tuple[str, ...]
+    """Quoted spans of the task that are not files or errors (titles, topics)."""
+    title: str
+    """What a draft is titled: the task's quoted name, else the thing it is for."""
+    sections: tuple[str, ...]
+    """Section names the task lists ("with sections for need, impact and budget")."""
+    words: tuple[str, ...]
+    """Content words of the task."""
+
+    @property
+    def subject(self) -> str:
+        """The single name that best says what the task is about."""
+        for values in (self.names, self.errors, self.files, self.dotted, self.queries, self.pages):
+            if values:
+                return values[0]
+        return self.title or self.task
+
+    def files_with(self, extensions: frozenset[str]) -> tuple[str, ...]:
+        """The named files whose extension is one of `extensions`."""
+        return tuple(f for f in self.files if extension(f) in extensions)
+
+
+def extension(name: str) -> str:
+    """A file name's extension, lower-case, without the dot ('' when it has none)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[-1].lower() if "." in base else ""
+
+
+def _unique(values: Sequence[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for value in values:
+        value = value.strip()
+        if value and value.casefold() not in seen:
+            seen[value.casefold()] = value
+    return tuple(seen.values())
+
+
+def dotted_names(text: str) -> list[str]:
+    found = []
+    for match in _DOTTED.finditer(text):
+        name = match.group(1)
+        parts = name.split(".")
+        if parts[-1].lower() in _NOT_MODULE_TAIL or parts[0].lower() == "www":
+            continue
+        found.append(name)
+    return found
+
+
+def _identifiers(texts: Sequence[str], quoted: Sequence[str]) -> list[str]:
+    names = [m.group(1) for text in texts for m in _BACKTICKED.finditer(text)]
+    names += list(quoted)
+    # Only code-like names: snake_case or CamelCase, not plain English words.
+    return [
+        n
+        for n in names
+        if _IDENTIFIER.match(n) and ("_" in n or re.search(r"[a-z][A-Z]", n) or n.isupper())
+    ]
+
+
+def read_sections(task: str) -> tuple[str, ...]:
+    """The section names a task lists, in order ("sections for need, impact and budget")."""
+    match = _SECTIONS.search(task)
+    if not match:
+        return ()
+    items = []
+    for raw in _LIST_SPLIT.split(match.group(1)):
+        item = _ARTICLE.sub("", raw.strip(" '\"`()[]")).strip()
+        words = item.split()
+        if not words or words[0].lower() in _LIST_STOP or len(words) > 6:
+            break
+        items.append(item)
+    return _unique(items) if len(items) >= 2 or (items and ":" in task) else ()
+
+
+def _title(task: str, names: Sequence[str], files: Sequence[str], pages: Sequence[str]) -> str:
+    if names:
+        return names[0]
+    match = _TITLE_AFTER.search(task)
+    if match:
+        return _ARTICLE.sub("", match.group(1).strip(" '\"")).strip()
+    for name in (*files, *pages):
+        return name
+    # "Write release notes for version 2.4.0 with sections ..." -> "Release notes for version 2.4.0"
+    obj = _OBJECT.search(task)
+    if obj:
+        phrase = obj.group(1).strip(" '\"")
+        return phrase[:1].upper() + phrase[1:]
+    return ""
+
+
+def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) -> TaskSubjects:
+    """The names `task` and the last `window` non-agent events mention."""
+    recent = [e.text for e in events if e.source != "agent"][-window:]
+    newest_first = list(reversed(recent))
+    own = read_event(task)
+    facts = [read_event(text) for text in newest_first]
+    # A drafted task quotes an error that holds quotes itself ("the error 'KeyError: 'total''").
+    nested = [m.group(1) for m in _NESTED.finditer(task) if _EXCEPTION_NAME.search(m.group(1))]
+    own_errors = [*nested, *(e for e in own.errors if not any(e in n for n in nested))]
+    names = [q for q in own.quoted if q not in own.files and q not in own_errors]
+    names = [n for n in names if not any(n in e for e in nested)]
+    files = [*own.files, *(f for fact in facts for f in fact.files)]
+    # A quoted path with an extension the event rules do not know ('logs/worker.log') is still
+    # a file the person named; it comes after the known ones of the same text.
+    files += [
+        q
+        for q in (*own.quoted, *(q for fact in facts for q in fact.quoted))
+        if _PATH_LIKE.fullmatch(q) and q not in files
+    ]
+    errors = [*own_errors, *(e for fact in facts for e in fact.errors)]
+    # The events first: they carry the file and line; the task usually only names the error.
+    error_events = [
+        t for t, fact in zip(newest_first, facts, strict=True) if fact.errors or _ERROR.search(t)
+    ]
+    error_events += [task] if own_errors or _ERROR.search(task) else []
+    dotted = dotted_names(task) + [d for text in newest_first for d in dotted_names(text)]
+    quoted = [*own.quoted, *(q for fact in facts for q in fact.quoted)]
+    pages = [*own.pages, *(p for fact in facts for p in fact.pages)]
+    return TaskSubjects(
+        task=task,
+        files=_unique(files),
+        errors=_unique(errors),
+        error_events=_unique(error_events),
+        dotted=_unique(dotted),
+        identifiers=_unique(_identifiers([task, *newest_first], quoted)),
+        queries=_unique([*own.queries, *(q for fact in facts for q in fact.queries)]),
+        pages=_unique(pages),
+        names=_unique(names),
+        title=_title(task, names, own.files, pages),
+        sections=read_sections(task),
+        words=tuple(dict.fromkeys(content_words(task))),
+    )
+
+
+_DRAFT_WORDS = re.compile(
+    r"^(?:please\s+)?(?:write|draft|compose|create|prepare)\b|\boutline\b", re.I
+)
+_FIX_WORDS = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b|\btraceback\b|\bwhat is wrong\b")
+
+
+def kind_of_edit(task: str, drafted: str) -> str:
+    """The kind of help an edited task asks for: the task's strongest signal first (a list of
+    sections, a reminder, an exception, a summary, a review), then the keyword labeller's
+    reading, then the drafted kind."""
+    from backends.local.kinds import label_kind  # noqa: PLC0415 (kinds imports nothing here)
+
+    lowered = task.lower()
+    if read_sections(task) or _DRAFT_WORDS.search(task):
+        return "draft_text"
+    if "remind" in lowered:
+        return "organise"
+    if _FIX_WORDS.search(task):
+        return "fix_error"
+    if re.search(r"\bsummar", lowered):
+        return "summarise"
+    if re.search(r"\b(?:review|lint)\w*", lowered):
+        return "review"
+    return label_kind(task) or drafted
+
+
+_PATH_LIKE = re.compile(r"(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][A-Za-z0-9]{0,4}")
+"""A quoted name that looks like a file path: 'logs/worker.log', 'setup.cfg'."""
+
+
+def timed_first(texts: Sequence[str]) -> list[str]:
+    """`texts` with those that give an hour ("at 09:30", "in 20 minutes") first, in order."""
+    timed = [t for t in texts if _CLOCK.search(t) or _CLOCK_24.search(t) or _IN_DELTA.search(t)]
+    return [*timed, *(t for t in texts if t not in timed)]
+
+
+def reminder_time(texts: Sequence[str], now: float) -> str | None:
+    """The ISO time a text asks for ("at 3 pm", "15:30", "tomorrow 09:00", "in 30 minutes"),
+    read against `now` (the last event's unix seconds, in UTC); "tomorrow" for a bare
+    "tomorrow"; None when no text gives a time."""
+    base = datetime.fromtimestamp(now, tz=UTC).replace(tzinfo=None)
+    # A text that gives a day and an hour ("moved to 2026-01-15 at 09:30") says more than one
+    # that gives only a day ("the week of 12 January"): it is read first.
+    for text in timed_first(texts):
+        lowered = text.lower()
+        delta = _IN_DELTA.search(lowered)
+        if delta:
+            amount, unit = delta.groups()
+            count = 0.5 if amount == "half an" else _WORD_NUMBERS.get(amount) or int(amount)
+            step = {"minute": 60, "min": 60, "hour": 3600, "day": 86400}[unit]
+            when = base + timedelta(seconds=count * step)
+            return when.replace(microsecond=0).isoformat(timespec="minutes")
+        clock = _CLOCK.search(lowered)
+        hour = minute = None
+        if clock:
+            hour = int(clock.group(1)) % 12 + (12 if clock.group(3) == "p" else 0)
+            minute = int(clock.group(2) or 0)
+        else:
+            clock24 = _CLOCK_24.search(lowered)
+            if clock24:
+                hour, minute = int(clock24.group(1)), int(clock24.group(2))
+        named_day = _date_in(text, base)
+        day = base + timedelta(days=1) if "tomorrow" in lowered else base
+        if named_day is not None:
+            day = named_day
+        if hour is None:
+            if named_day is not None:
+                return named_day.date().isoformat()  # a day without an hour stays a day
+            if "tomorrow" in lowered:
+                return "tomorrow"  # no hour given: the person's words, not an invented one
+            continue
+        when = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if when < base and "tomorrow" not in lowered and named_day is None:
+            when += timedelta(days=1)  # "at 9 am" said in the afternoon means the next one
+        return when.isoformat(timespec="minutes")
+    return None
