@@ -175,11 +175,7 @@ class Work:
         if ".." in clean.split("/") or clean.startswith(("/", "~")):
             return [clean]  # tried as given: the tool refuses it; never searched for
         listed = self.output("file_search", pattern=clean.rsplit("/", 1)[-1], dir_path=".")
-        found = [
-            line.strip()
-            for line in (listed or "").splitlines()
-            if line.strip() and not line.startswith("No files")
-        ]
+        found = _listed(listed)
         tail = [f for f in found if f == clean or f.endswith("/" + clean)]
         return list(dict.fromkeys([*tail, *found[:2]])) or [clean]
 
@@ -222,6 +218,16 @@ def _hits(output: str | None) -> list[str]:
 
 def _own_file(path: str) -> bool:
     return path in OWN_FILES or path.startswith(OWN_FOLDERS)
+
+
+def _listed(output: str | None) -> list[str]:
+    """The paths a file_search found, sorted (the folder walk's order differs from one file
+    system to another), the assistant's own files left out."""
+    return sorted(
+        line.strip()
+        for line in (output or "").splitlines()
+        if line.strip() and not line.startswith("No files") and not _own_file(line.strip())
+    )
 
 
 def _numbered(output: str | None) -> dict[int, str]:
@@ -408,12 +414,7 @@ def _data_files(work: Work, subjects: TaskSubjects) -> list[str]:
         return list(dict.fromkeys(named))[:3]
     found: list[str] = []
     for ext in ("csv", "json", "yaml", "yml", "toml", "tsv"):
-        listed = work.output("file_search", pattern=f"*.{ext}", dir_path=".")
-        found += [
-            line.strip()
-            for line in (listed or "").splitlines()
-            if line.strip() and not line.startswith("No files")
-        ]
+        found += _listed(work.output("file_search", pattern=f"*.{ext}", dir_path="."))
         if len(found) >= 3:
             break
     return found[:3]
@@ -598,9 +599,7 @@ def _extra_evidence(
     if exc == "FileNotFoundError" and values:
         base = values[0].replace("\\", "/").rsplit("/", 1)[-1]
         if base:
-            found = work.output("file_search", pattern=base, dir_path=".")
-            paths = [p.strip() for p in (found or "").splitlines() if p.strip()]
-            paths = [p for p in paths if not p.startswith("No files")]
+            paths = _listed(work.output("file_search", pattern=base, dir_path="."))
             if paths:
                 lines.append(f"A file named '{base}' is at: " + ", ".join(paths[:5]))
     return lines
@@ -990,7 +989,8 @@ def _with_sections(work: Work, hits: Sequence[str]) -> list[str]:
 def _search_terms(subjects: TaskSubjects) -> list[str]:
     """The subject whole, then its longest content words."""
     subject = subjects.subject.strip()
-    words = sorted(set(content_words(subject)), key=len, reverse=True)
+    # In the order they come, longest first (a set's order changes with each process's hash seed).
+    words = sorted(dict.fromkeys(content_words(subject)), key=len, reverse=True)
     return list(dict.fromkeys([t for t in [subject, *words] if len(t) >= 3]))
 
 
@@ -1019,12 +1019,7 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
             return _log_summary(work, path)
         return _summary_of(work, path, "Summary")
     for ext in ("md", "txt", "rst"):
-        listed = work.output("file_search", pattern=f"*.{ext}", dir_path=".")
-        paths = [
-            p.strip()
-            for p in (listed or "").splitlines()
-            if p.strip() and not p.startswith("No files") and p.strip() not in ("notes.md",)
-        ]
+        paths = _listed(work.output("file_search", pattern=f"*.{ext}", dir_path="."))
         if paths:
             return _summary_of(work, paths[0], "Summary")
     return _offline_search(work, subjects, events, "Summary", what="open web pages")
