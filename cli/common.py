@@ -59,6 +59,11 @@ def context_args(parser: argparse.ArgumentParser) -> None:
         "postgresql://user@host:port/db (also PROACTIVE_DB)",
     )
     parser.add_argument("--workspace", help="directory the executor's file tools are confined to")
+    parser.add_argument(
+        "--project-root",
+        help="folder the executor may read (your project, read-only; default the workspace; "
+        "also PROACTIVE_PROJECT_ROOT)",
+    )
     parser.add_argument("--thread", help="thread id (memory and state namespace)")
     parser.add_argument("--user", help="user id (memory namespace)")
     parser.add_argument(
@@ -87,6 +92,7 @@ def make_context(args: argparse.Namespace, data_dir: str) -> Any:
         "max_refinements": args.max_refinements,
         "feedback_mode": "human" if args.feedback == "inbox" else args.feedback,
         "workspace": args.workspace,
+        "project_root": getattr(args, "project_root", None),
         "user_id": args.user,
         "local_only": getattr(args, "local_only", None),
     }

@@ -168,12 +168,17 @@ def chroma_server() -> Iterator[str]:
         )
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(top, ignore_errors=True)
+        stop(server, top)
+
+
+def stop(server: subprocess.Popen, top: Path) -> None:
+    """Stop a server the tests started (killed if it does not end in 20 s); remove its folder."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(top, ignore_errors=True)
 
 
 REALMODEL_ALIAS = "smollm2"
@@ -249,9 +254,4 @@ def llama_server(gguf: Path | None = None) -> Iterator[str]:
         wait_serving(f"{url}/models", server, "llama_cpp.server", (top / "server.log").read_text)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        shutil.rmtree(top, ignore_errors=True)
+        stop(server, top)
