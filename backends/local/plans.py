@@ -1018,6 +1018,10 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
         if extension(path) == "log":
             return _log_summary(work, path)
         return _summary_of(work, path, "Summary")
+    if read_event(subjects.task).pages:
+        # A web page the task names cannot be opened offline: say so, and show what the
+        # person's own files hold on it, rather than summarising some other document.
+        return _offline_search(work, subjects, events, "Summary", what="open web pages")
     for ext in ("md", "txt", "rst"):
         paths = _listed(work.output("file_search", pattern=f"*.{ext}", dir_path="."))
         if paths:
