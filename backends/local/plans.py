@@ -1018,7 +1018,8 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
         if extension(path) == "log":
             return _log_summary(work, path)
         return _summary_of(work, path, "Summary")
-    if read_event(subjects.task).pages:
+    named = read_event(subjects.task)
+    if named.pages or any(p.startswith(q) for p in subjects.pages for q in named.quoted):
         # A web page the task names cannot be opened offline: say so, and show what the
         # person's own files hold on it, rather than summarising some other document.
         return _offline_search(work, subjects, events, "Summary", what="open web pages")
