@@ -237,8 +237,11 @@ def _send_until_answered(base: str, path: str, headers: list[str], total: int) -
     chunk = b"[" + b" " * (64 * 1024 - 2) + b"]"
     framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
     sent = 0
+    # poll, not select: a long test session holds more than select's 1024 descriptors.
+    answered = select.poll()
+    answered.register(sock, select.POLLIN)
     try:
-        while sent < total and not select.select([sock], [], [], 0)[0]:
+        while sent < total and not answered.poll(0):
             sock.sendall(framed)
             sent += len(chunk)
     except (BrokenPipeError, ConnectionResetError):
