@@ -39,18 +39,20 @@ class ExecutorModel(Protocol):
 
 
 class LocalExecutor:
-    """Carries out a task offline with the plan for its kind of help (backends/local/plans.py)."""
+    """Carries out a task offline with the plan for its kind of help
+    (backends/local/plan_index.py)."""
 
     def execute(
         self, draft: Draft, events: Sequence[Event], tools: list[BaseTool], runner: ToolRunner
     ) -> Execution:
         from backends.local import plans  # noqa: PLC0415 (the embedded models load on demand)
+        from backends.local.plan_index import PLANS  # noqa: PLC0415
         from backends.local.task_subjects import read_task  # noqa: PLC0415
 
-        kind = draft.kind if draft.kind in plans.PLANS else (label_kind(draft.task) or "explain")
+        kind = draft.kind if draft.kind in PLANS else (label_kind(draft.task) or "explain")
         subjects = read_task(draft.task, events)
         work = plans.Work(runner)
-        outcome = plans.PLANS[kind](work, subjects, events)
+        outcome = PLANS[kind](work, subjects, events)
         reminder = None
         if plans.wants_reminder(kind, draft.task):
             reminder = plans.set_reminder(work, subjects, events)

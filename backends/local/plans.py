@@ -1,4 +1,7 @@
-"""The offline executor's plans: for each kind of help, the tool calls that do the task.
+"""The offline executor's plans: what they share, and the plans for errors and documentation.
+
+The plan for each kind lives in its module (`plans_review`, `plans_code`, `plans_notes`,
+`plans_draft`; `plan_index.PLANS` maps kinds to them).
 
 A plan reads what the task is about (`task_subjects.read_task`), calls the tools by name through
 the runner (`tools/`: project files, error locations, installed documentation, a linter, a module
@@ -23,12 +26,11 @@ from backends.local.task_subjects import (
     DATA_EXTENSIONS,
     DOCUMENT_EXTENSIONS,
     TaskSubjects,
-    dotted_names,
     extension,
     reminder_time,
     timed_first,
 )
-from backends.local.text import content_words, read_event
+from backends.local.text import content_words
 from graphs.state import Event, ToolCall
 from tools import ToolRunner
 
@@ -291,6 +293,8 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     """Locate the error, read the code there, re-parse the data it reads, and say the fix."""
     if not subjects.errors and not any(_EXCEPTION.search(t) for t in subjects.error_events):
         # No error was shown: finding what is wrong is a check of the files named.
+        from backends.local.plans_review import review  # noqa: PLC0415 (it imports this module)
+
         return review(work, subjects, events)
     error = subjects.errors[0] if subjects.errors else ""
     # An event's wording of the same error is fuller than the task's ("JSONDecodeError").
@@ -608,117 +612,6 @@ def _extra_evidence(
 # --- review ------------------------------------------------------------------------------------
 
 
-def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """Lint and outline the code named (or check the document or data), findings first."""
-    target = next((p for p in (work.resolve(f) for f in subjects.files[:3]) if p), None)
-    if target is None and subjects.files:
-        name = subjects.files[0]
-        return Outcome(
-            title=f"Review: {name}",
-            lines=[f"'{name}' is not under your project root, so I could not review it."],
-            did=f"looked for {name}",
-        )
-    if target is None:
-        return _offline_search(work, subjects, events, "Review", what="open the work to review")
-    ext = extension(target)
-    lines: list[str] = []
-    if ext in ("py", "pyi"):
-        lint = work.output("lint_file", path=target)
-        findings = _hits(lint)
-        if findings:
-            lines += [f"ruff finds {len(findings)} issue(s) in {_code(target)}:", *findings]
-        elif lint is not None:
-            lines.append(f"ruff: {lint.strip()}; the module is clean.")
-        else:
-            lines.append(f"I could not run ruff on {_code(target)}.")
-        outline = work.output("module_outline", path=target)
-        if outline:
-            lines += ["", f"Structure of {_code(target)}:", *outline.splitlines()[:40]]
-        did = f"linted and outlined {target}"
-    elif ext in DATA_EXTENSIONS:
-        report = work.output("check_data_file", path=target)
-        whole = _read_all(work, target) if extension(target) in ("yaml", "yml") else {}
-        lines += _data_review(target, report, whole)
-        did = f"checked {target}"
-    else:
-        text = work.output("read_lines", path=target)
-        findings = _text_findings(target, _numbered(text), code=ext in CODE_EXTENSIONS)
-        if findings:
-            lines += [f"Findings in {_code(target)}:", *findings]
-        else:
-            lines.append(
-                f"I read {_code(target)} and found no repeated words, open markers, over-long "
-                "sentences or unqualified absolute claims."
-            )
-        did = f"reviewed {target}"
-    return Outcome(title=f"Review: {target}", lines=lines, did=did)
-
-
-def _data_review(path: str, report: str | None, whole: dict[int, str] | None = None) -> list[str]:
-    """A data file's check, its fault first as '`path` line N: message'."""
-    if report is None:
-        return [f"I could not read {_code(path)} to check it."]
-    first, *rest = report.splitlines()
-    fault = re.match(r"^(.+?):(\d+)(?::(\d+))?: (.*)$", first)
-    if fault is None:
-        return [report]
-    column = f", column {fault.group(3)}" if fault.group(3) else ""
-    lines = [f"{_code(fault.group(1))} line {fault.group(2)}{column}: {fault.group(4)}", *rest]
-    found = _parse_fault([(path, report)], None) if "does not parse" in first else None
-    if found and found[1]:
-        lines.append(f"Fix: {found[1]}.")
-    shown = whole or _numbered(report)
-    lines += [
-        f"{_code(path)} line {number}: {text.strip()}: YAML reads an unquoted {value} as the "
-        f"number {float(value):g}, not the text '{value}'; quote it"
-        for number, text in sorted(shown.items())
-        for value in _YAML_VERSION.findall(text)
-        if extension(path) in ("yaml", "yml") and f"{float(value):g}" != value
-    ]
-    return list(dict.fromkeys(lines))
-
-
-_YAML_VERSION = re.compile(r"(?:[:\[,-]\s*)(\d+\.\d*0)(?=\s*(?:[,\]#]|$))")
-"""An unquoted number ending in 0 after a dot ('3.10'): YAML reads it as a float (3.1)."""
-
-
-_ABSOLUTE = re.compile(
-    r"\b(?:always|never|everyone|nobody|all|none|proven|clearly|obviously|guarantee[sd]?|best"
-    r"|undoubtedly|certainly)\b",
-    re.I,
-)
-_MARKER = re.compile(r"\b(?:TODO|FIXME|TBD|XXX|HACK)\b")
-_DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.I)
-
-
-def _text_findings(path: str, numbered: dict[int, str], *, code: bool) -> list[str]:
-    """Plain checks of a document's lines, each cited 'path:line: finding: text'."""
-    found = []
-    for number, text in numbered.items():
-        stripped = text.strip()
-        if not stripped:
-            continue
-        quote = stripped[:120]
-        if _MARKER.search(stripped):
-            found.append(f"{path}:{number}: an open marker: {quote}")
-        doubled = _DOUBLED.search(stripped)
-        if doubled and not doubled.group(1).isdigit():
-            found.append(f"{path}:{number}: a repeated word '{doubled.group(1)}': {quote}")
-        if code:
-            if len(text) > 120:
-                found.append(f"{path}:{number}: a line of {len(text)} characters")
-            continue
-        for sentence in re.split(r"(?<=[.!?])\s+", stripped):
-            if len(sentence.split()) > 40:
-                found.append(
-                    f"{path}:{number}: a sentence of {len(sentence.split())} words: "
-                    f"{sentence[:80]}..."
-                )
-            elif _ABSOLUTE.search(sentence) and not re.search(r"\d|\[|\(|http", sentence):
-                found.append(f"{path}:{number}: an absolute claim with no source: {sentence[:120]}")
-    return found[: MAX_LISTED * 2]
-
-
 # --- documentation, explanation, examples -------------------------------------------------------
 
 
@@ -858,86 +751,6 @@ def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> 
     return Outcome(title=f"Docs: {name}", lines=lines, did=f"read the documentation of {name}")
 
 
-def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """Explain a code file from its outline, a Python name from its docs, a document from its
-    summary; otherwise say what cannot be done offline and show what the files hold."""
-    # What the task itself names comes first: an edited "explain functools.lru_cache" is about
-    # that name, not about the file the events were on.
-    own_files = read_event(subjects.task).files
-    names_python = any(_importable(d) for d in dotted_names(subjects.task))
-    files = own_files or ([] if names_python else subjects.files[:2])
-    target = next((p for p in (work.resolve(f) for f in files[:2]) if p), None)
-    if target and extension(target) in ("py", "pyi"):
-        outline = work.output("module_outline", path=target)
-        if outline:
-            lines = [f"What {_code(target)} holds, function by function:", *outline.splitlines()]
-            findings = _hits(work.output("lint_file", path=target))
-            if findings:
-                lines += ["", "Where its logic could go wrong (ruff):", *findings[:MAX_LISTED]]
-            return Outcome(title=f"Explain: {target}", lines=lines, did=f"outlined {target}")
-    if target and extension(target) in DOCUMENT_EXTENSIONS:
-        return _summary_of(work, target, "Explain")
-    if python_candidates(subjects):
-        outcome = lookup_docs(work, subjects, events)
-        outcome.title = outcome.title.replace("Docs:", "Explain:", 1)
-        return outcome
-    return _offline_search(work, subjects, events, "Explain", what="look this up on the web")
-
-
-def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """Example lines from the project and from the installed documentation."""
-    names = [*python_candidates(subjects), *subjects.identifiers]
-    lines: list[str] = []
-    did = ""
-    for name in names[:3]:
-        uses = _usages(work, name.rsplit(".", 1)[-1])
-        if uses:
-            lines += [f"Examples of {name.rsplit('.', 1)[-1]} in your project:", *uses]
-            did = f"found uses of {name} in the project"
-            break
-    for name in subjects.files_with(CODE_EXTENSIONS)[:1]:
-        path = work.resolve(name)
-        outline = work.output("module_outline", path=path) if path else None
-        if outline:
-            lines += ["", f"What {_code(path or name)} does, and who calls what:"]
-            lines += outline.splitlines()
-            did = did or f"outlined {path}"
-    found = _python_docs(work, subjects) if names else None
-    if found:
-        name, doc = found
-        examples = _doc_examples(doc)
-        if examples:
-            lines += ["", f"Examples in the documentation of {_code(name)}:", *examples]
-        else:
-            lines += ["", f"How {_code(name)} is called (installed documentation):"]
-            lines += _doc_excerpt(doc, [])[0][:8]
-        did = did or f"read the documentation of {name}"
-    if not lines:
-        return _offline_search(work, subjects, events, "Examples", what="search the web")
-    return Outcome(
-        title=f"Examples: {names[0] if names else subjects.subject}", lines=lines, did=did
-    )
-
-
-def _doc_examples(doc: str) -> list[str]:
-    """Lines of a docstring's examples (doctest lines, an 'Example' section)."""
-    lines = doc.splitlines()
-    kept: list[str] = []
-    in_section = False
-    for line in lines:
-        stripped = line.strip()
-        if re.match(r"^(?:Examples?|Usage)\s*:?\s*$", stripped) or stripped.startswith("-----"):
-            in_section = in_section or stripped.lower().startswith(("example", "usage"))
-            continue
-        if stripped.startswith("... [truncated"):
-            break
-        if stripped.startswith((">>>", "...")) or (in_section and stripped):
-            kept.append(line.rstrip())
-        elif in_section and not stripped and kept:
-            in_section = False
-    return kept[:MAX_DOC_LINES]
-
-
 def _offline_search(
     work: Work, subjects: TaskSubjects, events: Sequence[Event], label: str, *, what: str
 ) -> Outcome:
@@ -997,44 +810,8 @@ def _search_terms(subjects: TaskSubjects) -> list[str]:
 # --- summarise ---------------------------------------------------------------------------------
 
 
-def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """The most central sentences of the document named, or of the latest one."""
-    for name in subjects.files[:3]:
-        path = work.resolve(name)
-        if path is None:
-            continue
-        if extension(path) in ("py", "pyi"):
-            outline = work.output("module_outline", path=path)
-            if outline:
-                return Outcome(
-                    title=f"Summary: {path}",
-                    lines=[f"What {_code(path)} holds:", *outline.splitlines()],
-                    did=f"outlined {path}",
-                )
-        if extension(path) in DATA_EXTENSIONS:
-            report = work.output("check_data_file", path=path)
-            if report:
-                return Outcome(title=f"Summary: {path}", lines=[report], did=f"checked {path}")
-        if extension(path) == "log":
-            return _log_summary(work, path)
-        return _summary_of(work, path, "Summary")
-    named = read_event(subjects.task)
-    if named.pages or any(p.startswith(q) for p in subjects.pages for q in named.quoted):
-        # A web page the task names cannot be opened offline: say so, and show what the
-        # person's own files hold on it, rather than summarising some other document.
-        return _offline_search(work, subjects, events, "Summary", what="open web pages")
-    for ext in ("md", "txt", "rst"):
-        paths = _listed(work.output("file_search", pattern=f"*.{ext}", dir_path="."))
-        if paths:
-            return _summary_of(work, paths[0], "Summary")
-    return _offline_search(work, subjects, events, "Summary", what="open web pages")
-
-
 MAX_LOG_LINES = 2000
 """A log summary reads at most this many lines."""
-
-_LEVEL = re.compile(r"\b(CRITICAL|FATAL|ERROR|WARNING|WARN|INFO|DEBUG)\b")
-_LOG_NAME = re.compile(r"\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b")
 
 
 def _read_all(work: Work, path: str, limit: int = MAX_LOG_LINES) -> dict[int, str]:
@@ -1048,46 +825,6 @@ def _read_all(work: Work, path: str, limit: int = MAX_LOG_LINES) -> dict[int, st
         found.update(page)
         start = max(page) + 1
     return found
-
-
-def _log_summary(work: Work, path: str) -> Outcome:
-    """A log counted: lines per level, each exception with how often, the names that recur in
-    the failing lines, and those lines quoted with their numbers."""
-    numbered = _read_all(work, path)
-    levels: dict[str, int] = {}
-    failing: list[tuple[int, str]] = []
-    for number, text in numbered.items():
-        level = _LEVEL.search(text)
-        if level:
-            name = {"WARN": "WARNING", "FATAL": "CRITICAL"}.get(level.group(1), level.group(1))
-            levels[name] = levels.get(name, 0) + 1
-            if name in ("ERROR", "CRITICAL"):
-                failing.append((number, text))
-        elif _EXCEPTION.search(text):
-            failing.append((number, text))
-    exceptions: dict[str, int] = {}
-    names: dict[str, int] = {}
-    for _, text in failing:
-        for exc in dict.fromkeys(m.group(0).split(".")[-1] for m in _EXCEPTION.finditer(text)):
-            exceptions[exc] = exceptions.get(exc, 0) + 1
-        for name in dict.fromkeys(_LOG_NAME.findall(text)):
-            names[name] = names.get(name, 0) + 1
-    lines = [f"{_code(path)}: {len(numbered)} lines, {len(failing)} of them errors."]
-    if levels:
-        lines.append("By level: " + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())))
-    if exceptions:
-        ranked = sorted(exceptions.items(), key=lambda kv: -kv[1])
-        lines.append("Errors: " + ", ".join(f"{k} {v} time(s)" for k, v in ranked))
-    repeated = sorted(((k, v) for k, v in names.items() if v > 1), key=lambda kv: -kv[1])
-    if repeated:
-        lines.append(
-            "Most often in the failing lines: "
-            + ", ".join(f"{k} ({v} of {len(failing)})" for k, v in repeated[:5])
-        )
-    if failing:
-        lines += ["", "The failing lines:"]
-        lines += [f"{path}:{n}: {t.strip()}" for n, t in failing[:MAX_LISTED]]
-    return Outcome(title=f"Summary: {path}", lines=lines, did=f"counted the errors in {path}")
 
 
 def _summary_of(work: Work, path: str, label: str) -> Outcome:
@@ -1107,163 +844,8 @@ def _summary_of(work: Work, path: str, label: str) -> Outcome:
 
 # --- draft_text --------------------------------------------------------------------------------
 
-_DEFAULT_SECTIONS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"grant|proposal|funding", re.I), ("Summary", "Need", "Approach", "Budget")),
-    (re.compile(r"report|analysis|study", re.I), ("Summary", "Background", "Findings")),
-    (re.compile(r"readme|documentation|guide", re.I), ("Overview", "Installation", "Usage")),
-    (re.compile(r"agenda|meeting", re.I), ("Goals", "Agenda items", "Decisions", "Action items")),
-    (re.compile(r"plan|roadmap|project", re.I), ("Goal", "Steps", "Timeline", "Risks")),
-    (re.compile(r"essay|article|post|paper|chapter", re.I), ("Introduction", "Main points")),
-)
-"""Sections for a document type, used only when the task names none."""
-_GENERIC_SECTIONS = ("Purpose", "Main points", "Next steps")
-
-
-def draft_text(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """An outline with exactly the sections the task names (or a short draft it asks for)."""
-    title = subjects.title or subjects.subject
-    if _SHORT_TEXT.search(subjects.task) and not subjects.sections:
-        return _short_draft(work, subjects, events, title)
-    sections = subjects.sections or _default_sections(f"{subjects.task} {title}")
-    done = work.call("write_outline", title=title, sections=list(sections))
-    if not done.ok:
-        return Outcome(
-            title=f"Outline: {title}",
-            lines=[f"I could not write the outline: {done.output}"],
-            did="tried to write an outline",
-        )
-    path = _written_path(done.output)
-    text = done.output.split("\n", 1)[1] if "\n" in done.output else done.output
-    return Outcome(
-        title=f"Outline: {title}",
-        lines=text.splitlines(),
-        written=path or "drafts/",
-        did=f"wrote the outline '{title}' with the sections {', '.join(sections)}",
-    )
-
-
-def _default_sections(text: str) -> tuple[str, ...]:
-    for pattern, sections in _DEFAULT_SECTIONS:
-        if pattern.search(text):
-            return sections
-    return _GENERIC_SECTIONS
-
-
-def _written_path(output: str) -> str | None:
-    match = re.search(r"([\w./-]+\.md)\b", output)
-    return match.group(1) if match else None
-
-
-def _short_draft(
-    work: Work, subjects: TaskSubjects, events: Sequence[Event], title: str
-) -> Outcome:
-    """A short text built only from what the events say; the rest is left for the person."""
-    facts = []
-    for event in events[-8:]:
-        if event.source == "agent":
-            continue
-        facts.append(f"- {event.text}")
-    body = [
-        f"Subject: {title}",
-        "",
-        "Hello,",
-        "",
-        f"I am writing about {title}.",
-        "",
-        "What I have so far:",
-        *facts,
-        "",
-        "Best regards,",
-    ]
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48] or "draft"
-    path = f"drafts/{slug}.md"
-    done = work.call("write_file", file_path=path, text="\n".join(body) + "\n")
-    if not done.ok:
-        return Outcome(title=f"Draft: {title}", lines=body, did="drafted a text")
-    return Outcome(
-        title=f"Draft: {title}",
-        lines=[*body, "", "This draft holds only what your activity shows; add the rest."],
-        written=path,
-        did=f"drafted '{title}' from your activity",
-    )
-
 
 # --- organise ----------------------------------------------------------------------------------
-
-
-def organise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """The items of the document named (or the markers found in the project) grouped as the
-    task asks, as a checklist; else a checklist of what the recent activity names."""
-    lines: list[str] = []
-    did = "organised your recent items"
-    markers = re.findall(r"\b(TODO|FIXME|XXX|HACK)\b", subjects.task)
-    for marker in dict.fromkeys(markers):
-        for hit in _hits(work.output("search_text", text=marker))[: MAX_LISTED * 2]:
-            match = _HIT.match(hit)
-            if match and marker in match["text"]:
-                text = match["text"].split(marker, 1)[1].lstrip(" :-")
-                lines.append(f"- [ ] {text} ({match['path']}:{match['line']})")
-        did = f"gathered the {marker} lines of the project"
-    for name in () if lines else subjects.files_with(DOCUMENT_EXTENSIONS)[:1]:
-        path = work.resolve(name)
-        if path is None:
-            continue
-        numbered = _numbered(work.output("read_lines", path=path))
-        lines += _grouped(numbered, subjects.task)
-        did = f"organised {path}"
-    if not lines:
-        items = _items(subjects)
-        lines = [f"- [ ] {i}" for i in items] or [
-            "Your recent activity names no files, pages or searches to organise."
-        ]
-        memory = related_memory(work, subjects, events)
-        if memory:
-            lines += ["", "Related earlier activity:", *memory]
-    return Outcome(title=f"Plan: {subjects.subject}"[:180], lines=lines, did=did)
-
-
-_TAG = re.compile(r"(?<![\w/#])#([A-Za-z][\w-]*)")
-_ACTION = re.compile(r"^(?:action(?: item)?|todo|to do|task|\[ \])\s*[:\-]?\s*", re.I)
-_LABEL = re.compile(r"^[A-Za-z][\w ]{0,20}:\s+")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
-
-
-def _grouped(numbered: dict[int, str], task: str) -> list[str]:
-    """A document's entries as a checklist, grouped by tag, by owner (the first name of an
-    entry), or under the document's own headings; only action items when the task says so."""
-    lowered = task.lower()
-    entries = [
-        (n, _BULLET.sub("", t).strip())
-        for n, t in numbered.items()
-        if t.strip() and not t.lstrip().startswith("#")
-    ]
-    if re.search(r"\baction|\btodo|\bto-dos?\b|\btasks?\b", lowered):
-        actions = [(n, t) for n, t in entries if _ACTION.match(t)]
-        entries = [(n, _ACTION.sub("", t)) for n, t in actions] or entries
-    groups: dict[str, list[str]] = {}
-    for _, text in entries:
-        tags = _TAG.findall(text)
-        if tags and ("tag" in lowered or "heading" in lowered or "group" in lowered):
-            key = tags[0]
-        elif re.search(r"\bby (?:owner|person|people|name|who)\b", lowered):
-            owner = re.match(r"([A-Z][\w'-]+)", _LABEL.sub("", text))
-            key = owner.group(1) if owner else "No owner"
-        else:
-            key = ""
-        groups.setdefault(key, []).append(text)
-    lines: list[str] = []
-    for key, texts in groups.items():
-        if key:
-            lines += ["", f"## {key}"]
-        lines += [f"- [ ] {t}" for t in texts]
-    return lines[1:] if lines and not lines[0] else lines
-
-
-def _items(subjects: TaskSubjects) -> list[str]:
-    seen: dict[str, str] = {}
-    for value in (*subjects.names, *subjects.files, *subjects.pages, *subjects.queries):
-        seen.setdefault(value.casefold(), value)
-    return list(seen.values())[:MAX_LISTED]
 
 
 # --- reminders ---------------------------------------------------------------------------------
@@ -1287,16 +869,3 @@ def set_reminder(work: Work, subjects: TaskSubjects, events: Sequence[Event]) ->
         done = work.call("set_reminder", text=what[:900], when=when)
         return done.output if done.ok else f"I could not set the reminder: {done.output}"
     return "Your activity gives no time for a reminder, so none was set."
-
-
-PLANS: dict[str, Plan] = {
-    "fix_error": fix_error,
-    "review": review,
-    "lookup_docs": lookup_docs,
-    "explain": explain,
-    "find_examples": find_examples,
-    "summarise": summarise,
-    "draft_text": draft_text,
-    "organise": organise,
-}
-"""The plan for each kind of help (backends/local/kinds.py KINDS)."""
