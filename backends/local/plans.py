@@ -339,6 +339,8 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     if fix:
         lines.append(f"Fix: {fix}.")
     lines += _extra_evidence(work, subjects, exc, values, path)
+    if kind_of_none(message) and path and code:
+        lines += _records_giving_none(work, subjects, path, code)
     context = [
         ln
         for ln in (located or "").splitlines()[1:]
@@ -400,6 +402,130 @@ def _attribute_finding(message: str, code: str | None) -> tuple[str, str] | None
         f"{subject} is a {kind}, which has no attribute '{attribute}'",
         f"check what {subject} holds at this point, or the spelling of '{attribute}'",
     )
+
+
+def kind_of_none(message: str) -> bool:
+    """Whether an error says a value was None ("'NoneType' object has no attribute ...")."""
+    return "'NoneType' object" in message
+
+
+MAX_RECORDS = 2000
+"""Most lines of an input file matched against a pattern."""
+MAX_RECORD_CHARS = 2000
+"""Longer input lines are not matched (a pattern's time grows with the text)."""
+_MATCHERS = frozenset({"search", "match", "fullmatch"})
+
+
+def _records_giving_none(work: Work, subjects: TaskSubjects, path: str, code: str) -> list[str]:
+    """The input lines for which the function called on the failing line returns None: when
+    that function returns a regular expression's match only if there is one, the lines of the
+    input files the events name that the expression does not match."""
+    source = "\n".join(_numbered(work.output("read_lines", path=path)).values())
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    called = set(re.findall(r"([A-Za-z_]\w*)\([^()]*\)\.\w+", code))
+    pattern = next(
+        (
+            p
+            for f in ast.walk(tree)
+            if isinstance(f, ast.FunctionDef) and f.name in called
+            for p in [_guarded_pattern(f, tree)]
+            if p is not None
+        ),
+        None,
+    )
+    if pattern is None:
+        return []
+    compiled, function = pattern
+    inputs = [
+        p
+        for p in (work.resolve(f) for f in subjects.files)
+        if p and p != path and extension(p) not in CODE_EXTENSIONS
+    ]
+    found: list[str] = []
+    for data in list(dict.fromkeys(inputs))[:3]:
+        for number, text in _read_all(work, data, MAX_RECORDS).items():
+            if text.strip() and len(text) <= MAX_RECORD_CHARS and not compiled.search(text):
+                found.append(f"{_code(data)} line {number}: {text.strip()[:160]}")
+    if not found:
+        return []
+    return [
+        "",
+        f"{function}() returns None for these input lines (its pattern finds no match in them):",
+        *found[:MAX_LISTED],
+    ]
+
+
+def _guarded_pattern(
+    function: ast.FunctionDef, module: ast.Module
+) -> tuple[re.Pattern[str], str] | None:
+    """The regular expression whose match `function` returns (None when it finds none): a
+    module-level `NAME = re.compile("...")` searched in the function, or `re.search("...", x)`."""
+    compiled: dict[str, tuple[str, int]] = {}
+    for node in module.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+            and _is_re_call(node.value.func, "compile")
+            and node.value.args
+            and isinstance(node.value.args[0], ast.Constant)
+            and isinstance(node.value.args[0].value, str)
+        ):
+            flags = _re_flags(node.value.args[1:] + [k.value for k in node.value.keywords])
+            compiled[node.targets[0].id] = (node.value.args[0].value, flags)
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr not in _MATCHERS:
+            continue
+        owner = node.func.value
+        text: tuple[str, int] | None = None
+        if isinstance(owner, ast.Name) and owner.id in compiled:
+            text = compiled[owner.id]
+        elif (
+            _is_re_call(node.func, node.func.attr)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            text = (node.args[0].value, _re_flags(node.args[2:] + [k.value for k in node.keywords]))
+        if text is None:
+            continue
+        try:
+            pattern = re.compile(text[0], text[1])
+        except re.error:
+            return None
+        # search anywhere; match/fullmatch anchor the pattern at the start / both ends.
+        if node.func.attr == "match":
+            pattern = re.compile(f"^(?:{text[0]})", text[1])
+        elif node.func.attr == "fullmatch":
+            pattern = re.compile(f"^(?:{text[0]})$", text[1])
+        return pattern, function.name
+    return None
+
+
+def _is_re_call(func: ast.expr, name: str) -> bool:
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == name
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "re"
+    )
+
+
+def _re_flags(nodes: Sequence[ast.expr]) -> int:
+    """The re flags named in a call's arguments (re.I, re.IGNORECASE | re.M, ...)."""
+    flags = 0
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                if sub.value.id == "re" and isinstance(getattr(re, sub.attr, None), re.RegexFlag):
+                    flags |= int(getattr(re, sub.attr))
+    return flags
 
 
 def _cause(exc: str, values: Sequence[str]) -> tuple[str, str]:

@@ -205,6 +205,21 @@ def _title(task: str, names: Sequence[str], files: Sequence[str], pages: Sequenc
     return ""
 
 
+_COMMAND = re.compile(
+    r"^(?:python3?|py|pytest|node|npm|npx|deno|bash|sh|zsh|ruby|perl|php|java|go|cargo|make"
+    r"|pip3?|uv|poetry|git|cat|less|head|tail|open|code|vim|nano|jq|csvlook|sqlite3|Rscript)\s",
+    re.IGNORECASE,
+)
+
+
+def _command_files(name: str) -> list[str]:
+    """A quoted command line read as a file name ('python app.py data.txt'): the files it
+    names; any other name as it is."""
+    if not _COMMAND.match(name):
+        return [name]
+    return [t for t in name.split()[1:] if "." in t.strip("./") and not t.startswith("-")]
+
+
 def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) -> TaskSubjects:
     """The names `task` and the last `window` non-agent events mention."""
     recent = [e.text for e in events if e.source != "agent"][-window:]
@@ -224,6 +239,7 @@ def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) ->
         for q in (*own.quoted, *(q for fact in facts for q in fact.quoted))
         if _PATH_LIKE.fullmatch(q) and q not in files
     ]
+    files = [f for name in files for f in _command_files(name)]
     errors = [*own_errors, *(e for fact in facts for e in fact.errors)]
     # The events first: they carry the file and line; the task usually only names the error.
     error_events = [
