@@ -339,8 +339,8 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     if fix:
         lines.append(f"Fix: {fix}.")
     lines += _extra_evidence(work, subjects, exc, values, path)
-    if kind_of_none(message) and path and code:
-        lines += _records_giving_none(work, subjects, path, code)
+    if kind_of_none(message) and path and code and line_no:
+        lines += _records_giving_none(work, subjects, path, code, line_no)
     context = [
         ln
         for ln in (located or "").splitlines()[1:]
@@ -372,6 +372,8 @@ _NO_ATTRIBUTE = re.compile(r"'(\w+)' object has no attribute '(\w+)'")
 def _attribute_finding(message: str, code: str | None) -> tuple[str, str] | None:
     """Cause and fix of "'T' object has no attribute 'a'", read against the code line: which
     expression gave the T (for None: a call that found nothing), and how to guard it."""
+    if "'NoneType' object is not subscriptable" in message:
+        return _none_subscripted(code)
     match = _NO_ATTRIBUTE.search(message)
     if not match:
         return None
@@ -404,6 +406,39 @@ def _attribute_finding(message: str, code: str | None) -> tuple[str, str] | None
     )
 
 
+def _none_subscripted(code: str | None) -> tuple[str, str]:
+    """Cause and fix of "'NoneType' object is not subscriptable", read against the code line."""
+    loaded = _loaded_subscripts(code or "")
+    found = re.search(r"\b([A-Za-z_][\w.]*(?:\([^()]*\))?)\[", code or "")
+    if found is None and not loaded:
+        return (
+            "a value indexed on this line is None (a call that found nothing returns None)",
+            "check the value for None before indexing it, and skip the records where it is None",
+        )
+    expression = loaded[0] if loaded else found.group(1) if found else ""
+    return (
+        f"`{expression}` is None here (a call that found nothing returns None), and None "
+        "cannot be indexed",
+        f"check it before indexing, then skip the records where it is None: if {expression} is "
+        f"None: continue",
+    )
+
+
+def _loaded_subscripts(code: str) -> list[str]:
+    """What a code line indexes to read (not to store): `entry` in `counts[entry["k"]] = 1`."""
+    try:
+        tree = ast.parse(code.strip())
+    except SyntaxError:
+        return []
+    return [
+        ast.unparse(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Load)
+        and isinstance(node.value, ast.Name | ast.Call | ast.Attribute)
+    ]
+
+
 def kind_of_none(message: str) -> bool:
     """Whether an error says a value was None ("'NoneType' object has no attribute ...")."""
     return "'NoneType' object" in message
@@ -416,16 +451,25 @@ MAX_RECORD_CHARS = 2000
 _MATCHERS = frozenset({"search", "match", "fullmatch"})
 
 
-def _records_giving_none(work: Work, subjects: TaskSubjects, path: str, code: str) -> list[str]:
+def _records_giving_none(
+    work: Work, subjects: TaskSubjects, path: str, code: str, line_no: int
+) -> list[str]:
     """The input lines for which the function called on the failing line returns None: when
     that function returns a regular expression's match only if there is one, the lines of the
     input files the events name that the expression does not match."""
-    source = "\n".join(_numbered(work.output("read_lines", path=path)).values())
+    numbered = _numbered(work.output("read_lines", path=path))
     try:
-        tree = ast.parse(source)
+        tree = ast.parse("\n".join(numbered.values()))
     except SyntaxError:
         return []
-    called = set(re.findall(r"([A-Za-z_]\w*)\([^()]*\)\.\w+", code))
+    called = set(re.findall(r"([A-Za-z_]\w*)\([^()]*\)(?:\.\w+|\[)", code))
+    # `entry["path"]` where an earlier line set `entry = parse(line)`: the call is parse.
+    for name in set(re.findall(r"\b([A-Za-z_]\w*)(?:\.\w+|\[)", code)):
+        for number in range(line_no - 1, max(0, line_no - 12), -1):
+            assigned = re.match(rf"\s*{name}\s*=\s*([A-Za-z_]\w*)\(", numbered.get(number, ""))
+            if assigned:
+                called.add(assigned.group(1))
+                break
     pattern = next(
         (
             p

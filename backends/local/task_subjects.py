@@ -239,6 +239,9 @@ def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) ->
         for q in (*own.quoted, *(q for fact in facts for q in fact.quoted))
         if _PATH_LIKE.fullmatch(q) and q not in files
     ]
+    # A quoted command line names the files it runs on ('python app.py logs/access.log').
+    commands = [q for q in (*own.quoted, *(q for fact in facts for q in fact.quoted))]
+    files += [f for q in commands if _COMMAND.match(q) for f in _command_files(q)]
     files = [f for name in files for f in _command_files(name)]
     errors = [*own_errors, *(e for fact in facts for e in fact.errors)]
     # The events first: they carry the file and line; the task usually only names the error.
