@@ -9,6 +9,8 @@ Every tool call is returned as a :class:`ToolCall` so the graph can record it as
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from functools import cache
 from typing import Protocol
@@ -16,6 +18,7 @@ from typing import Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from backends import prompts
 from backends.llm import RetryPolicy, chat_model, invoke_with_retry, is_local
@@ -28,6 +31,80 @@ MAX_TOOL_STEPS = 6
 """Tool-calling rounds allowed to a chat model for one task."""
 MAX_NOTE_CHARS = 20_000
 """Longest note body the note tool takes."""
+DEFAULT_CONTEXT_TOKENS = 8192
+"""The model's context window assumed when PROACTIVE_LLM_CONTEXT does not say (a small local
+server's; llama-cpp-python 0.3.x crashes, taking every later request down, when a prompt
+exceeds its window: abetlen/llama-cpp-python#1759)."""
+CHARS_PER_TOKEN = 3
+"""A cautious estimate of characters per token (English prose runs about 4, code and JSON less)."""
+REPLY_SHARE = 0.25
+"""Share of the window kept free for the model's reply."""
+TRIMMED = (
+    "[output trimmed to fit the model's context: {n} characters; call the tool again if needed]"
+)
+
+
+COMMON_TOOLS = frozenset(
+    """read_file list_directory file_search search_text read_lines write_file write_note
+    set_reminder search_memory run_shell""".split()
+)
+"""Tools offered to a chat model for every kind of task."""
+KIND_TOOLS: dict[str, frozenset[str]] = {
+    kind: frozenset(names.split())
+    for kind, names in {
+        "fix_error": "locate_error check_data_file check_csv_rows lint_file check_python "
+        "python_docs find_usages module_outline",
+        "review": "lint_file check_python fact_check check_csv_rows check_data_file module_outline",
+        "lookup_docs": "python_docs find_usages find_calls",
+        "explain": "module_outline explain_regex import_cycles python_docs summarise_document "
+        "find_usages",
+        "find_examples": "find_calls find_usages find_mentions python_docs",
+        "summarise": "summarise_document digest_notes digest_thread group_totals module_outline",
+        "draft_text": "write_outline script_interface read_message free_slots note_facts "
+        "summarise_document",
+        "organise": "group_totals dated_items digest_notes write_outline check_csv_rows",
+    }.items()
+}
+"""The source tools a chat model is offered per kind of help: every tool's description is in
+the prompt, and a small model's window (and attention) is short."""
+
+
+def tools_for(kind: str, tools: Sequence[BaseTool]) -> list[BaseTool]:
+    """The tools offered to a chat model for a task of `kind` (all of them for an unknown kind)."""
+    wanted = KIND_TOOLS.get(kind)
+    if wanted is None:
+        return list(tools)
+    return [t for t in tools if t.name in COMMON_TOOLS or t.name in wanted]
+
+
+def context_tokens() -> int:
+    """The chat model's context window in tokens: PROACTIVE_LLM_CONTEXT, else the default."""
+    raw = os.environ.get("PROACTIVE_LLM_CONTEXT", "").strip()
+    if not raw:
+        return DEFAULT_CONTEXT_TOKENS
+    if not raw.isdigit() or int(raw) < 512:
+        raise ValueError(f"PROACTIVE_LLM_CONTEXT must be a number of tokens >= 512, got {raw!r}")
+    return int(raw)
+
+
+def fit_context(messages: list[BaseMessage], fixed_chars: int, window: int) -> bool:
+    """Trim the oldest tool outputs (in place) until the conversation, with `fixed_chars` of tool
+    descriptions, fits the prompt's share of a `window`-token context; False when it cannot."""
+    budget = int(window * (1 - REPLY_SHARE)) * CHARS_PER_TOKEN - fixed_chars
+
+    def size() -> int:
+        return sum(
+            len(str(m.content)) + len(json.dumps(getattr(m, "tool_calls", []) or []))
+            for m in messages
+        )
+
+    for message in messages:
+        if size() <= budget:
+            return True
+        text = str(message.content)
+        if isinstance(message, ToolMessage) and not text.startswith("[output trimmed"):
+            message.content = TRIMMED.format(n=len(text))
+    return size() <= budget
 
 
 class ExecutorModel(Protocol):
@@ -89,10 +166,14 @@ class ChatExecutor:
         self, draft: Draft, events: Sequence[Event], tools: list[BaseTool], runner: ToolRunner
     ) -> Execution:
         model: BaseChatModel = chat_model(self.spec, timeout=self.timeout)
+        tools = tools_for(draft.kind or label_kind(draft.task) or "", tools)
         try:
             # "auto" is OpenAI's default, said aloud: llama-cpp-python's server makes tool
             # calls only when a request names a tool_choice.
-            bound = model.bind_tools(tools, tool_choice="auto")
+            # The reply is bounded too: prompt and reply together stay within the window.
+            bound = model.bind_tools(tools, tool_choice="auto").bind(
+                max_tokens=int(context_tokens() * REPLY_SHARE)
+            )
         except NotImplementedError as exc:
             raise ModelOutputError("executor", f"{self.spec} cannot call tools", 1) from exc
         messages: list[BaseMessage] = [
@@ -104,7 +185,20 @@ class ChatExecutor:
             ),
         ]
         calls: list[ToolCall] = []
+        window = context_tokens()
+        described = len(json.dumps([convert_to_openai_tool(t) for t in tools]))
         for _ in range(MAX_TOOL_STEPS):
+            if not fit_context(messages, described, window):
+                return Execution(
+                    task=draft.task,
+                    kind=draft.kind,
+                    calls=calls,
+                    summary=(
+                        f"Stopped: the task and its tool results no longer fit the model's "
+                        f"context of {window} tokens (PROACTIVE_LLM_CONTEXT)."
+                    ),
+                    ok=False,
+                )
             # A round that still fails after the retries raises ModelOutputError; the tool
             # calls already made stay done (a retry repeats the request, not the tools).
             try:

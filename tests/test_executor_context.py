@@ -1,0 +1,79 @@
+"""The chat executor keeps its conversation within the model's context window (a small local
+server crashes when a prompt exceeds it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+from backends.executor import (
+    CHARS_PER_TOKEN,
+    COMMON_TOOLS,
+    KIND_TOOLS,
+    context_tokens,
+    fit_context,
+    tools_for,
+)
+from backends.local.kinds import KINDS
+from tools import build_tools
+
+
+def _conversation(outputs: list[int]) -> list:
+    messages = [SystemMessage(content="system"), HumanMessage(content="task")]
+    for n, size in enumerate(outputs):
+        messages.append(
+            AIMessage(content="", tool_calls=[{"name": "read_lines", "args": {}, "id": str(n)}])
+        )
+        messages.append(ToolMessage(content="x" * size, tool_call_id=str(n)))
+    return messages
+
+
+def test_oldest_tool_outputs_are_trimmed_first_until_it_fits() -> None:
+    messages = _conversation([3000, 3000, 3000])
+    window = 2048  # prompt share 1536 tokens, about 4600 characters
+
+    assert fit_context(messages, fixed_chars=0, window=window)
+
+    tools = [m for m in messages if isinstance(m, ToolMessage)]
+    assert tools[0].content.startswith("[output trimmed")
+    assert tools[1].content.startswith("[output trimmed")
+    assert tools[2].content == "x" * 3000  # the newest output is kept whole
+    assert sum(len(str(m.content)) for m in messages) <= window * 0.75 * CHARS_PER_TOKEN
+
+
+def test_a_conversation_that_fits_is_left_alone() -> None:
+    messages = _conversation([100, 100])
+    before = [m.content for m in messages]
+
+    assert fit_context(messages, fixed_chars=500, window=8192)
+    assert [m.content for m in messages] == before
+
+
+def test_it_says_so_when_nothing_can_be_trimmed() -> None:
+    messages = [SystemMessage(content="s"), HumanMessage(content="y" * 10_000)]
+
+    assert not fit_context(messages, fixed_chars=0, window=1024)
+
+
+def test_the_window_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROACTIVE_LLM_CONTEXT", raising=False)
+    assert context_tokens() == 8192
+    monkeypatch.setenv("PROACTIVE_LLM_CONTEXT", "32768")
+    assert context_tokens() == 32768
+    monkeypatch.setenv("PROACTIVE_LLM_CONTEXT", "lots")
+    with pytest.raises(ValueError, match="PROACTIVE_LLM_CONTEXT"):
+        context_tokens()
+
+
+def test_every_tool_offered_per_kind_exists(tmp_path: Path) -> None:
+    tools = build_tools(tmp_path, memory_search=lambda query: "", allow_shell=True)
+    names = {t.name for t in tools}
+
+    assert set(KINDS) == set(KIND_TOOLS)
+    assert set().union(*KIND_TOOLS.values(), COMMON_TOOLS) <= names
+    for kind in KINDS:
+        offered = {t.name for t in tools_for(kind, tools)}
+        assert KIND_TOOLS[kind] <= offered
+        assert len(offered) < len(names)
