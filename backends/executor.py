@@ -69,11 +69,16 @@ KIND_TOOLS: dict[str, frozenset[str]] = {
 the prompt, and a small model's window (and attention) is short."""
 
 
+GENERAL_TOOLS = frozenset(
+    """locate_error check_data_file lint_file module_outline find_usages summarise_document
+    python_docs write_outline""".split()
+)
+"""The source tools offered for a task whose kind is not known."""
+
+
 def tools_for(kind: str, tools: Sequence[BaseTool]) -> list[BaseTool]:
-    """The tools offered to a chat model for a task of `kind` (all of them for an unknown kind)."""
-    wanted = KIND_TOOLS.get(kind)
-    if wanted is None:
-        return list(tools)
+    """The tools offered to a chat model for a task of `kind`."""
+    wanted = KIND_TOOLS.get(kind, GENERAL_TOOLS)
     return [t for t in tools if t.name in COMMON_TOOLS or t.name in wanted]
 
 

@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from backends.executor import (
     CHARS_PER_TOKEN,
     COMMON_TOOLS,
+    GENERAL_TOOLS,
     KIND_TOOLS,
     context_tokens,
     fit_context,
@@ -72,8 +73,17 @@ def test_every_tool_offered_per_kind_exists(tmp_path: Path) -> None:
     names = {t.name for t in tools}
 
     assert set(KINDS) == set(KIND_TOOLS)
-    assert set().union(*KIND_TOOLS.values(), COMMON_TOOLS) <= names
+    assert set().union(*KIND_TOOLS.values(), COMMON_TOOLS, GENERAL_TOOLS) <= names
     for kind in KINDS:
         offered = {t.name for t in tools_for(kind, tools)}
         assert KIND_TOOLS[kind] <= offered
         assert len(offered) < len(names)
+
+
+def test_a_task_of_unknown_kind_gets_the_general_tools(tmp_path: Path) -> None:
+    tools = build_tools(tmp_path)
+
+    offered = {t.name for t in tools_for("", tools)}
+
+    assert GENERAL_TOOLS <= offered
+    assert len(offered) < len(tools)
