@@ -147,6 +147,9 @@ class Draft(BaseModel):
     """The embedded judge's probability that silence is accepted at this event."""
     personal: float | None = None
     """The personal model's probability that this user accepts this task."""
+    cue: str = ""
+    """The person's last action that asked for this help outright ("a heading typed", "a
+    question about the code on screen"); empty for a draft of the kind model's."""
 
 
 class Feedback(BaseModel):

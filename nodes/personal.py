@@ -64,7 +64,10 @@ def pick(state: State, ctx: Context, drafts: Sequence[Draft]) -> tuple[Draft | N
     )
     if choice.index is None:
         return None, choice, notice or ""
-    chosen = scored[choice.index].model_copy(update={"personal": round(choice.accept, 4)})
+    # Whether to speak is the judge's and the person's model's call; what to offer, when the
+    # last action asked for a help outright, is that help.
+    index = next((i for i, d in enumerate(scored) if d.cue), choice.index)
+    chosen = scored[index].model_copy(update={"personal": round(choice.accept, 4)})
     return chosen, choice, notice or ""
 
 

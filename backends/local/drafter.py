@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backends.local.activity import Activity, describe
+from backends.local.cues import cue_draft
 from backends.local.entities import NAME_WINDOW, Entities, extract_entities
 from backends.local.features import user_events, window_features
 from backends.local.kinds import KINDS
@@ -500,6 +501,12 @@ class Drafter:
         fixes = [d for d in drafts[k:] if d.kind == "fix_error"]
         if shown and fixes and k > 1:
             chosen = [*chosen[: k - 1], fixes[0]]
+        # The last action names the help outright (a heading typed, a question about the code on
+        # screen): that draft comes first, whatever the window's kinds rank.
+        cue = cue_draft(seen)
+        if cue is not None and cue.kind not in avoid_kinds and _normalise(cue.task) not in avoided:
+            cue = cue.model_copy(update={"purpose": activity.purpose})
+            chosen = [cue, *(d for d in chosen if d.kind != cue.kind)][:k]
         return chosen
 
     def _word(

@@ -1,0 +1,163 @@
+"""Strong cues in the person's last action that name the help outright.
+
+The drafter's kind model reads the whole window; some last actions say more than any window:
+typing a heading into a document and pausing asks for that part to be drafted (or, when the
+heading groups a data file just looked at "by" something, for that data organised), and
+searching for what a piece of code on screen means asks for it explained. A cue gives one
+draft worded from the names in the events themselves; the drafter offers it first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from backends.local.text import read_event
+from graphs.state import Draft, Event
+
+RECENT = 6
+"""How many of the latest events a cue looks back over for the files around the last action."""
+DOCUMENT_EXTENSIONS = frozenset("md markdown txt rst docx doc odt tex org adoc pages".split())
+DATA_EXTENSIONS = frozenset("csv tsv xlsx xls ods json".split())
+CODE_EXTENSIONS = frozenset("py js ts tsx jsx rb go rs java kt c cc cpp h cs php sh sql".split())
+
+_HEADING_ACTION = re.compile(
+    r"\b(?:types?|typed|typing|adds?|added|writes?|wrote|creates?|created|starts?|started)\b"
+    r"[^'\"]{0,40}\bheading\b",
+    re.IGNORECASE,
+)
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
+_BY = re.compile(r"\bby ([a-z][\w-]*(?: [a-z][\w-]*)?)\s*$", re.IGNORECASE)
+_SEARCH = re.compile(
+    r"\b(?:search\w*|googl\w*|types? .{0,30}(?:search|address) (?:box|bar)|asks?)\b", re.IGNORECASE
+)
+_CODE_QUESTION = re.compile(
+    r"[\[\]{}\\^$|]|\b(?:what does|what is|why does|how does|meaning of|what do)\b", re.IGNORECASE
+)
+_IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*_[A-Z0-9_]+|[a-z]+_[a-z0-9_]+|[A-Za-z_]\w*\(\))$")
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _recent_files(events: Sequence[Event], extensions: frozenset[str]) -> list[str]:
+    """Files of the given extensions the latest events name, most recent first."""
+    found: list[str] = []
+    for event in reversed(events[-RECENT:]):
+        for name in read_event(event.text).files:
+            if _extension(name) in extensions and name not in found:
+                found.append(name)
+    return found
+
+
+def heading_typed(text: str) -> tuple[str, int] | None:
+    """The heading an event says the person typed, and its level (1 for a title)."""
+    facts = read_event(text)
+    for quoted in facts.quoted:
+        match = _MARKDOWN_HEADING.match(quoted)
+        if match:
+            return match.group(2).strip(), len(match.group(1))
+    if _HEADING_ACTION.search(text):
+        named = [q for q in facts.quoted if q not in facts.files and len(q) <= 80]
+        if named:
+            return named[0], 2
+    return None
+
+
+def cue_draft(events: Sequence[Event]) -> Draft | None:
+    """A draft the last user event asks for outright, or None when it does not."""
+    seen = [e for e in events if e.source != "agent"]
+    if not seen:
+        return None
+    last = seen[-1].text
+    return _heading_cue(seen, last) or _code_question_cue(seen, last)
+
+
+def _heading_cue(events: Sequence[Event], last: str) -> Draft | None:
+    typed = heading_typed(last)
+    if typed is None:
+        return None
+    heading, level = typed
+    here = [f for f in read_event(last).files if _extension(f) in DOCUMENT_EXTENSIONS]
+    documents = here or _recent_files(events, DOCUMENT_EXTENSIONS)
+    document = documents[0] if documents else ""
+    sources = [
+        f
+        for f in _recent_files(events[:-1], DOCUMENT_EXTENSIONS | DATA_EXTENSIONS)
+        if f != document
+    ]
+    data = [f for f in sources if _extension(f) in DATA_EXTENSIONS]
+    grouping = _BY.search(heading)
+    if data and grouping:
+        what = grouping.group(1)
+        task = f"Organise '{data[0]}' by {what}, with the total of each, for '{heading}'."
+        thoughts = f"The heading '{heading}' asks for '{data[0]}' by {what}."
+        return _draft(task, "organise", thoughts, "a heading that groups data typed")
+    if not document and not sources:
+        return None
+    source = f" from '{sources[0]}'" if sources else ""
+    place = f" of '{document}'" if document else ""
+    # A section typed under a title the person just gave the document: the document is
+    # being written, so the draft is of it all.
+    title = next(
+        (
+            t[0]
+            for e in reversed(events[-RECENT:-1])
+            for t in [heading_typed(e.text)]
+            if t is not None and t[1] == 1
+        ),
+        None,
+    )
+    if level > 1 and title:
+        heading, level = title, 1
+    if level == 1:
+        where = f" in '{document}'" if document else ""
+        task = f"Draft '{heading}'{where}{source}, section by section."
+    else:
+        task = f"Draft the '{heading}' section{place}{source}."
+    thoughts = (
+        f"The person typed the heading '{heading}' and paused; drafting it saves the blank page."
+    )
+    return _draft(task, "draft_text", thoughts, "a heading typed")
+
+
+def _code_question_cue(events: Sequence[Event], last: str) -> Draft | None:
+    facts = read_event(last)
+    if not facts.queries or not _SEARCH.search(last):
+        return None
+    query = facts.queries[0]
+    if not _CODE_QUESTION.search(query):
+        return None
+    # Tests exercise the code in question: the module and its names come before them.
+    code = sorted(_recent_files(events, CODE_EXTENSIONS), key=_is_test)
+    if not code:
+        return None
+    quoted = [q for e in reversed(events[-RECENT:]) for q in read_event(e.text).quoted]
+    names = sorted((q for q in quoted if _IDENTIFIER.match(q) and q not in code), key=_is_test)
+    if names:
+        subject = f"'{names[0]}' in '{code[0]}'"
+        task = f"Explain what {subject} does, piece by piece."
+    else:
+        subject = f"the code in '{code[0]}'"
+        task = f"Explain {subject} that the search '{query}' is about, piece by piece."
+    thoughts = f"The search '{query}' is about {subject}."
+    return _draft(task, "explain", thoughts, "a question about the code on screen")
+
+
+def _is_test(name: str) -> bool:
+    """A test file or a test's name ('tests/test_x.py', 'test_parses_dates')."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return base.startswith("test_") or "/tests/" in f"/{name}" or base.endswith("_test.py")
+
+
+def _draft(task: str, kind: str, thoughts: str, cue: str) -> Draft:
+    body = task.rstrip(".")
+    return Draft(
+        task=task,
+        kind=kind,
+        thoughts=thoughts,
+        response=f"Shall I {body[0].lower()}{body[1:]}?",
+        score=1.0,
+        cue=cue,
+    )

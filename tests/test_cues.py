@@ -1,0 +1,96 @@
+"""A last action that names the help outright (a heading typed, a question about the code on
+screen) is offered as that help; whether to speak stays the judge's and the person's model's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backends.local import load_models
+from backends.local.cues import cue_draft, heading_typed
+from graphs.context import Context
+from graphs.state import Event, State
+from nodes.personal import pick
+
+
+def _events(*texts: str) -> list[Event]:
+    return [Event(text=t, time=1_785_000_000 + 30 * n) for n, t in enumerate(texts)]
+
+
+def test_a_section_heading_typed_asks_for_that_section_from_the_notes_opened_before() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens 'trip/ideas.md' in Obsidian.",
+            "The user opens 'trip/plan.md' and types the heading '## Budget' and pauses.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "draft_text"
+    assert draft.task == "Draft the 'Budget' section of 'trip/plan.md' from 'trip/ideas.md'."
+    assert draft.cue == "a heading typed"
+
+
+def test_a_section_under_a_title_just_typed_asks_for_the_whole_document() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens 'notes/raw.md' in Visual Studio Code.",
+            "The user creates 'notes/plan.md' and types the heading '# Spring Fair Plan'.",
+            "The user types '## Stalls' under the heading and pauses.",
+        )
+    )
+
+    assert draft is not None
+    assert draft.task.startswith("Draft 'Spring Fair Plan' in 'notes/plan.md' from 'notes/raw.md'")
+
+
+def test_a_heading_that_groups_a_data_file_asks_for_it_organised_by_that_column() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens 'sales/q1.csv' in Excel.",
+            "The user switches to 'sales/report.md'.",
+            "The user types the heading '## Revenue by region' and pauses.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "organise"
+    assert "'sales/q1.csv' by region" in draft.task
+
+
+def test_a_search_about_a_pattern_on_screen_asks_for_the_module_name_explained() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens 'app/check.py' and hovers over 'ZIP_RE'.",
+            "The user opens 'tests/test_check.py' and reads 'test_zip_plus_four'.",
+            "The user searches Google for 'what does \\d{5}(-\\d{4})? match'.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "explain"
+    assert draft.task == "Explain what 'ZIP_RE' in 'app/check.py' does, piece by piece."
+
+
+def test_ordinary_actions_give_no_cue() -> None:
+    assert cue_draft(_events("The user opens 'a.py' in Vim.", "The user scrolls down.")) is None
+    assert cue_draft(_events("The user searches for 'best pizza near me'.")) is None
+    assert heading_typed("The user types 'hello' in the chat.") is None
+    assert heading_typed("The user types '## Results' in 'paper.md'.") == ("Results", 2)
+
+
+def test_the_cue_is_offered_first_and_chosen_only_when_the_judge_would_speak(
+    tmp_path: Path,
+) -> None:
+    events = _events(
+        "The user opens 'offsite/ideas.md' in Visual Studio Code.",
+        "The user creates 'offsite/proposal.md' and types the heading '# Team Offsite Proposal'.",
+        "The user types '## Venue' under the heading and pauses.",
+    )
+    drafts = load_models().drafter.candidates(events, k=3)
+    assert drafts[0].cue and drafts[0].kind == "draft_text"
+    assert all(not d.cue for d in drafts[1:])
+
+    state = State(events=events, current=len(events) - 1)
+    ctx = Context(memory_dir=str(tmp_path / "memory"), user_id="cue-test")
+    chosen, choice, _ = pick(state, ctx, drafts)
+    # The judge would speak here (its own pick is another draft, which it scores higher).
+    assert choice.index is not None and choice.index != 0
+    assert chosen is not None and chosen.cue == "a heading typed"
+    assert chosen.personal == round(choice.accept, 4)
