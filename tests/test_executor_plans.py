@@ -228,10 +228,11 @@ def test_organising_a_document_groups_its_items_as_the_task_asks(tmp_path: Path)
     body = note_body(done)
     assert body[:4] == [
         "## Priya",
-        "- [ ] Priya renews the certificate.",
-        "- [ ] Priya writes the handover.",
+        "- [ ] Priya renews the certificate. (`notes/retro.md` line 4)",
+        "- [ ] Priya writes the handover. (`notes/retro.md` line 6)",
         "## Tom",
     ]
+    assert body[4] == "- [ ] Tom splits the deploy job. (`notes/retro.md` line 5)"
     assert "mood" not in done.result and done.unfounded == []
 
 

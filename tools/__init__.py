@@ -17,19 +17,31 @@ from pathlib import Path
 
 from langchain_core.tools import BaseTool
 
+from tools.csvcheck import csv_check_tools
 from tools.datafiles import data_file_tools
+from tools.digest import digest_tools
 from tools.drafts import DRAFTS_DIR, draft_tools
 from tools.errors import error_tools
+from tools.factcheck import fact_check_tools
+from tools.facts import fact_tools
 from tools.lint import lint_tools
 from tools.memory_search import search_memory_tool
+from tools.mentions import mention_tools
+from tools.messages import message_tools
 from tools.notes import NOTES_FILE, write_note_tool
 from tools.outline import outline_tools
 from tools.project import project_tools
+from tools.pycheck import python_check_tools
 from tools.pydocs import docs_tools
+from tools.pyquery import pyquery_tools
+from tools.regex_explain import regex_tools
 from tools.reminders import REMINDERS_FILE, reminder_tools
 from tools.runner import MAX_OUTPUT_CHARS, ToolRunner, truncate
+from tools.scripts import script_tools
 from tools.shell import run_shell_tool
 from tools.summary import summary_tools
+from tools.tables import table_tools
+from tools.timeline import timeline_tools
 from tools.workspace import ALL_FILE_TOOLS, DEFAULT_FILE_TOOLS, file_tools, search_text_tool
 
 __all__ = [
@@ -52,6 +64,22 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "summarise_document",
     "python_docs",
     "write_outline",
+    "fact_check",
+    "check_csv_rows",
+    "check_python",
+    "find_calls",
+    "find_definitions",
+    "import_cycles",
+    "explain_regex",
+    "find_mentions",
+    "digest_notes",
+    "digest_thread",
+    "group_totals",
+    "dated_items",
+    "script_interface",
+    "read_message",
+    "free_slots",
+    "note_facts",
 )
 """The executor's source and drafting tools, offered with the file tools by default."""
 ASSISTANT_FILES = frozenset({NOTES_FILE, REMINDERS_FILE, DRAFTS_DIR})
@@ -104,10 +132,22 @@ def build_tools(
         *error_tools(project),
         *data_file_tools(project),
         *lint_tools(project),
+        *python_check_tools(project),
+        *fact_check_tools(project),
+        *csv_check_tools(project),
         *outline_tools(project),
+        *pyquery_tools(project, skip),
+        *regex_tools(project),
+        *mention_tools(project, skip),
         *summary_tools(project),
+        *digest_tools(project),
+        *table_tools(project),
+        *timeline_tools(project),
         *docs_tools(),
         *draft_tools(root),
+        *script_tools(project),
+        *message_tools(project),
+        *fact_tools(project),
     ]
     if memory_search is not None:
         tools.append(search_memory_tool(memory_search))

@@ -81,12 +81,22 @@ def slug(text: str) -> str:
     return "-".join(words)[:60].strip("-") or "outline"
 
 
-def outline_text(title: str, sections: list[str]) -> str:
-    """The markdown outline: '# title', then '## Section' with its prompts, for each section."""
+def outline_text(
+    title: str, sections: list[str], bodies: dict[str, str] | None = None, intro: str = ""
+) -> str:
+    """The markdown outline: '# title' (and `intro`), then '## Section' with its body when
+    `bodies` gives one (by the section's name, in any case), else with its prompts."""
+    given = {" ".join(k.split()).casefold(): v for k, v in (bodies or {}).items() if v.strip()}
     parts = [f"# {title}", ""]
+    if intro.strip():
+        parts += [intro.strip(), ""]
     for section in sections:
         parts.append(f"## {section[:1].upper()}{section[1:]}")
-        parts.extend(f"- {prompt}" for prompt in prompts_for(section, title))
+        body = given.get(section.casefold())
+        if body:
+            parts.append(body.rstrip())
+        else:
+            parts.extend(f"- {prompt}" for prompt in prompts_for(section, title))
         parts.append("")
     return "\n".join(parts)
 
@@ -116,6 +126,10 @@ class WriteOutlineInput(BaseModel):
         default="",
         description=f"Where to write, relative to the workspace (empty: {DRAFTS_DIR}/<title>.md).",
     )
+    bodies: dict[str, str] = Field(
+        default_factory=dict, description="Markdown per section name (others: prompts)."
+    )
+    intro: str = Field(default="", description="Text under the title.")
 
     @field_validator("sections", mode="before")
     @classmethod
@@ -140,8 +154,16 @@ def _unused(path: Path) -> Path | None:
     return None
 
 
-def write_outline(workspace: Path, title: str, sections: list[str], path: str | None = None) -> str:
-    """Write the outline into the workspace; returns where it went and its text."""
+def write_outline(
+    workspace: Path,
+    title: str,
+    sections: list[str],
+    path: str | None = None,
+    bodies: dict[str, str] | None = None,
+    intro: str = "",
+) -> str:
+    """Write the outline (sections with `bodies` filled in) into the workspace; returns where it
+    went and its text."""
     title = " ".join(title.split())
     sections = _split_sections(list(sections))
     if not title or not sections:
@@ -158,7 +180,7 @@ def write_outline(workspace: Path, title: str, sections: list[str], path: str | 
     real = _unused(real)
     if real is None:
         return f"Error: {target_name} and its numbered variants exist already"
-    text = outline_text(title, sections)
+    text = outline_text(title, sections, bodies, intro)
     real.parent.mkdir(parents=True, exist_ok=True)
     real.write_text(text, encoding="utf-8")
     shown = real.relative_to(workspace).as_posix()
@@ -169,8 +191,14 @@ def draft_tools(workspace: Path) -> list[BaseTool]:
     """write_outline into `workspace`."""
     root = Path(workspace).resolve()
 
-    def write_outline_tool(title: str, sections: list[str], path: str = "") -> str:
-        return write_outline(root, title, sections, path or None)
+    def write_outline_tool(
+        title: str,
+        sections: list[str],
+        path: str = "",
+        bodies: dict[str, str] | None = None,
+        intro: str = "",
+    ) -> str:
+        return write_outline(root, title, sections, path or None, bodies, intro)
 
     return [
         StructuredTool.from_function(
@@ -178,7 +206,8 @@ def draft_tools(workspace: Path) -> list[BaseTool]:
             name="write_outline",
             description=(
                 "Write a markdown outline to the workspace: '# title', then one '## Section' per "
-                "name given, in that order, each with prompts to fill in (no invented facts). "
+                "name given, in that order, each with its text from bodies or else prompts to "
+                "fill in (no invented facts). "
                 f"Returns the file's path ({DRAFTS_DIR}/<title>.md by default) and its text."
             ),
             args_schema=WriteOutlineInput,

@@ -291,6 +291,12 @@ def related_memory(work: Work, subjects: TaskSubjects, events: Sequence[Event]) 
 
 def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
     """Locate the error, read the code there, re-parse the data it reads, and say the fix."""
+    from backends.local import plans_code  # noqa: PLC0415 (it imports this module)
+
+    if plans_code.wants_import_cycle(subjects):  # the fault is in the import graph, not a line
+        cycle = plans_code.import_cycle(work, subjects, events)
+        if cycle is not None:
+            return cycle
     if not subjects.errors and not any(_EXCEPTION.search(t) for t in subjects.error_events):
         # No error was shown: finding what is wrong is a check of the files named.
         from backends.local.plans_review import review  # noqa: PLC0415 (it imports this module)
@@ -1023,7 +1029,10 @@ def _summary_of(work: Work, path: str, label: str) -> Outcome:
 
 def wants_reminder(kind: str, task: str) -> bool:
     """Whether the task asks for a reminder or a follow-up."""
-    return bool(_REMIND.search(task))
+    if kind == "summarise" and not re.search(r"\bremind", task, re.IGNORECASE):
+        return False  # "each action with its due date" asks for a summary, not a reminder
+    # Quoted names are not the request: 'visits/schedule.md' asks for no reminder.
+    return bool(_REMIND.search(_QUOTED_VALUE.sub("", task)))
 
 
 def set_reminder(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> str | None:
@@ -1038,4 +1047,6 @@ def set_reminder(work: Work, subjects: TaskSubjects, events: Sequence[Event]) ->
         what = quoted[0] if quoted and text is not subjects.task else subjects.task
         done = work.call("set_reminder", text=what[:900], when=when)
         return done.output if done.ok else f"I could not set the reminder: {done.output}"
+    if not re.search(r"\bremind|\bfollow[- ]up\b", subjects.task, re.IGNORECASE):
+        return None  # a task about deadlines or a schedule did not ask for a reminder
     return "Your activity gives no time for a reminder, so none was set."

@@ -4,10 +4,14 @@ usages across the project, the installed documentation.
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from backends.local.plans import (
+    _HIT,
     CODE_EXTENSIONS,
     MAX_DOC_LINES,
     MAX_LISTED,
@@ -17,6 +21,7 @@ from backends.local.plans import (
     _doc_excerpt,
     _hits,
     _importable,
+    _numbered,
     _offline_search,
     _python_docs,
     _summary_of,
@@ -24,14 +29,35 @@ from backends.local.plans import (
     lookup_docs,
     python_candidates,
 )
-from backends.local.task_subjects import DOCUMENT_EXTENSIONS, TaskSubjects, dotted_names, extension
-from backends.local.text import read_event
+from backends.local.task_subjects import (
+    DOCUMENT_EXTENSIONS,
+    EVENT_WINDOW,
+    TaskSubjects,
+    dotted_names,
+    extension,
+)
+from backends.local.text import content_words, read_event
 from graphs.state import Event
 
 
 def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """Explain a code file from its outline, a Python name from its docs, a document from its
-    summary; otherwise say what cannot be done offline and show what the files hold."""
+    """Explain an import cycle from the import graph; a code file from its regular expressions,
+    the functions the task names (with the documentation of the library calls they make) and
+    its outline; a Python name from its docs, a document from its summary; otherwise say what
+    cannot be done offline and show what the files hold."""
+    if wants_import_cycle(subjects):
+        cycle = import_cycle(work, subjects, events)
+        if cycle is not None:
+            return cycle
+    quoted = _quoted_regex(subjects.task)
+    if quoted:
+        found = work.output("explain_regex", pattern=quoted)
+        if found and found.startswith("Pattern"):
+            return Outcome(
+                title=f"Explain: the regular expression {quoted}"[:180],
+                lines=["The regular expression, piece by piece:", *found.splitlines()],
+                did="explained the regular expression",
+            )
     # What the task itself names comes first: an edited "explain functools.lru_cache" is about
     # that name, not about the file the events were on.
     own_files = read_event(subjects.task).files
@@ -41,7 +67,10 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
     if target and extension(target) in ("py", "pyi"):
         outline = work.output("module_outline", path=target)
         if outline:
-            lines = [f"What {_code(target)} holds, function by function:", *outline.splitlines()]
+            first = _regex_lines(work, subjects, events, target, outline)
+            first += _function_lines(work, subjects, target, outline)
+            lines = [*first, *([""] if first else [])]
+            lines += [f"What {_code(target)} holds, function by function:", *outline.splitlines()]
             findings = _hits(work.output("lint_file", path=target))
             if findings:
                 lines += ["", "Where its logic could go wrong (ruff):", *findings[:MAX_LISTED]]
@@ -56,7 +85,18 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
 
 
 def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """Example lines from the project and from the installed documentation."""
+    """The call sites a code query asks for ("every open( without encoding="), the dated
+    mentions of a name across documents, else example lines from the project and from the
+    installed documentation."""
+    query = read_code_query(subjects.task, events)
+    if query is not None:
+        found = call_sites(work, query)
+        if found is not None:
+            return found
+    if _MENTIONS_ASKED.search(subjects.task):
+        found = dated_mentions(work, subjects)
+        if found is not None:
+            return found
     names = [*python_candidates(subjects), *subjects.identifiers]
     lines: list[str] = []
     did = ""
@@ -107,3 +147,720 @@ def _doc_examples(doc: str) -> list[str]:
         elif in_section and not stripped and kept:
             in_section = False
     return kept[:MAX_DOC_LINES]
+
+
+# --- code queries: call sites -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeQuery:
+    """A question about the project's calls, read from a task's words."""
+
+    names: tuple[str, ...]
+    """The functions or methods asked about, the most explicit first ('open', '.execute')."""
+    folder: str
+    """The folder or file the task names; '.' for the whole project."""
+    without: str
+    """Keep the calls that do not pass this keyword ('encoding'); '' for no such filter."""
+    with_: str
+    """Keep the calls that pass this keyword; ''."""
+    relation: str = "calls"
+    """'calls', or a find_definitions relation: 'imports', 'subclasses', 'parameter'."""
+    formatted: bool = False
+    """Asked for the calls whose text argument is built by formatting (f-strings, %, +)."""
+
+
+_CALL_FORM = re.compile(r"(?<![\w.])(\.?[A-Za-z_][\w.]*)\(")
+_CALL_WORDS = re.compile(
+    r"\b(?:call(?:s|ed|ing)?|invok\w*|call sites?|argument|keyword|kwargs?)\b", re.I
+)
+_CALLS_OF = re.compile(
+    r"\b(?:calls?|call sites?|invocations?|uses|usages)\s+(?:to|of)\s+(?:the\s+)?[`'\"]?"
+    r"(\.?[A-Za-z_][\w.]*)",
+    re.I,
+)
+_CLAUSE_VERB = re.compile(r"\b(?:that|which|where)\s+(?:the\s+code\s+)?([a-z_]\w*)", re.I)
+_NEGATION = re.compile(
+    r"\b(?:without|missing|lacking|omit(?:s|ting)?|no|never)\b"
+    r"|\b(?:do|does|did)\s*(?:not|n't)\b|\b(?:don't|doesn't|didn't)\b",
+    re.I,
+)
+_WITH = re.compile(r"\b(?:with|passing|pass(?:es)?|sets?|setting|specify(?:ing)?)\b", re.I)
+_FILLER = frozenset(
+    """pass passes passing passed set sets setting specify specifying specifies give gives giving
+    use uses using include includes including a an the any explicit explicitly keyword keywords
+    argument arguments parameter parameters kwarg kwargs named its their an value""".split()
+)
+_NOT_CALLS = frozenset(
+    """find every place places file files line lines list show give the a an each all project
+    folder code where which that name names""".split()
+)
+
+
+def _keyword_after(text: str, start: int, *, need_sign: bool) -> str:
+    """The keyword argument named right after `start` ("passing encoding=" -> 'encoding'),
+    filler words skipped; '' when none (or, with `need_sign`, none written as `name=` or
+    introduced by 'keyword'/'argument')."""
+    introduced = False
+    for match in re.finditer(r"[`'\"]?([A-Za-z_]\w*)([`'\"]?\s*=)?", text[start:]):
+        word = match.group(1)
+        if word.lower() in _FILLER:
+            introduced = introduced or word.lower().startswith(("keyword", "argument", "param"))
+            continue
+        if need_sign and not (match.group(2) or introduced):
+            return ""
+        return word
+    return ""
+
+
+def _filters(task: str) -> tuple[str, str]:
+    """(without, with) keywords of a task: "without passing encoding=", "with timeout="."""
+    without = ""
+    rest = task
+    for match in _NEGATION.finditer(task):
+        word = _keyword_after(task, match.end(), need_sign=match.group(0).lower() == "no")
+        if word:
+            without = word
+            rest = task[: match.start()]
+            break
+    with_ = ""
+    if not without:
+        for match in _WITH.finditer(rest):
+            word = _keyword_after(rest, match.end(), need_sign=True)
+            if word:
+                with_ = word
+                break
+    return without, with_
+
+
+def _scope(task: str) -> str:
+    """The folder (or Python file) a task limits the query to; '.' for the whole project."""
+    for quoted in read_event(task).quoted:
+        clean = quoted.strip().strip("`")
+        if clean.endswith("/") or clean.endswith(".py"):
+            return clean
+    match = re.search(r"\b(?:in|under|inside|within)\s+(?:the\s+)?`?([\w.-]+(?:/[\w.-]+)*/)", task)
+    return match.group(1) if match else "."
+
+
+_RELATIONS = (
+    (
+        "subclasses",
+        re.compile(
+            r"\b(?:subclass(?:es)?|inherit(?:s|ing)?|deriv(?:e|es|ing))\s+(?:of\s+|from\s+)?"
+            r"(?:the\s+)?(?:class\s+)?[`'\"]?([A-Za-z_][\w.]*)",
+            re.I,
+        ),
+    ),
+    (
+        "parameter",
+        re.compile(
+            r"\b(?:functions?|methods?)\s+(?:that|which)\s+(?:take|accept|receive)s?\s+"
+            r"(?:an?\s+|the\s+)?(?:parameter\s+|argument\s+)?[`'\"]?([A-Za-z_][\w.]*)"
+            r"|\bparameters?\s+(?:named|called)\s+[`'\"]?([A-Za-z_]\w*)",
+            re.I,
+        ),
+    ),
+    (
+        "imports",
+        re.compile(
+            r"\bimport(?:s|ing)?\s+(?:of\s+)?(?:the\s+)?(?:module\s+|package\s+)?"
+            r"[`'\"]?([A-Za-z_][\w.]*)",
+            re.I,
+        ),
+    ),
+)
+"""Structural questions ("classes that subclass X", "functions that take X", "imports of X")."""
+_NOT_NAMES = frozenset("a an the it them this that these those".split())
+
+
+def read_code_query(task: str, events: Sequence[Event]) -> CodeQuery | None:
+    """The call-site query a task asks, or None when it asks for none."""
+    if not _CLAUSE_QUERY.search(task):
+        return None
+    explicit = _CALL_FORM.search(task) or any(_filters(task))
+    for relation, pattern in () if explicit else _RELATIONS:
+        for match in pattern.finditer(task):
+            name = next((g for g in match.groups() if g), "").rstrip(".")
+            if name and name.lower() not in _NOT_NAMES:
+                return CodeQuery((name,), _scope(task), "", "", relation)
+    without, with_ = _filters(task)
+    strong = [m.group(1) for m in _CALL_FORM.finditer(task)]
+    strong += [m.group(1) for m in _CALLS_OF.finditer(task)]
+    strong += [d for d in dotted_names(task) if extension(d) not in CODE_EXTENSIONS]
+    strong += [m for m in re.findall(r"`([A-Za-z_.][\w.]*)`", task)]
+    weak = []
+    for match in _CLAUSE_VERB.finditer(task):
+        word = match.group(1).lower()
+        if word not in _NOT_CALLS and word not in _FILLER:
+            weak += [word, word[:-1]] if word.endswith("s") and len(word) > 3 else [word]
+    for event in events[-EVENT_WINDOW:]:
+        weak += [m.group(1) for q in read_event(event.text).quoted for m in _CALL_FORM.finditer(q)]
+    strong = [n for n in dict.fromkeys(strong) if n.strip(".") and n.lower() not in _NOT_CALLS]
+    weak = [n for n in dict.fromkeys(weak) if n not in strong]
+    formatted = bool(_FORMATTED.search(task))
+    if not (without or with_ or formatted or (strong and _CALL_WORDS.search(task))):
+        return None
+    names = [*strong, *weak] if (without or with_ or formatted) else strong
+    if not names:
+        return None
+    return CodeQuery(tuple(names[:6]), _scope(task), without, with_, formatted=formatted)
+
+
+_KEYWORD_VALUES = {"encoding": '"utf-8"', "check": "True", "timeout": "<seconds>"}
+"""The usual value of a keyword a fix adds."""
+_FORMATTED = re.compile(
+    r"\bf-?strings?\b|\bstring (?:formatting|concatenation|interpolation)|\bformat(?:ted|ting)\b"
+    r"|\bconcatenat\w*|\binterpolat\w*|\binjection\b",
+    re.I,
+)
+_CLAUSE_QUERY = re.compile(
+    r"^(?:please\s+)?(?:find|list|show|locate|which|where|what|give)\b", re.I
+)
+_SITE = re.compile(r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<code>.*?)  -- (?P<note>.*)$")
+
+
+def call_sites(work: Work, query: CodeQuery) -> Outcome | None:
+    """The call sites `query` asks for, grouped as the find_calls tool groups them (or the
+    imports, subclasses or functions a structural query asks for)."""
+    if query.relation != "calls":
+        return _definitions(work, query)
+    for name in query.names:
+        args = {"name": name, "without_keyword": query.without, "with_keyword": query.with_}
+        if query.formatted:
+            args = {"name": name, "formatted_argument": True}
+        found = work.output("find_calls", path=query.folder, **args)
+        if found is None and query.folder != ".":
+            found = work.output("find_calls", path=".", **args)
+        if found is None or not any(_SITE.match(ln) for ln in found.splitlines()):
+            continue
+        lines: list[str] = []
+        counts: list[int] = []
+        for line in found.splitlines():
+            site = _SITE.match(line)
+            if site:
+                lines.append(
+                    f"- {_code(site['path'])} line {site['line']}: {site['code']} ({site['note']})"
+                )
+                continue
+            if lines:
+                lines.append("")
+            lines.append(line)
+            count = re.search(r": (\d+)$", line)
+            if count:
+                counts.append(int(count.group(1)))
+        asked = counts[0] if counts else 0
+        keyword = query.without or query.with_
+        if query.without and asked:
+            value = _KEYWORD_VALUES.get(query.without, "...")
+            lines += ["", f"To fix: pass {query.without}={value} in each call of the first list."]
+        elif query.without:
+            lines += ["", f"Every call of {name}( under {query.folder} passes {keyword}=."]
+        elif query.formatted and asked:
+            lines += [
+                "",
+                "To fix: keep the text constant and pass the values separately (query "
+                "parameters such as execute(sql, params), an argument list) so that no value "
+                "can change the command.",
+            ]
+        title = f"Examples: calls of {name}(" + (f" without {keyword}=" if query.without else "")
+        what = f"found the calls of {name}(" + (f" without {keyword}=" if query.without else "")
+        return Outcome(title=title, lines=lines, did=what)
+    return None
+
+
+def _definitions(work: Work, query: CodeQuery) -> Outcome | None:
+    name = query.names[0]
+    args = {"name": name, "relation": query.relation}
+    found = work.output("find_definitions", path=query.folder, **args)
+    if found is None and query.folder != ".":
+        found = work.output("find_definitions", path=".", **args)
+    if found is None or not any(_HIT.match(ln) for ln in found.splitlines()):
+        return None  # none found: the task may be about documents after all
+    lines = []
+    for line in found.splitlines():
+        hit = _HIT.match(line)
+        if hit:
+            text, _, what = hit["text"].partition("  -- ")
+            lines.append(
+                f"- {_code(hit['path'])} line {hit['line']}: {text}"
+                + (f" ({what})" if what else "")
+            )
+        else:
+            lines.append(line)
+    title = found.splitlines()[0].split(" under ")[0].split(":")[0]
+    return Outcome(title=f"Examples: {title}"[:180], lines=lines, did=f"listed the {title.lower()}")
+
+
+# --- mentions across documents ------------------------------------------------------------------
+
+
+_MENTIONS_ASKED = re.compile(
+    r"\bmention\w*|\bdiscuss\w*|\b(?:said|say|says|written|wrote)\b|\btalk\w*\s+about"
+    r"|\brefer\w*\s+to\b|\bhistory\b|\bdate order\b|\bchronolog\w*|\btimeline\b",
+    re.I,
+)
+_MENTION = re.compile(r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<text>.*)  -- (?P<when>.*)$")
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*)")
+
+
+def _mention_terms(subjects: TaskSubjects) -> list[str]:
+    """What a mentions query looks for: the task's quoted names, its proper nouns, the
+    person's searches, then the words after 'mentions'."""
+    task = subjects.task
+    quoted = [q for q in read_event(task).quoted if "/" not in q and "." not in q[-5:]]
+    proper = [m.group(1) for m in _PROPER.finditer(task) if m.start() > 0]
+    after = re.search(r"\b(?:mention\w*|about|discuss\w*|refer\w*\s+to)\s+(?:the\s+)?(.+)", task)
+    words = content_words(after.group(1))[:3] if after else []
+    terms = [*quoted, *proper, *subjects.queries[:2], *words]
+    return [t for t in dict.fromkeys(t.strip() for t in terms) if len(t) > 2][:6]
+
+
+def dated_mentions(work: Work, subjects: TaskSubjects) -> Outcome | None:
+    """Every mention of the task's term across the documents, dated, in date order."""
+    folder = _scope(subjects.task)
+    folder = folder if folder.endswith("/") else "."
+    for term in _mention_terms(subjects):
+        found = work.output("find_mentions", term=term, path=folder)
+        if found is None and folder != ".":
+            found = work.output("find_mentions", term=term, path=".")
+        hits = [m for m in (_MENTION.match(ln) for ln in (found or "").splitlines()) if m]
+        if not hits:
+            continue
+        lines = [f"Every mention of '{term}', in date order:"]
+        for line in (found or "").splitlines():
+            hit = _MENTION.match(line)
+            under = _HIT.match(line[4:]) if line.startswith("  | ") else None
+            if hit:
+                when = hit["when"].split(", from ")[0]
+                when = when.replace(" (", ", ", 1).rstrip(")") if "(" in when else when
+                lines.append(f"- {when}: {_code(hit['path'])} line {hit['line']}: {hit['text']}")
+            elif under:
+                lines.append(f"    line {under['line']}: {under['text']}")
+        files = sorted({h["path"] for h in hits})
+        lines += ["", f"{len(hits)} mentions in {len(files)} documents."]
+        return Outcome(
+            title=f"Mentions of {term}",
+            lines=lines,
+            did=f"listed the mentions of {term} in date order",
+        )
+    return None
+
+
+# --- explain: import cycles ---------------------------------------------------------------------
+
+
+_CYCLE_WORDS = re.compile(
+    r"circular(?:ly)?\s+import|partially initiali[sz]ed|import cycle|cyclic import"
+    r"|circular dependenc",
+    re.I,
+)
+_IMPORT_ERROR = re.compile(r"\b(?:ImportError|ModuleNotFoundError|AttributeError): [^\"\n]+")
+_RUN_FILE = re.compile(r"\bpython3?\s+(?:-\w+\s+)*['\"`]?([\w./-]+\.py)\b")
+_STEP = re.compile(r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<code>.*?)  -- (?P<note>.*)$")
+_USED = re.compile(
+    r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<name>\w+) is used at (?P<rest>.*)$"
+)
+
+
+def wants_import_cycle(subjects: TaskSubjects) -> bool:
+    """Whether the task or the error it is about is a circular import."""
+    return any(_CYCLE_WORDS.search(t) for t in (subjects.task, *subjects.error_events))
+
+
+def import_cycle(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome | None:
+    """The import cycle, traced from the file that is run, and the fixes that fit its uses."""
+    texts = [subjects.task, *(e.text for e in reversed(events[-EVENT_WINDOW:]))]
+    run = next((m.group(1) for t in texts for m in _RUN_FILE.finditer(t)), "")
+    entry = work.resolve(run) if run else None
+    found = work.output("import_cycles", path=".", entry=entry or "")
+    if found is None or not found.startswith("Import cycle"):
+        return None
+    lines: list[str] = []
+    imports: dict[tuple[str, str], str] = {}
+    said = [*subjects.errors, *subjects.error_events]
+    error = next((m.group(0) for t in said if (m := _IMPORT_ERROR.search(t))), "")
+    for line in found.splitlines():
+        step = _STEP.match(line)
+        used = _USED.match(line)
+        if step:
+            imports[(step["path"], step["line"])] = step["code"]
+            lines.append(
+                f"- {_code(step['path'])} line {step['line']}: {step['code']}: {step['note']}"
+            )
+        elif used:
+            continue
+        elif line.startswith("Import cycle"):
+            lines.append(f"A circular import. {line}.")
+        elif line.strip() and not line.startswith("Where the cycle's imports are used"):
+            lines.append(line)
+        elif lines and lines[-1]:
+            lines.append("")
+    while lines and not lines[-1]:
+        lines.pop()
+    if error:
+        lines.insert(1, f"The error: {error}")
+    lines += ["", "How to break the cycle (one of these is enough):"]
+    for line in found.splitlines():
+        used = _USED.match(line)
+        if not used:
+            continue
+        code = imports.get((used["path"], used["line"]), "the import")
+        where, _, how = used["rest"].partition("; ")
+        why = (
+            ", so it runs when called, after both modules have finished loading"
+            if "into the function" in how
+            else ""
+        )
+        lines.append(
+            f"- {_code(used['path'])} line {used['line']} ({code}): {used['name']} is used at "
+            f"{where}; {how}{why}."
+        )
+    lines += [
+        "- Import the module instead of the name (import the module, then write module.Name "
+        "where it is used): the name is looked up at call time, not while the module is "
+        "half-run.",
+        "- If a name is needed only in type annotations, import it under "
+        "typing.TYPE_CHECKING (and quote the annotation).",
+        "- Or move the shared name into a third module that both modules import.",
+    ]
+    return Outcome(
+        title=f"Explain: {error or 'the circular import'}"[:180],
+        lines=lines,
+        did="traced the import cycle",
+    )
+
+
+# --- explain: regular expressions and functions ---------------------------------------------------
+
+
+_MATCH_WORDS = re.compile(
+    r"\bmatch\w*|\bvalid\w*|\baccept\w*|\breject\w*|\bparse\w*|\bextract\w*", re.I
+)
+_REGEX_WORDS = re.compile(r"\bregex\w*|\bregular expression|\bpattern\b|\bre\.compile\b", re.I)
+
+
+def _regex_lines(
+    work: Work, subjects: TaskSubjects, events: Sequence[Event], target: str, outline: str
+) -> list[str]:
+    """Each regular expression of `target` explained, when the task or events are about one
+    (or the task asks what a module that uses `re` accepts or matches)."""
+    texts = [subjects.task, *(e.text for e in events[-EVENT_WINDOW:])]
+    asked = any(_REGEX_WORDS.search(t) for t in texts)
+    imports = _IMPORTS_LINE.search(outline)
+    uses_re = bool(imports) and "re" in imports.group(1).split(", ")
+    asked = asked or (uses_re and bool(_MATCH_WORDS.search(subjects.task)))
+    names = [n for n in subjects.identifiers if n.isupper() or n.endswith(("_RE", "_PATTERN"))]
+    if not asked and not names:
+        return []
+    found = work.output("explain_regex", path=target)
+    if not found or "Pattern" not in found:
+        return []
+    if not asked and not any(f"({n})" in found for n in names):
+        return []
+    lines = [f"The regular expression in {_code(target)}, piece by piece:"]
+    for line in found.splitlines():
+        hit = _HIT.match(line)
+        if hit and not line.startswith(("-", " ")):
+            lines.append(f"{_code(hit['path'])} line {hit['line']}: {hit['text']}")
+        else:
+            lines.append(line)
+    return lines
+
+
+_REGEX_SPAN = re.compile(r"'([^'\n]{2,300})'|\"([^\"\n]{2,300})\"|`([^`\n]{2,300})`")
+
+
+def _quoted_regex(task: str) -> str:
+    """A regular expression the task quotes when it asks about one ('' when none)."""
+    if not _REGEX_WORDS.search(task):
+        return ""
+    for match in _REGEX_SPAN.finditer(task):
+        span = next(g for g in match.groups() if g is not None)
+        if not re.search(r"[\\^$\[\]()*+?{}|]", span) or extension(span) in CODE_EXTENSIONS:
+            continue
+        try:
+            re.compile(span)
+        except re.error:
+            continue
+        return span
+    return ""
+
+
+_DEF_LINE = re.compile(r"^(?P<indent>\s*)line (?P<line>\d+): (?:async def|def|class) (?P<name>\w+)")
+_IMPORTS_LINE = re.compile(r"^imports: (.+)$", re.M)
+MAX_FUNCTION_LINES = 30
+"""Lines of a function quoted when explaining it."""
+
+
+def _pitfall_groupby(call: ast.Call) -> str:
+    if not call.args:
+        return ""
+    data = call.args[0]
+    if isinstance(data, ast.Call) and _dotted(data.func) in ("sorted", "list.sort"):
+        return ""
+    key = next((k.value for k in call.keywords if k.arg == "key"), None)
+    if key is None and len(call.args) > 1:
+        key = call.args[1]
+    source = ast.unparse(data)
+    if key is None:
+        fixed = f"groupby(sorted({source}))"
+    else:
+        k = ast.unparse(key)
+        fixed = f"groupby(sorted({source}, key={k}), key={k})"
+    return (
+        "groupby starts a new group each time the key changes, so only consecutive (adjacent) "
+        "items with the same key form one group: when the input is not sorted by that key, the "
+        "same key comes back as a second, separate group. Sort the input by the same key "
+        f"first: {fixed}"
+    )
+
+
+def _pitfall_match(call: ast.Call) -> str:
+    return (
+        "re.match only matches at the start of the string (re.search finds the pattern "
+        "anywhere; re.fullmatch requires the whole string to match)"
+    )
+
+
+def _pitfall_flags_as_count(call: ast.Call) -> str:
+    # re.sub(pattern, repl, string, count=0, flags=0): a fourth positional argument is count.
+    position = 3 if call.args and _dotted(call.func).endswith(("sub", "subn")) else 2
+    if len(call.args) > position and "re." in ast.unparse(call.args[position]):
+        flag = ast.unparse(call.args[position])
+        return (
+            f"{flag} is passed by position, where the function expects count (maxsplit for "
+            f"split), not flags: it limits the replacements and the flag is not applied; pass "
+            f"flags={flag}"
+        )
+    return ""
+
+
+def _pitfall_round(call: ast.Call) -> str:
+    return (
+        "round() rounds a value exactly half-way to the even neighbour (round(2.5) is 2, "
+        "round(0.125, 2) is 0.12), and a float such as 2.675 is stored a little below itself; "
+        "for money use decimal.Decimal with quantize(..., ROUND_HALF_UP)"
+    )
+
+
+def _pitfall_zip(call: ast.Call) -> str:
+    if any(k.arg == "strict" for k in call.keywords):
+        return ""
+    return (
+        "zip() stops at the shortest input, silently dropping the rest of the longer ones; "
+        "pass strict=True to raise instead, or use itertools.zip_longest"
+    )
+
+
+def _pitfall_run(call: ast.Call) -> str:
+    if any(k.arg == "check" for k in call.keywords):
+        return ""
+    return (
+        "without check=True a command that fails does not raise: its exit status is only in "
+        "the result's returncode"
+    )
+
+
+def _pitfall_timeout(call: ast.Call) -> str:
+    if any(k.arg == "timeout" for k in call.keywords):
+        return ""
+    return "without timeout= the call waits for the server forever when it does not answer"
+
+
+_PITFALLS = {
+    "itertools.groupby": _pitfall_groupby,
+    "re.match": _pitfall_match,
+    "re.sub": _pitfall_flags_as_count,
+    "re.subn": _pitfall_flags_as_count,
+    "re.split": _pitfall_flags_as_count,
+    "builtins.round": _pitfall_round,
+    "builtins.zip": _pitfall_zip,
+    "subprocess.run": _pitfall_run,
+    "requests.get": _pitfall_timeout,
+    "requests.post": _pitfall_timeout,
+}
+"""What the documentation's first sentences imply for a call, said in plain words."""
+_BUILTIN_PITFALLS = frozenset({"round", "zip"})
+"""Builtins whose documentation a function's explanation quotes (their behaviour surprises)."""
+
+
+def _method_pitfalls(tree: ast.AST, first: int) -> list[str]:
+    """Facts about str and list methods that read one way and work another."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr = node.func.attr
+            arg = node.args[0] if node.args else None
+            if (
+                attr in ("strip", "lstrip", "rstrip")
+                and isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and len(arg.value) > 1
+            ):
+                fix = "removesuffix" if attr == "rstrip" else "removeprefix"
+                found.append(
+                    f"line {first + node.lineno - 1}: {attr}({arg.value!r}) removes any of the "
+                    f"characters {arg.value!r} from the ends, not that text as a whole; "
+                    f"{fix}({arg.value!r}) removes the text"
+                )
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr in ("sort", "reverse", "append", "extend")
+        ):
+            found.append(
+                f"line {first + node.lineno - 1}: {node.value.func.attr}() changes the list in "
+                "place and returns None, so the name assigned here holds None"
+            )
+    return found
+
+
+def _dotted(node: ast.AST) -> str:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def _function_lines(work: Work, subjects: TaskSubjects, target: str, outline: str) -> list[str]:
+    """The functions the task names, explained: their code, the documentation of the library
+    calls they make (and what it implies), and what they return."""
+    items = [m for m in (_DEF_LINE.match(ln) for ln in outline.splitlines()) if m]
+    named = [
+        (i, m)
+        for i, m in enumerate(items)
+        if "def" in m.group(0) and re.search(rf"(?<![\w.]){re.escape(m['name'])}\b", subjects.task)
+    ]
+    imports = _IMPORTS_LINE.search(outline)
+    imported = {}
+    for dotted in imports.group(1).split(", ") if imports else []:
+        if not dotted.startswith("."):
+            imported[dotted.rsplit(".", 1)[-1]] = dotted
+    lines: list[str] = []
+    for index, match in named[:2]:
+        start = int(match["line"])
+        depth = len(match["indent"])
+        later = [int(m["line"]) for m in items[index + 1 :] if len(m["indent"]) <= depth]
+        end = later[0] - 1 if later else start + 200
+        body = _own_body(_numbered(work.output("read_lines", path=target, start=start, end=end)))
+        if not body:
+            continue
+        lines += [f"{match['name']} ({_code(target)} lines {start}-{max(body)}):"]
+        lines += [f"{n}: {text}" for n, text in list(body.items())[:MAX_FUNCTION_LINES]]
+        lines += _calls_explained(work, target, body, imported)
+    return lines
+
+
+def _own_body(lines: dict[int, str]) -> dict[int, str]:
+    """A function's own lines from the `def` on: its signature (brackets balanced up to the
+    colon), then every line indented deeper than the `def`; trailing blank lines dropped."""
+    numbers = sorted(lines)
+    if not numbers:
+        return {}
+    indent = len(lines[numbers[0]]) - len(lines[numbers[0]].lstrip())
+    depth = 0
+    kept: dict[int, str] = {}
+    in_body = False
+    for number in numbers:
+        text = lines[number]
+        stripped = text.strip()
+        if in_body and stripped and len(text) - len(text.lstrip()) <= indent:
+            break
+        kept[number] = text
+        if not in_body:
+            depth += sum(stripped.count(c) for c in "([{") - sum(stripped.count(c) for c in ")]}")
+            in_body = depth <= 0 and stripped.endswith(":")
+    while kept and not kept[max(kept)].strip():
+        kept.pop(max(kept))
+    return kept
+
+
+def _calls_explained(
+    work: Work, target: str, body: dict[int, str], imported: dict[str, str]
+) -> list[str]:
+    first = min(body)
+    try:
+        tree = ast.parse(textwrap.dedent("\n".join(body[n] for n in sorted(body))))
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    lines: list[str] = []
+    seen: set[str] = set()
+    for node in sorted(
+        (n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: n.lineno
+    ):
+        name = _dotted(node.func)
+        head, _, rest = name.partition(".")
+        if head in _BUILTIN_PITFALLS and not rest and head not in imported:
+            full = f"builtins.{head}"
+        elif head in imported:
+            full = ".".join(filter(None, [imported[head], rest]))
+        else:
+            continue
+        if full in seen or len(seen) >= 3:
+            continue
+        seen.add(full)
+        doc = work.output("python_docs", name=full)
+        pitfall = _PITFALLS.get(full)
+        said = pitfall(node) if pitfall else ""
+        if not doc and not said:
+            continue
+        line = first + node.lineno - 1
+        if doc:
+            excerpt = [ln for ln in _doc_excerpt(doc, [])[0] if ln.strip()][1:3]
+            lines += ["", f"{_code(target)} line {line} calls {full}; its documentation says:"]
+            lines += [f"    {ln.strip()}" for ln in excerpt]
+        else:
+            lines += ["", f"{_code(target)} line {line} calls {full} (not installed here)."]
+        if said:
+            lines.append(f"What that means here: {said}.")
+    surprises = _method_pitfalls(tree, first)
+    if surprises:
+        lines += [
+            "",
+            "Where the code does not do what it reads as:",
+            *(f"- {s}" for s in surprises),
+        ]
+    function = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
+    )
+    returns = [
+        f"line {first + n.lineno - 1}: return {ast.unparse(n.value) if n.value else 'None'}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Return)
+    ]
+    if returns:
+        lines += ["", "What it returns:", *(f"- {r}" for r in sorted(returns, key=_line_no))]
+        if function is not None and not _always_leaves(function.body):
+            lines.append(
+                "- None, when the end of the function is reached without any of these returns"
+            )
+    return lines
+
+
+def _always_leaves(body: list[ast.stmt]) -> bool:
+    """Whether a block always ends in return or raise (so it never falls off its end)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Return | ast.Raise):
+        return True
+    if isinstance(last, ast.If):
+        return _always_leaves(last.body) and _always_leaves(last.orelse)
+    if isinstance(last, ast.With | ast.AsyncWith):
+        return _always_leaves(last.body)
+    if isinstance(last, ast.Try):
+        handlers = all(_always_leaves(h.body) for h in last.handlers)
+        return (_always_leaves(last.body) or _always_leaves(last.orelse)) and handlers
+    if isinstance(last, ast.Match):
+        return all(_always_leaves(c.body) for c in last.cases)
+    return False
+
+
+def _line_no(text: str) -> int:
+    return int(text.split(":")[0].removeprefix("line "))

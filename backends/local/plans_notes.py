@@ -1,11 +1,14 @@
-"""The offline plans that summarise and organise: central sentences of a document, a log counted, a
-document's items as a grouped checklist.
+"""The offline plans that summarise and organise: meeting notes sorted into decisions, action
+items and open questions; an email thread's final state; a log counted; a CSV totalled per
+category; dated items put in date order; else a document's central sentences, or its items as a
+grouped checklist.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from backends.local.plans import (
     _EXCEPTION,
@@ -30,6 +33,7 @@ from backends.local.task_subjects import (
 )
 from backends.local.text import read_event
 from graphs.state import Event
+from tools.paging import next_part, without_part_line
 
 
 def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
@@ -46,13 +50,21 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
                     lines=[f"What {_code(path)} holds:", *outline.splitlines()],
                     did=f"outlined {path}",
                 )
+        if extension(path) in TABLE_EXTENSIONS and _TOTALS.search(subjects.task):
+            totals = _group_totals(work, path, subjects.task)
+            if totals:
+                return totals
         if extension(path) in DATA_EXTENSIONS:
             report = work.output("check_data_file", path=path)
             if report:
-                return Outcome(title=f"Summary: {path}", lines=[report], did=f"checked {path}")
+                lines = [report]
+                if extension(path) in TABLE_EXTENSIONS and "parses cleanly" in report:
+                    totals = _group_totals(work, path, subjects.task)
+                    lines += ["", *totals.lines] if totals else []
+                return Outcome(title=f"Summary: {path}", lines=lines, did=f"checked {path}")
         if extension(path) == "log":
             return _log_summary(work, path)
-        return _summary_of(work, path, "Summary")
+        return _document_summary(work, path, subjects, events)
     named = read_event(subjects.task)
     if named.pages or any(p.startswith(q) for p in subjects.pages for q in named.quoted):
         # A web page the task names cannot be opened offline: say so, and show what the
@@ -89,7 +101,8 @@ def _log_summary(work: Work, path: str) -> Outcome:
     exceptions: dict[str, int] = {}
     names: dict[str, int] = {}
     for _, text in failing:
-        for exc in dict.fromkeys(m.group(0).split(".")[-1] for m in _EXCEPTION.finditer(text)):
+        # The exception's name only: its message would count each distinct text apart.
+        for exc in dict.fromkeys(m.group(1).split(".")[-1] for m in _EXCEPTION.finditer(text)):
             exceptions[exc] = exceptions.get(exc, 0) + 1
         for name in dict.fromkeys(_LOG_NAME.findall(text)):
             names[name] = names.get(name, 0) + 1
@@ -124,11 +137,26 @@ def organise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Out
                 text = match["text"].split(marker, 1)[1].lstrip(" :-")
                 lines.append(f"- [ ] {text} ({match['path']}:{match['line']})")
         did = f"gathered the {marker} lines of the project"
-    for name in () if lines else subjects.files_with(DOCUMENT_EXTENSIONS)[:1]:
+    for name in () if lines else subjects.files_with(TABLE_EXTENSIONS)[:1]:
         path = work.resolve(name)
-        if path is None:
-            continue
+        totals = _group_totals(work, path, subjects.task) if path else None
+        if totals:
+            return totals
+    documents = [] if lines else _resolved(work, subjects.files_with(DOCUMENT_EXTENSIONS))
+    if documents and _DATED.search(subjects.task):
+        timeline = _timeline(work, documents, events)
+        if timeline:
+            return timeline
+    if documents and _ACTIONS_TASK.search(subjects.task):
+        checklist = _action_checklist(work, documents[0], subjects.task, events)
+        if checklist:
+            return checklist
+    for path in documents[:1]:
         numbered = _numbered(work.output("read_lines", path=path))
+        if not _GROUPING.search(subjects.task) and _mostly_dated(numbered):
+            timeline = _timeline(work, [path], events)
+            if timeline:
+                return timeline
         lines += _grouped(numbered, subjects.task)
         did = f"organised {path}"
     if not lines:
@@ -190,3 +218,287 @@ def _items(subjects: TaskSubjects) -> list[str]:
     for value in (*subjects.names, *subjects.files, *subjects.pages, *subjects.queries):
         seen.setdefault(value.casefold(), value)
     return list(seen.values())[:MAX_LISTED]
+
+
+# --- documents: meeting notes, threads, key facts ------------------------------------------------
+
+
+TABLE_EXTENSIONS = frozenset({"csv", "tsv"})
+"""Tables `group_totals` can total per category."""
+_TOTALS = re.compile(
+    r"\btotals?\b|\bsum\w*\b|\bcategor\w*|\bgroup\w*|\bper\b|\bby\s+\w+|\bspend\w*|\bbreakdown\b",
+    re.IGNORECASE,
+)
+"""A task that asks for amounts added up per group."""
+_BY_COLUMN = re.compile(r"\b(?:by|per|for each|for every|grouped by|group by)\s+(\w+)", re.I)
+_DATED = re.compile(
+    r"itinerar\w*|date order|chronolog\w*|day[- ]by[- ]day|\bby (?:date|day)\b|\bper day\b"
+    r"|\bschedule\b|\btimeline\b|\bcalendar\b|\bbookings?\b|\bdeadlines\b|order of (?:date|time)"
+    r"|\bwhen\b.*\bhappen",
+    re.IGNORECASE,
+)
+"""A task that asks for dated items in date order."""
+_GROUPING = re.compile(
+    r"\btags?\b|\bheadings?\b|\bowners?\b|\bby (?:person|people|name|who)\b", re.I
+)
+_FACTS = re.compile(
+    r"key facts|\bfacts\b|\bfigures\b|\bnumbers\b|\bamounts?\b|\bdates\b|\bdeadlines?\b", re.I
+)
+_CONCRETE = re.compile(r"\d|[£$€¥%]")
+"""A sentence with a concrete fact: a number, a date, an amount."""
+_SECTION = re.compile(r"^(Decisions|Action items|Open questions|Other dated points):")
+_ITEM = re.compile(
+    r"^- line (?P<line>\d+): (?P<text>.*?)(?: \| owner: (?P<owner>.*?) \| due: (?P<due>.*))?$"
+)
+_LIST_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "Decisions",
+        re.compile(r"\b(decisions?|outcomes?|resolutions?|what was (?:agreed|decided))\b", re.I),
+    ),
+    (
+        "Action items",
+        re.compile(
+            r"\b(action items?|actions?|to-?dos?|tasks|next steps?|follow-?ups?|assignments)\b",
+            re.I,
+        ),
+    ),
+    (
+        "Open questions",
+        re.compile(
+            r"\b(open questions?|questions?|open (?:issues|points)|issues|risks?|concerns?"
+            r"|blockers?|unresolved (?:points|items))\b",
+            re.I,
+        ),
+    ),
+    ("Other dated points", re.compile(r"\b(key dates|dates|milestones|timeline)\b", re.I)),
+)
+"""Per section of a notes digest, the words a task may name it by (its heading then)."""
+
+
+_ACTIONS_TASK = re.compile(r"\baction|\bto-?dos?\b|\bnext steps?\b|\bfollow-?ups?\b", re.I)
+"""An organise task about the action items of notes."""
+_BY_OWNER = re.compile(r"\b(?:by|per|for each) (?:owner|person|people|name|assignee|who)\b", re.I)
+
+
+def _action_checklist(work: Work, path: str, task: str, events: Sequence[Event]) -> Outcome | None:
+    """The action items of notes as a checklist with owner and due date, grouped by owner when
+    the task asks; None when the notes hold no action items."""
+    day = _events_day(events)
+    digest = _whole(work, "digest_notes", path=path, date=day.date().isoformat() if day else "")
+    if not digest or not digest.startswith("Meeting notes "):
+        return None
+    section = digest.split("\nAction items:\n", 1)
+    items = [_ITEM.match(ln) for ln in section[1].splitlines()] if len(section) == 2 else []
+    actions = [m for m in items[: next((i for i, m in enumerate(items) if not m), None)] if m]
+    if not actions:
+        return None
+    groups: dict[str, list[str]] = {}
+    by_owner = bool(_BY_OWNER.search(task))
+    for match in actions:
+        owner = match["owner"] if match["owner"] != "not named" else "No owner named"
+        due = f" (due {match['due']})" if match["due"] != "not given" else ""
+        text = _ACTION.sub("", match["text"]).strip()  # "Action: X" under "Action items"
+        shown = text if by_owner else f"{text} Owner: {match['owner']}."
+        line = f"- [ ] {shown}{due} ({_code(path)} line {match['line']})"
+        groups.setdefault(owner if by_owner else "", []).append(line)
+    lines: list[str] = []
+    for owner in sorted(groups, key=lambda o: (o == "No owner named", o)):
+        lines += ([f"## {owner}"] if owner else []) + groups[owner] + [""]
+    return Outcome(
+        title=f"Action items: {path}",
+        lines=lines[:-1],
+        did=f"gathered the action items of {path}",
+    )
+
+
+MAX_PARTS = 6
+"""Most parts of one long tool answer read (about 10,000 characters)."""
+
+
+def _whole(work: Work, tool: str, /, **args: object) -> str | None:
+    """A tool's whole answer, its parts read one after another (the runner keeps 2,000
+    characters of each call); None when it did not answer."""
+    first = work.output(tool, **args)
+    if first is None:
+        return None
+    parts = [without_part_line(first)]
+    wanted = next_part(first)
+    while wanted is not None and len(parts) < MAX_PARTS:
+        more = work.output(tool, **args, part=wanted)
+        if more is None:
+            break
+        parts.append(without_part_line(more))
+        wanted = next_part(more)
+    return "\n".join(parts)
+
+
+def _events_day(events: Sequence[Event]) -> datetime | None:
+    """When the latest event happened: the day relative dates and yearless dates count from."""
+    times = [e.time for e in events if e.time]
+    return datetime.fromtimestamp(max(times), UTC) if times else None
+
+
+def _resolved(work: Work, names: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(p for n in names[:3] if (p := work.resolve(n)) is not None))
+
+
+def _document_summary(
+    work: Work, path: str, subjects: TaskSubjects, events: Sequence[Event]
+) -> Outcome:
+    """A thread's final state, meeting notes' digest, else the document's central sentences."""
+    thread = _whole(work, "digest_thread", path=path)
+    if thread and thread.startswith("Thread "):
+        return Outcome(
+            title=f"Summary: {path}",
+            lines=_cited(thread.splitlines(), path),
+            did=f"read the thread in {path} to its final state",
+        )
+    day = _events_day(events)
+    digest = _whole(work, "digest_notes", path=path, date=day.date().isoformat() if day else "")
+    if digest and digest.startswith("Meeting notes ") and _wants_digest(digest, subjects.task):
+        return Outcome(
+            title=f"Summary: {path}",
+            lines=_notes_digest(digest, path, subjects.task),
+            did=f"sorted {path} into decisions, action items and open questions",
+        )
+    if _FACTS.search(subjects.task):
+        return _key_facts(work, path)
+    return _summary_of(work, path, "Summary")
+
+
+_NOTES_TASK = re.compile(r"\bmeeting|\bminutes\b|\bnotes\b|stand-?up|retro\w*|\bsync\b", re.I)
+MIN_DIGEST_ITEMS = 3
+"""Decisions, actions and questions a document needs before it is digested unasked."""
+
+
+def _wants_digest(digest: str, task: str) -> bool:
+    """Whether to give the notes' digest: the task asks for its lists or names notes, or the
+    document reads as notes (several items, an action among them), not prose that says
+    'confirmed' once."""
+    if _NOTES_TASK.search(task) or any(p.search(task) for _, p in _LIST_NAMES[:3]):
+        return True
+    counts: dict[str, int] = {}
+    current = ""
+    for line in digest.splitlines():
+        section = _SECTION.match(line)
+        current = section.group(1) if section else current
+        if line.startswith("- line "):
+            counts[current] = counts.get(current, 0) + 1
+    listed = sum(v for k, v in counts.items() if k != "Other dated points")
+    return listed >= MIN_DIGEST_ITEMS and counts.get("Action items", 0) >= 1
+
+
+def _cited(lines: Sequence[str], path: str) -> list[str]:
+    """Tool lines '- line N: text' as '- text (`path` line N)'."""
+    out = []
+    for line in lines:
+        match = re.match(r"^- line (\d+): (.*)$", line)
+        out.append(f"- {match.group(2)} ({_code(path)} line {match.group(1)})" if match else line)
+    return out
+
+
+def _notes_digest(digest: str, path: str, task: str) -> list[str]:
+    """The digest's sections under the names the task gives them, those it names first."""
+    sections: dict[str, list[str]] = {}
+    head = ""
+    current = ""
+    for line in digest.splitlines():
+        section = _SECTION.match(line)
+        if section:
+            current = section.group(1)
+            sections[current] = []
+            continue
+        item = _ITEM.match(line)
+        if item and current:
+            text = item["text"]
+            if item["owner"] is not None:
+                text += f" Owner: {item['owner']}. Due: {item['due']}."
+            sections[current].append(f"- {text} ({_code(path)} line {item['line']})")
+        elif not head:
+            head = line
+    named: list[tuple[int, str, str]] = []
+    for section, pattern in _LIST_NAMES:
+        match = pattern.search(task)
+        if match:
+            heading = match.group(1)
+            named.append((match.start(), section, heading[:1].upper() + heading[1:]))
+    order = [(section, heading) for _, section, heading in sorted(named)]
+    order += [(s, s) for s, _ in _LIST_NAMES if s not in {o[0] for o in order}]
+    lines = [head]
+    for section, heading in order:
+        items = sections.get(section, [])
+        if items:
+            lines += ["", f"{heading}:", *items]
+        elif heading != section:  # the task asked for this list: say it is empty
+            lines += ["", f"{heading}: none in the notes."]
+    return lines
+
+
+def _key_facts(work: Work, path: str) -> Outcome:
+    """The central sentences that carry concrete facts (dates, amounts, numbers) first."""
+    summary = work.output("summarise_document", path=path, sentences=12)
+    if summary is None:
+        return _summary_of(work, path, "Summary")
+    quoted = [ln for ln in summary.splitlines()[1:] if ln.startswith("- line ")]
+    factual = [ln for ln in quoted if _CONCRETE.search(ln.split(":", 1)[1])]
+    chosen = (factual or quoted)[:6]
+    return Outcome(
+        title=f"Key facts: {path}",
+        lines=[
+            f"The facts {_code(path)} states (its central sentences with dates, amounts or "
+            "numbers), in its order:",
+            *_cited([ln.replace('"', "", 2) if ln.count('"') == 2 else ln for ln in chosen], path),
+        ],
+        did=f"picked the key facts of {path}",
+    )
+
+
+# --- organise: tables and dated items -----------------------------------------------------------
+
+
+def _group_totals(work: Work, path: str, task: str) -> Outcome | None:
+    """A table's amounts totalled per the column the task names (else a category column)."""
+    by = next((m.group(1) for m in _BY_COLUMN.finditer(task) if m.group(1).isalpha()), "")
+    report = _whole(work, "group_totals", path=path, by=by)
+    if report is None or report.startswith("Error:"):
+        return None
+    return Outcome(
+        title=f"Totals: {path}",
+        lines=report.splitlines(),
+        did=f"totalled {path} per category",
+    )
+
+
+def _timeline(work: Work, paths: Sequence[str], events: Sequence[Event]) -> Outcome | None:
+    """The dated items of the documents, one heading per day, in date order."""
+    day = _events_day(events)
+    report = _whole(work, "dated_items", paths=list(paths), year=day.year if day else 0)
+    if report is None or report.startswith("Error:"):
+        return None
+    return Outcome(
+        title=f"In date order: {', '.join(paths)}"[:180],
+        lines=report.splitlines(),
+        did=f"put the dated items of {', '.join(paths)} in date order",
+    )
+
+
+MOSTLY_DATED = 0.6
+"""A document whose entries name a date this often is organised by date, unasked."""
+
+
+def _mostly_dated(numbered: dict[int, str]) -> bool:
+    """Whether most entries of a document name a calendar date (bookings, a schedule)."""
+    entries = [t for t in numbered.values() if t.strip() and not t.lstrip().startswith("#")]
+    if len(entries) < 3:
+        return False
+    dated = sum(bool(_DAY_NAMED.search(t)) for t in entries)
+    return dated >= MOSTLY_DATED * len(entries)
+
+
+_DAY_NAMED = re.compile(
+    r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b|\b[0-3]?\d(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul"
+    r"|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+    r"\s+[0-3]?\d\b",
+    re.IGNORECASE,
+)
+"""A calendar date in a line (the same forms tools/dates.py reads)."""

@@ -271,6 +271,20 @@ def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) ->
 _DRAFT_WORDS = re.compile(
     r"^(?:please\s+)?(?:write|draft|compose|create|prepare)\b|\boutline\b", re.I
 )
+_CHECK_FACTS = re.compile(
+    r"\b(?:numbers|totals|figures|sums|facts|dates|counts)\b(?:[^.?!]|\.(?=\w)){0,60}"
+    r"\b(?:add up|agree|consistent|match|right|correct)\b"
+)
+"""A request to check a document's facts ("do the numbers add up?"): a review, whatever else."""
+_REVIEW_WORDS = re.compile(
+    r"\b(?:review|lint|proof-?read|fact-?check|double-check|sanity[- ]check|audit)\w*"
+    r"|\b(?:look over|go through|flag)\b[^.?!]*\b(?:mistakes?|wrong|issues?)\b"
+    r"|\b(?:for|any|spot|find|flag|catch)\s+(?:\w+\s+){0,2}?(?:mistakes?|issues?|typos?"
+    r"|inconsistenc\w+)\b"
+    r"|^(?:is|are)\b.*\b(?:correct|right|accurate|consistent)\b"
+)
+"""A request to check work for mistakes, in the words people use ('errors' and 'bugs' stay with
+the error plan, which reviews the files named when the events show no error)."""
 _FIX_WORDS = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b|\btraceback\b|\bwhat is wrong\b")
 
 
@@ -287,11 +301,28 @@ def kind_of_edit(task: str, drafted: str) -> str:
         return "organise"
     if _FIX_WORDS.search(task):
         return "fix_error"
-    if re.search(r"\bsummar", lowered):
+    words = _PATH_LIKE.sub(" ", lowered)  # 'q3-summary.md' names a file, it asks nothing
+    if re.search(r"\bsummar", words):
         return "summarise"
-    if re.search(r"\b(?:review|lint)\w*", lowered):
+    if _REVIEW_WORDS.search(words) or _CHECK_FACTS.search(lowered):
         return "review"
+    if _EXPLAIN_WORDS.match(lowered):
+        return "explain"  # "Explain why ... groupby ..." is not organising groups
+    if _FIND_EVERY.match(lowered) and _FIND_QUERY.search(lowered):
+        return "find_examples"  # "Find every call of open( without encoding=" is no doc look-up
     return label_kind(task) or drafted
+
+
+_EXPLAIN_WORDS = re.compile(r"^(?:please\s+)?(?:explain|why\b|what does|how does|walk me through)")
+_FIND_EVERY = re.compile(
+    r"^(?:please\s+)?(?:(?:find|list|show|locate)\s+(?:me\s+)?(?:every|all|each)\b"
+    r"|(?:which|what)\s+(?:notes?|e-?mails?|messages?|files?|documents?|modules?|classes|"
+    r"functions?|methods?|calls?|places?)\b)"
+)
+_FIND_QUERY = re.compile(
+    r"\bmention\w*|\bcall(?:s|ed)?\b|\b(?:uses?|usages?|imports?)\s+(?:of\s+)?\S|\w=|\w\(|without"
+    r"|\bsubclass|\binherit|\bderiv|\b(?:take|accept)s?\s"
+)
 
 
 _PATH_LIKE = re.compile(r"(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z][A-Za-z0-9]{0,4}")

@@ -1,0 +1,430 @@
+"""Explanations and example-finding that analyse the code and the documents: call sites filtered
+by the keywords they pass (open()'s binary mode and pathlib's text I/O known), an import cycle
+traced in the order Python runs it, a regular expression explained from Python's own parse with
+samples really run, a function explained with its library calls' documentation, and a term's
+mentions across notes and emails in date order. The tools run as both planners call them
+(`build_tools` + `ToolRunner`); the plans through the real `proactive bench help` command."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from backends.local.plans_code import read_code_query
+from backends.local.task_subjects import kind_of_edit
+from tests.conftest import ROOT, proactive
+from tools import ToolRunner, build_tools
+
+EXTRACT = """\
+import csv
+from pathlib import Path
+
+
+def read_rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def read_header(path):
+    with open(path) as f:
+        return f.readline()
+
+
+def read_positional(path):
+    with open(path, "r", -1, "utf-8") as f:
+        return f.read()
+
+
+def read_image(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def read_any(path, **options):
+    with open(path, **options) as f:
+        return f.read()
+
+
+def note(path):
+    Path(path).write_text("done")
+    return Path(path).read_text(encoding="utf-8")
+"""
+
+MODELS = """\
+from app.services import notify
+
+
+class Order:
+    def place(self):
+        notify(self)
+"""
+
+SERVICES = """\
+from typing import TYPE_CHECKING
+
+from app.models import Order
+
+if TYPE_CHECKING:
+    from app.main import App
+
+
+def notify(order: Order) -> None:
+    print(order)
+"""
+
+VALIDATORS = """\
+import re
+
+CODE_RE = re.compile(r"^(?P<area>[A-Z]{2})-(\\d{3,4})$", re.IGNORECASE)
+
+
+def check(text):
+    found = CODE_RE.match(text)
+    if found is None:
+        return None
+    area, number = found.groups()
+    return area, number
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "etl").mkdir(parents=True)
+    (root / "etl" / "extract.py").write_text(EXTRACT, encoding="utf-8")
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "app" / "models.py").write_text(MODELS, encoding="utf-8")
+    (root / "app" / "services.py").write_text(SERVICES, encoding="utf-8")
+    (root / "app" / "main.py").write_text("from app.models import Order\n", encoding="utf-8")
+    (root / "validators.py").write_text(VALIDATORS, encoding="utf-8")
+    (root / "test_validators.py").write_text(
+        "from validators import check\n\n\ndef test_codes():\n"
+        "    assert check('ab-123')\n    assert check('ABC-1') is None\n",
+        encoding="utf-8",
+    )
+    (root / "notes").mkdir()
+    (root / "notes" / "2026-03-02-sync.md").write_text(
+        "# Sync\n- Kestrel: the quote is 5,400.\n- The kestrels nest on the roof.\n",
+        encoding="utf-8",
+    )
+    (root / "notes" / "log.md").write_text(
+        "# Log\n\n## 20 Feb 2026\n- Kestrel asked for the floor plans.\n\n"
+        "## 9 March 2026\n- Signed with Kestrel for 5,100.\n",
+        encoding="utf-8",
+    )
+    (root / "mail.txt").write_text(
+        "From: Ana\nDate: Thu, 5 Mar 2026 10:00\n\nKestrel can start on 1 April.\n",
+        encoding="utf-8",
+    )
+    (root / "undated.txt").write_text("Kestrel, someday.\n", encoding="utf-8")
+    (root / "blob.md").write_bytes(b"Kestrel\x00\x01")
+    (tmp_path / "secret.md").write_text("Kestrel password hunter2\n", encoding="utf-8")
+    (root / "link.md").symlink_to(tmp_path / "secret.md")
+    (tmp_path / "outside.py").write_text("open('x')\n", encoding="utf-8")
+    (root / "escape.py").symlink_to(tmp_path / "outside.py")
+    return root
+
+
+def call(project: Path, tool: str, **args: object) -> str:
+    runner = ToolRunner(build_tools(project))
+    done = runner.call(tool, args)
+    assert done.ok or done.output.startswith("Error:"), done.output
+    return done.output
+
+
+def group(output: str, title: str) -> str:
+    """The lines under the group whose header contains `title`."""
+    part = output.split(title, 1)[1]
+    return part.split("\nCalls of ", 1)[0]
+
+
+# --- call sites -----------------------------------------------------------------------------------
+
+
+def test_open_calls_without_encoding_know_binary_positional_and_pathlib(project: Path) -> None:
+    out = call(project, "find_calls", name="open", path="etl/", without_keyword="encoding=")
+    missing = group(out, "without encoding=: 2")
+    assert "etl/extract.py:11: with open(path) as f:  -- in read_header()" in missing
+    assert "etl/extract.py:31: Path(path).write_text" in missing  # pathlib text I/O
+    binary = group(out, "binary mode, where encoding= does not apply: 1")
+    assert "etl/extract.py:21:" in binary
+    passing = group(out, "already passing encoding=: 3")
+    # Passed by position (open's fourth parameter) counts as passed.
+    assert "etl/extract.py:16:" in passing and "etl/extract.py:32:" in passing
+    assert "etl/extract.py:26:" in group(out, "passing **kwargs (may hold encoding=)")
+    assert "outside.py" not in out and "escape.py" not in out  # a symlink out is not followed
+
+
+def test_calls_resolve_imports_and_keep_those_passing_a_keyword(tmp_path: Path) -> None:
+    (tmp_path / "deploy.py").write_text(
+        "import subprocess\nfrom subprocess import run as sh\n\n\n"
+        "def a():\n    subprocess.run(['x'], check=True)\n\n\n"
+        "def b():\n    sh(['y'])\n",
+        encoding="utf-8",
+    )
+    without = call(tmp_path, "find_calls", name="subprocess.run", without_keyword="check")
+    assert "deploy.py:10: sh(['y'])  -- in b()" in group(without, "without check=: 1")
+    with_ = call(tmp_path, "find_calls", name="subprocess.run", with_keyword="check")
+    assert "deploy.py:6:" in group(with_, "passing check=: 1")
+    assert "No call of nothing_here(" in call(tmp_path, "find_calls", name="nothing_here")
+
+
+def test_sql_built_by_formatting_is_found_directly_and_through_a_variable(tmp_path: Path) -> None:
+    (tmp_path / "q.py").write_text(
+        "def f(c, n):\n    sql = 'SELECT ' + n\n    c.execute(sql)\n    q = 'SELECT 1'\n"
+        "    c.execute(q)\n    c.execute(f'{n}')\n    c.execute('? = ?', (n, n))\n"
+        "    c.execute('%s' % n)\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "find_calls", name=".execute", formatted_argument=True)
+    built = group(out, "with a first argument built by string formatting: 3")
+    assert "q.py:3: c.execute(sql)  -- in f(); first argument sql, built by string " in built
+    assert "q.py:6:" in built and "built by an f-string" in built
+    assert "q.py:8:" in built and "% formatting" in built
+    plain = group(out, "with a plain first argument: 2")
+    assert "q.py:5:" in plain and "q.py:7:" in plain
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ({"name": "open; rm -rf /"}, "is not a function or method name"),
+        ({"name": "open", "path": "../"}, "outside the project root"),
+        ({"name": "open", "path": "nowhere/"}, "does not exist"),
+        ({"name": "open", "without_keyword": "a b"}, "is not a keyword argument name"),
+    ],
+)
+def test_bad_call_queries_are_one_plain_line(project: Path, args: dict, said: str) -> None:
+    out = call(project, "find_calls", **args)
+    assert out.startswith("Error:") and said in out and "\n" not in out.strip(), out
+
+
+DEFINITIONS = """\
+import requests as rq
+from requests.auth import Basic
+
+
+class Csv(Exporter):
+    pass
+
+
+class Pdf(base.Exporter):
+    pass
+
+
+class Note:
+    "Not an Exporter, and not about requests."
+
+
+def save(path: Path, rows):
+    pass
+
+
+def load(path, *, strict=False):
+    pass
+"""
+
+
+def test_imports_subclasses_and_parameters_come_from_the_syntax_tree(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(DEFINITIONS, encoding="utf-8")
+    imports = call(tmp_path, "find_definitions", name="requests", relation="imports")
+    assert imports.splitlines()[0] == "Imports of requests under the project: 2"
+    subclasses = call(tmp_path, "find_definitions", name="Exporter", relation="subclasses")
+    assert "a.py:5: class Csv(Exporter):" in subclasses and "a.py:9:" in subclasses
+    assert "Note" not in subclasses
+    by_type = call(tmp_path, "find_definitions", name="Path", relation="parameter")
+    assert by_type.splitlines()[1] == "a.py:17: def save(path: Path, rows):  -- save(path: Path)"
+    by_name = call(tmp_path, "find_definitions", name="strict", relation="parameter")
+    assert "a.py:21:" in by_name and "a.py:17:" not in by_name
+    bad = call(tmp_path, "find_definitions", name="x", relation="callers")
+    assert bad.startswith("Error: relation must be one of") and "\n" not in bad
+
+
+# --- import cycles ------------------------------------------------------------------------------
+
+
+def test_an_import_cycle_is_traced_from_the_entry_in_the_order_python_runs(
+    project: Path,
+) -> None:
+    out = call(project, "import_cycles", entry="app/main.py")
+    assert "Import cycle: app/models.py -> app/services.py -> app/models.py" in out
+    steps = out.split("step by step:")[1]
+    assert steps.index("app/main.py:1:") < steps.index("app/models.py:1:")
+    assert steps.index("app/models.py:1:") < steps.index("app/services.py:3:")
+    assert "Order is defined at app/models.py:4, after line 1, so it is not defined yet" in out
+    # The import under TYPE_CHECKING never runs: app.main is no part of the cycle.
+    assert "app/services.py:6" not in out
+    assert "notify is used at line 6 in Order.place(); used only inside functions" in out
+    assert "Order is used at line 9 in notify(); used only in type annotations" in out
+
+
+def test_no_cycle_and_a_bad_entry_are_said_plainly(project: Path) -> None:
+    assert call(project, "import_cycles", path="etl/").startswith(
+        "No import cycle among the 1 Python modules under etl/."
+    )
+    out = call(project, "import_cycles", entry="notes/log.md")
+    assert out.startswith("Error:") and "is not a Python module" in out
+
+
+# --- regular expressions ------------------------------------------------------------------------
+
+
+def test_a_regex_is_explained_piece_by_piece_and_samples_really_run(project: Path) -> None:
+    out = call(project, "explain_regex", path="validators.py")
+    assert "validators.py:3: CODE_RE = re.compile(" in out
+    assert "flag IGNORECASE: letters match in either case" in out
+    assert "group 1 named 'area' (the code calls it area), captured:" in out
+    assert '"[A-Z]{2}": exactly two of: one character: A to Z' in out
+    assert '"\\d{3,4}": three or four of: a digit' in out
+    assert "group 2 (the code calls it number)" in out
+    # The samples come from the test that imports the module; each verdict is re's own.
+    pattern = re.compile(r"^(?P<area>[A-Z]{2})-(\d{3,4})$", re.IGNORECASE)
+    assert "accepts: 'ab-123'" in out and pattern.match("ab-123")
+    assert "rejects: 'ABC-1'" in out and not pattern.match("ABC-1")
+
+
+def test_a_pattern_that_could_backtrack_forever_is_not_run(project: Path) -> None:
+    out = call(project, "explain_regex", pattern=r"^(a+)+$", samples=["a" * 50 + "b"])
+    assert "samples not run" in out and "one or more of this:" in out
+    bad = call(project, "explain_regex", pattern="(unclosed")
+    assert bad.startswith("Error: the pattern does not compile") and "\n" not in bad
+
+
+# --- mentions -----------------------------------------------------------------------------------
+
+
+def test_mentions_are_dated_by_heading_date_line_or_file_name_in_date_order(
+    project: Path,
+) -> None:
+    out = call(project, "find_mentions", term="Kestrel")
+    lines = [ln for ln in out.splitlines() if ":" in ln and " -- " in ln]
+    assert [ln.split(" -- ")[1][:10] for ln in lines[:4]] == [
+        "2026-02-20",  # a dated heading
+        "2026-03-02",  # the file's name
+        "2026-03-05",  # an email's Date: line
+        "2026-03-09",
+    ]
+    assert lines[-1].startswith("undated.txt:1:") and lines[-1].endswith("undated")
+    assert "kestrels nest" not in out  # a whole word only
+    (project / "vendors.md").write_text(
+        "# Vendors\n\n## Kestrel\n- Quote 5,400.\n\n## Other\n- x\n"
+        "2026-04-01 call: Kestrel on site.\n",
+        encoding="utf-8",
+    )
+    out = call(project, "find_mentions", term="kestrel", path="vendors.md")
+    # A heading's mention brings its section; a line that starts with a date dates itself.
+    assert "vendors.md:3: ## Kestrel  -- undated\n  | vendors.md:4: - Quote 5,400." in out
+    assert "vendors.md:8: 2026-04-01 call: Kestrel on site.  -- 2026-04-01" in out
+    assert "hunter2" not in out and "blob.md" not in out  # no symlink out, no binary file
+
+
+# --- the plans: reading the task ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "names", "without", "with_", "folder"),
+    [
+        (
+            "Find every place in 'etl/' that opens a file in text mode without passing encoding=.",
+            ("open",),
+            "encoding",
+            "",
+            "etl/",
+        ),
+        (
+            "List all calls of requests.get that do not pass a timeout.",
+            ("requests.get",),
+            "timeout",
+            "",
+            ".",
+        ),
+        (
+            "Find all subprocess.run calls that do not pass check=.",
+            ("subprocess.run",),
+            "check",
+            "",
+            ".",
+        ),
+        (
+            "Show every `cursor.execute(` call with params= in 'db.py'.",
+            ("cursor.execute",),
+            "",
+            "params",
+            "db.py",
+        ),
+    ],
+)
+def test_a_code_query_is_read_from_the_task(
+    task: str, names: tuple[str, ...], without: str, with_: str, folder: str
+) -> None:
+    query = read_code_query(task, [])
+    assert query is not None
+    assert set(names) <= set(query.names)
+    assert (query.without, query.with_, query.folder) == (without, with_, folder)
+
+
+@pytest.mark.parametrize(
+    ("task", "relation", "name"),
+    [
+        ("List all classes that subclass Exporter.", "subclasses", "Exporter"),
+        ("Which classes inherit from BaseModel?", "subclasses", "BaseModel"),
+        ("Find every function that takes a Path.", "parameter", "Path"),
+        ("Find every module that imports requests.", "imports", "requests"),
+    ],
+)
+def test_a_structural_query_is_read_from_the_task(task: str, relation: str, name: str) -> None:
+    query = read_code_query(task, [])
+    assert query is not None and (query.relation, query.names) == (relation, (name,))
+
+
+def test_a_plain_request_for_examples_is_no_code_query() -> None:
+    assert read_code_query("Find examples of how parse_date is used in this project.", []) is None
+    assert kind_of_edit("Find every call of open( without encoding=", "lookup_docs") == (
+        "find_examples"
+    )
+    assert kind_of_edit("Find every note that mentions Kestrel.", "organise") == "find_examples"
+    assert kind_of_edit("Explain why groupby splits one customer in two.", "organise") == "explain"
+    assert kind_of_edit("Find the documentation of csv.DictReader.", "x") == "lookup_docs"
+
+
+# --- the plans, through the real command ----------------------------------------------------------
+
+
+OWN_CASES = (
+    "find-http-calls-without-timeout",
+    "find-subprocess-run-check",
+    "find-text-io-without-encoding",
+    "find-supplier-mentions-emails",
+    "find-term-mentions-minutes",
+    "explain-import-cycle-package",
+    "explain-log-regex-named-groups",
+    "explain-quoted-regex",
+    "explain-re-match-function",
+    "find-subclasses-and-takers",
+    "find-imports-of-module",
+    "find-sql-built-by-formatting",
+    "explain-invoice-rounding",
+)
+
+
+def test_the_plans_do_the_work_through_the_real_command(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    for name in OWN_CASES:
+        shutil.copy(ROOT / "bench" / "help_cases" / f"{name}.yaml", cases)
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["cases"]) == len(OWN_CASES)
+    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
+    assert not failing, failing
+    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    tools = {call["tool"] for c in report["cases"] for call in c["calls"]}
+    assert {"find_calls", "find_definitions", "find_mentions", "import_cycles"} <= tools
+    assert "explain_regex" in tools
+    assert report["summary"]["seconds_per_task"]["median"] < 0.2

@@ -1,0 +1,264 @@
+"""Drafts built from the person's real material: a README from a script's own command line, a
+reply that takes the offered time the calendar leaves free and answers from the person's files,
+and a plan filled with the facts of their notes (options ruled out left out, rates multiplied
+out against the cap). The tools run as both planners call them (`build_tools` + `ToolRunner`);
+the plans run through the real `proactive bench help` command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, proactive
+from tools import ToolRunner, build_tools
+
+SCRIPT = '''\
+"""Rename photos by the date they were taken."""
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Rename photos by date.")
+    parser.add_argument("folder", help="folder of photos")
+    parser.add_argument("--pattern", default="%Y-%m-%d", help="date format of the new names")
+    parser.add_argument("--mode", choices=["copy", "move"], required=True, help="copy or move")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing")
+    parser.add_argument("--log", help="write a log here")
+    args = parser.parse_args(argv)
+    if args.log:
+        with open(args.log, "w") as f:
+            f.write("done")
+    sys.stdout.write("renamed\\n")
+'''
+
+THREAD = """\
+From: Jo Park <jo@example.org>
+To: Kim Lee
+Subject: Re: Garden design
+Date: Fri, 6 Mar 2026 09:00
+
+Great, I will draw it up.
+
+From: Jo Park <jo@example.org>
+To: Kim Lee
+Subject: Garden design
+Date: Mon, 2 Mar 2026 10:00
+
+Hi Kim, could we meet for an hour? I am free Tuesday at 09:30 or Wednesday 4 March at 14:00.
+"""
+
+CALENDAR = """\
+# Kim, March 2026
+- Tue 3 Mar
+  - 09:00-11:00 site visit
+- Wed 4 Mar: 16:00-17:00 dentist
+- Thu 5 Mar: all day, away
+"""
+
+NOTES = """\
+# Choir trip
+
+We are 18 singers. Trip: 10-12 July 2026.
+Budget cap: £3,000.
+
+Hotels we looked at:
+- Harbour Inn: £55 per person per night, by the station.
+- Grand Plaza: £120 per person per night, too expensive.
+
+Coach: £400 return.
+Tickets: we sell concert tickets at £8.
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "tools").mkdir(parents=True)
+    (root / "tools" / "rename.py").write_text(SCRIPT, encoding="utf-8")
+    (root / "mail.txt").write_text(THREAD, encoding="utf-8")
+    (root / "calendar.md").write_text(CALENDAR, encoding="utf-8")
+    (root / "trip.md").write_text(NOTES, encoding="utf-8")
+    (root / "broken.py").write_text("def (:\n", encoding="utf-8")
+    (root / "blob.py").write_bytes(b"\x00\x01binary")
+    (tmp_path / "secret.md").write_text("Budget cap: £1 password hunter2\n", encoding="utf-8")
+    (root / "link.md").symlink_to(tmp_path / "secret.md")
+    return root
+
+
+def call(project: Path, tool: str, **args: object) -> str:
+    runner = ToolRunner(build_tools(project))
+    done = runner.call(tool, args)
+    assert done.ok or done.output.startswith("Error:"), done.output
+    return done.output
+
+
+# --- script_interface ------------------------------------------------------------------------
+
+
+def test_a_scripts_options_come_from_its_argparse_calls(project: Path) -> None:
+    out = call(project, "script_interface", path="tools/rename.py")
+    assert "module docstring: Rename photos by the date they were taken." in out
+    assert (
+        "usage: python tools/rename.py [--pattern PATTERN] --mode MODE [-q] [--log LOG] folder"
+        in (out)
+    )
+    assert "line 8: folder (positional): folder of photos" in out
+    assert "--mode MODE (option; choices=['copy', 'move']; required=True)" in out
+    assert "-q, --quiet (flag; action=store_true): print nothing" in out
+    assert "writes to the file given by --log, line 15" in out
+    assert "writes to standard output (stdout), line 17" in out
+
+
+def test_a_click_command_and_its_pyproject_entry_point(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[project.scripts]\nshow-it = "show:main"\n', encoding="utf-8"
+    )
+    (project / "show.py").write_text(
+        "import click\n\n@click.command()\n@click.argument('path')\n"
+        "@click.option('--lines', type=int, default=10, help='How many.')\n"
+        "@click.option('--raw', is_flag=True)\ndef main(path, lines, raw):\n    click.echo(path)\n",
+        encoding="utf-8",
+    )
+    out = call(project, "script_interface", path="show.py")
+    assert "command line read with click" in out
+    assert "--lines LINES (option; default=10; type=int): How many." in out
+    assert "--raw (flag; action=store_true)" in out
+    assert "entry point in pyproject.toml: show-it = show:main" in out
+
+
+# --- read_message and free_slots ----------------------------------------------------------------
+
+
+def test_the_latest_message_by_date_with_its_asks_length_and_offered_times(
+    project: Path,
+) -> None:
+    out = call(project, "read_message", path="mail.txt")
+    # The newest message (6 March) is the first in the file: dates decide, not the order.
+    assert out.startswith("mail.txt lines 1-7: the latest of 2 message(s)")
+    assert "subject: Re: Garden design (line 3)" in out and "asks" not in out
+    (project / "ask.txt").write_text(THREAD.split("\n\n", 2)[2], encoding="utf-8")
+    out = call(project, "read_message", path="ask.txt")
+    assert "sender's name: Jo" in out and "line 6: asks: could we meet for an hour?" in out
+    assert "duration asked: 60 minutes ('an hour', line 6)" in out
+    # "Tuesday" alone is the first Tuesday after the message's date.
+    assert "time offered: 2026-03-03 09:30 ('Tuesday at 09:30', line 6)" in out
+    assert "time offered: 2026-03-04 14:00 ('Wednesday 4 March at 14:00', line 6)" in out
+
+
+def test_offered_times_are_checked_against_the_calendars_busy_lines(project: Path) -> None:
+    out = call(
+        project,
+        "free_slots",
+        path="calendar.md",
+        minutes=60,
+        times="2026-03-03 09:30; 2026-03-04 14:00; 2026-03-05 10:00; 2026-03-09 10:00",
+    )
+    # A day heading with its busy times on the lines under it.
+    assert "2026-03-03 09:30-10:30: clashes with line 3: - 09:00-11:00 site visit" in out
+    assert "2026-03-04 14:00-15:00: free" in out
+    assert "2026-03-05 10:00-11:00: clashes with line 5" in out
+    assert "2026-03-09 10:00-11:00: the calendar does not list this day" in out
+    windows = call(project, "free_slots", path="calendar.md", minutes=60)
+    assert "2026-03-04: free 09:00-16:00" in windows
+    assert "2026-03-05: free" not in windows
+
+
+# --- note_facts --------------------------------------------------------------------------------
+
+
+def test_notes_give_an_estimate_without_the_ruled_out_option_or_prices(project: Path) -> None:
+    out = call(project, "note_facts", path="trip.md")
+    assert "line 3: people: 18" in out and "3 days, 2 nights" in out
+    assert "line 8: ruled out: Grand Plaza" in out
+    assert "line 7: leading option: Harbour Inn (the only option not ruled out)" in out
+    assert "Harbour Inn: £55 per person per night × 18 people × 2 nights = £1,980" in out
+    assert "estimate: Coach: £400 (line 10)" in out and "estimate: total £2,380" in out
+    assert "£2,380 is within the budget cap of £3,000 (line 4), £620 to spare" in out
+    assert "£120 per person" not in out.split("estimate:", 1)[1]
+    assert "£8" not in out.split("estimate:", 1)[1]  # a price charged is not a cost
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "said"),
+    [
+        ("script_interface", {"path": "trip.md"}, "is not a Python script"),
+        ("script_interface", {"path": "broken.py"}, "does not parse as Python (line 1)"),
+        ("script_interface", {"path": "blob.py"}, "binary"),
+        ("read_message", {"path": "../secret.md"}, "outside the project root"),
+        ("free_slots", {"path": "calendar.md", "times": "next tuesday"}, "YYYY-MM-DD HH:MM"),
+        ("note_facts", {"path": "link.md"}, "outside the project root"),
+        ("note_facts", {"path": "missing.md"}, "does not exist"),
+    ],
+)
+def test_bad_input_is_one_plain_line(project: Path, tool: str, args: dict, said: str) -> None:
+    out = call(project, tool, **args)
+    assert out.startswith("Error:") and said in out, out
+    assert "Traceback" not in out and "hunter2" not in out and "\n" not in out.strip()
+
+
+def test_an_outline_takes_section_bodies_and_keeps_prompts_elsewhere(tmp_path: Path) -> None:
+    out = call(
+        tmp_path,
+        "write_outline",
+        title="Choir trip",
+        sections=["Budget", "Risks"],
+        bodies={"budget": "- Coach: £400 (`trip.md` line 10)"},
+    )
+    text = (tmp_path / "drafts" / "choir-trip.md").read_text(encoding="utf-8")
+    assert "## Budget\n- Coach: £400 (`trip.md` line 10)\n" in text
+    assert "## Risks\n- What could go wrong with Choir trip?" in text
+    assert out.startswith("Outline written to drafts/choir-trip.md")
+
+
+# --- the plans, through the real command ---------------------------------------------------------
+
+OWN_CASES = sorted((ROOT / "bench" / "help_cases").glob("draft-*.yaml"))
+
+
+def run_bench(cases: Path) -> dict:
+    done = proactive("bench", "help", "--cases", str(cases), "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def draft_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    folder = tmp_path_factory.mktemp("draft-cases")
+    for case in OWN_CASES:
+        shutil.copy(case, folder / case.name)
+    return {case["id"]: case for case in run_bench(folder)["cases"]}
+
+
+def test_every_draft_case_passes_and_is_grounded(draft_results: dict[str, dict]) -> None:
+    assert len(draft_results) >= 10
+    failed = {k: v["failures"] for k, v in draft_results.items() if not v["passed"]}
+    assert not failed
+    assert all(case["grounded"] for case in draft_results.values())
+
+
+def test_a_readme_lists_exactly_the_options_the_script_declares(
+    draft_results: dict[str, dict],
+) -> None:
+    result = draft_results["draft-readme-log-filter"]["result"]
+    flags = sorted(set(__import__("re").findall(r"(?<![\w-])--[a-z][\w-]*", result)))
+    assert flags == ["--count-only", "--level", "--limit", "--since"]
+    tools = [call["tool"] for call in draft_results["draft-readme-log-filter"]["calls"]]
+    assert "script_interface" in tools
+
+
+def test_a_reply_never_accepts_a_time_the_calendar_shows_busy(
+    draft_results: dict[str, dict],
+) -> None:
+    plumber = draft_results["draft-reply-plumber-visit"]["result"]
+    reply = plumber.split("\n---\n")[0]
+    assert "Wednesday 11 March at 13:00 works for me for the 2-hour service" in reply
+    assert "Monday 9 March at 08:00 clashes with home/calendar.md line 5" in plumber
+    tutor = draft_results["draft-reply-no-free-slot"]["result"]
+    assert "works for me" not in tutor and "None of the times you offered is free" in tutor

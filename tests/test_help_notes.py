@@ -1,0 +1,329 @@
+"""Summaries and organising that do the reasoning: meeting notes sorted into decisions, owned and
+dated actions and open questions; an email thread's final state; a CSV totalled per category with
+its malformed rows named; dated items in date order. The tools run as both planners call them
+(`build_tools` + `ToolRunner`), and the plans through the real `proactive bench help` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import proactive
+from tools import ToolRunner, build_tools
+
+MINUTES = """\
+# Library friends committee, 9 June 2026
+
+## Book sale
+- Decided to move the book sale indoors this year.
+- Hugo will collect the donated boxes by Thursday. Irene to price the rare books before 20 June.
+- Card payments: no decision yet, revisit in July.
+
+## Misc
+- The coffee machine is broken again.
+"""
+
+THREAD = """\
+From: Rita Moss <rita@vanhire.example>
+Date: Wed, 3 Jun 2026 15:00
+Subject: Re: Van hire
+
+The long-wheelbase van is £95 per day, available 12 June.
+
+From: Paul Ng
+Date: Mon, 1 Jun 2026 10:00
+Subject: Van hire
+
+Hi Rita, can we hire a van for 12 June? We need 2 days.
+
+From: Rita Moss <rita@vanhire.example>
+Date: Thu, 4 Jun 2026 09:30
+Subject: Re: Van hire
+
+Sorry, that van has been booked. I can offer the short van at £80 per day instead, 12 to 13 June.
+
+From: Paul Ng
+Date: Thu, 4 Jun 2026 11:00
+Subject: Re: Van hire
+
+That works, please book the short van.
+"""
+
+EXPENSES = """\
+date,item,cost,kind
+2026-05-01,Paint,0.10,materials
+2026-05-02,Brushes,0.20,materials
+2026-05-03,Ladder hire,"1,200.50",equipment
+2026-05-04,Scaffold,2,300.00,equipment
+2026-05-05,Tape,3,4,materials
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "minutes.md").write_text(MINUTES, encoding="utf-8")
+    (root / "notes" / "essay.md").write_text(
+        "Rivers shape valleys over long periods. The water carries stones downhill.\n"
+        "Floods move the most material in a few days.\n",
+        encoding="utf-8",
+    )
+    (root / "mail.txt").write_text(THREAD, encoding="utf-8")
+    (root / "costs.csv").write_text(EXPENSES, encoding="utf-8")
+    (root / "trip.md").write_text(
+        "- Ferry to Skye, 3 Aug 09:15\n- Arrive Inverness 1 Aug 18:00\n- Walk, no date\n"
+        "- Castle tour 1 Aug 10:00\n",
+        encoding="utf-8",
+    )
+    (root / "blob.csv").write_bytes(b"a,b\x00\x01\x02")
+    (tmp_path / "secret.md").write_text("Decided: the password is hunter2.\n", encoding="utf-8")
+    (root / "link.md").symlink_to(tmp_path / "secret.md")
+    return root
+
+
+def call(project: Path, tool: str, **args: object) -> str:
+    runner = ToolRunner(build_tools(project))
+    done = runner.call(tool, args)
+    assert done.ok or done.output.startswith("Error:"), done.output
+    return done.output
+
+
+# --- meeting notes ------------------------------------------------------------------------------
+
+
+def test_minutes_give_decisions_owned_dated_actions_and_open_questions(project: Path) -> None:
+    out = call(project, "digest_notes", path="notes/minutes.md")
+    decisions = out.split("Decisions:")[1].split("Action items:")[0]
+    actions = out.split("Action items:")[1].split("Open questions:")[0]
+    questions = out.split("Open questions:")[1].split("Other dated points:")[0]
+    assert "line 4: Decided to move the book sale indoors" in decisions
+    # Two actions on one line, each with its owner; 'by Thursday' counts from the notes' date.
+    assert "Hugo will collect the donated boxes by Thursday. | owner: Hugo" in actions
+    assert "due: Thu 11 Jun 2026" in actions
+    assert "Irene to price the rare books before 20 June. | owner: Irene | due: 20 Jun 2026" in (
+        actions
+    )
+    assert "Card payments: no decision yet, revisit in July." in questions
+    assert "coffee machine" not in out
+
+
+def test_prose_without_decisions_says_so_and_undated_notes_use_the_given_day(
+    project: Path,
+) -> None:
+    assert "holds no decisions" in call(project, "digest_notes", path="notes/essay.md")
+    (project / "undated.md").write_text("- Sam will send the invoice by Monday.\n")
+    out = call(project, "digest_notes", path="undated.md", date="2026-06-10")
+    assert "read as of Wed 10 Jun 2026" in out and "due: Mon 15 Jun 2026" in out
+
+
+def test_sections_named_for_actions_make_each_entry_an_action_with_its_owner(
+    project: Path,
+) -> None:
+    (project / "sync.md").write_text(
+        "**Ops sync, 2 March 2026**\n\nDecisions:\n- Keep the old VPN until April.\n\n"
+        "## Next steps\n- [ ] Leah: renew the certificate by Wednesday\n"
+        "- Rotate the backup keys (Omar)\n- Update docs\n\n## Parking lot\n- Office plants\n",
+        encoding="utf-8",
+    )
+    out = call(project, "digest_notes", path="sync.md")
+    assert "line 4: Keep the old VPN until April." in out.split("Action items:")[0]
+    assert "| owner: Leah | due: Wed 4 Mar 2026" in out
+    assert "Rotate the backup keys (Omar) | owner: Omar" in out
+    assert "Update docs | owner: not named" in out
+    assert "line 12: Office plants" in out.split("Open questions:")[1]
+
+
+# --- threads ------------------------------------------------------------------------------------
+
+
+def test_a_thread_is_read_in_date_order_to_its_final_terms(project: Path) -> None:
+    out = call(project, "digest_thread", path="mail.txt")
+    assert out.startswith("Thread mail.txt: 4 messages from Mon 1 Jun 2026 10:00 to Thu 4 Jun")
+    current = out.split("Current terms")[1].split("Superseded")[0]
+    superseded = out.split("Superseded")[1]
+    assert "£80 per day" in current and "£95" not in current
+    assert "Accepted by Paul Ng" in current and "please book the short van" in current
+    assert "£95 per day" in superseded
+
+
+def test_a_chat_export_is_a_thread_too(project: Path) -> None:
+    (project / "chat.txt").write_text(
+        "[2026-05-02 09:12] Maya: Dinner on Friday 8 May at 19:00 at Luigi's, £25 a head?\n"
+        "[2026-05-02 10:05] Maya: OK, instead: Saturday 9 May at 19:30, £30 a head.\n"
+        "[2026-05-02 10:07] Raj: That works for me.\n",
+        encoding="utf-8",
+    )
+    out = call(project, "digest_thread", path="chat.txt")
+    current = out.split("Current terms")[1].split("Superseded")[0]
+    assert "line 2: OK, instead: Saturday 9 May at 19:30, £30 a head." in current
+    assert "Accepted by Raj" in current and "£25" in out.split("Superseded")[1]
+
+
+def test_a_single_message_is_not_a_thread(project: Path) -> None:
+    assert "not a thread" in call(project, "digest_thread", path="notes/essay.md")
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+def test_totals_per_category_repair_only_the_unambiguous_row(project: Path) -> None:
+    out = call(project, "group_totals", path="costs.csv")
+    # Exact decimal sums (0.10 + 0.20 is 0.30, not 0.30000000000000004).
+    assert "- equipment: 3,500.50 (2 rows)" in out and "- materials: 0.30 (2 rows)" in out
+    assert "Grand total: 3,500.80 over 4 rows." in out
+    assert "line 5: 5 fields, the header has 4; repaired: '2' and '300.00' read as 2,300.00" in out
+    assert "line 6: 5 fields, the header has 4; left out" in out
+    by_item = call(project, "group_totals", path="costs.csv", by="item")
+    assert "by 'item'" in by_item and "- Scaffold: 2,300.00 (1 row)" in by_item
+    (project / "monthly.csv").write_text(
+        "date,shop,amount\n2026-02-02,A,7.25\n2026-01-05,A,10.00\n2026-01-20,B,5.50\n"
+    )
+    by_month = call(project, "group_totals", path="monthly.csv", by="month")
+    assert "- 2026-01 (Jan 2026): 15.50 (2 rows)\n- 2026-02 (Feb 2026): 7.25 (1 row)" in by_month
+
+
+# --- dated items --------------------------------------------------------------------------------
+
+
+def test_dated_items_come_in_date_order_under_one_heading_per_day(project: Path) -> None:
+    out = call(project, "dated_items", paths=["trip.md"], year=2026)
+    assert out.index("## Sat 1 Aug 2026") < out.index("## Mon 3 Aug 2026")
+    day_one = out.split("## Sat 1 Aug 2026")[1].split("##")[0]
+    assert day_one.index("10:00 Castle tour") < day_one.index("18:00 Arrive Inverness")
+    assert "(trip.md line 4)" in day_one
+    assert "No items on: Sun 2 Aug 2026." in out
+    assert "Walk, no date" not in out
+
+
+def test_a_long_answer_comes_in_parts_that_fit_the_runner(project: Path) -> None:
+    (project / "season.md").write_text(
+        "".join(f"- Match {n} against a visiting team, {n} Oct 2026 19:45\n" for n in range(1, 31)),
+        encoding="utf-8",
+    )
+    first = call(project, "dated_items", paths=["season.md"])
+    assert len(first) <= 2000 and first.endswith("for the rest)")
+    assert "Match 30 " not in first
+    parts = [first]
+    while parts[-1].endswith("for the rest)"):
+        parts.append(call(project, "dated_items", paths=["season.md"], part=len(parts) + 1))
+    assert "## Fri 30 Oct 2026\n- 19:45 Match 30 against" in "\n".join(parts)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "said"),
+    [
+        ("digest_notes", {"path": "link.md"}, "outside the project root"),
+        ("digest_thread", {"path": "missing.txt"}, "does not exist"),
+        ("group_totals", {"path": "blob.csv"}, "binary"),
+        ("dated_items", {"paths": ["../secret.md"]}, "outside the project root"),
+        ("group_totals", {"path": "notes/essay.md"}, "cannot be totalled"),
+    ],
+)
+def test_bad_input_is_one_plain_line(project: Path, tool: str, args: dict, said: str) -> None:
+    out = call(project, tool, **args)
+    assert out.startswith("Error:") and said in out, out
+    assert "Traceback" not in out and "hunter2" not in out and "\n" not in out.strip()
+
+
+# --- the plans, through the real command ----------------------------------------------------------
+
+
+CASES = {
+    "notes.yaml": """\
+id: notes-digest
+workspace:
+  team/retro-2026-09-14.md: |
+    # Retro, 14 Sep 2026
+    - We agreed to pair on every release from now on.
+    - Ines will write the rollback guide by Friday.
+    - Flaky login test: owner TBD.
+events:
+  - text: The user opens 'team/retro-2026-09-14.md'.
+    time: 2026-09-14T17:00:00Z
+task: Summarise 'team/retro-2026-09-14.md' into a list of decisions and a list of action items.
+kind: summarise
+expect:
+  all: ['^Decisions:', '^Action items:', 'Ines[^\\n]*Fri 18 Sep 2026', 'line 3']
+  none: ['Reminder set']
+""",
+    "thread.yaml": """\
+id: thread-final
+workspace:
+  mail.txt: |
+THREAD
+events:
+  - text: The user opens 'mail.txt'.
+    time: 2026-06-04T12:00:00Z
+task: Summarise the email thread in 'mail.txt'.
+kind: summarise
+expect:
+  all: ['Current terms[\\s\\S]*80 per day[\\s\\S]*Superseded[\\s\\S]*95 per day']
+""".replace("THREAD\n", "".join(f"    {line}\n" for line in THREAD.splitlines())),
+    "totals.yaml": """\
+id: totals
+workspace:
+  costs.csv: |
+EXPENSES
+events:
+  - text: The user opens 'costs.csv'.
+    time: 2026-06-04T12:00:00Z
+task: Organise 'costs.csv' into totals per kind.
+kind: organise
+expect:
+  all: ['equipment: 3,500\\.50', 'line 6[^\\n]*left out']
+""".replace("EXPENSES\n", "".join(f"    {line}\n" for line in EXPENSES.splitlines())),
+    "season.yaml": """\
+id: long-season
+workspace:
+  season.md: |
+SEASON
+events:
+  - text: The user opens 'season.md'.
+    time: 2026-09-20T12:00:00Z
+task: Organise 'season.md' into a schedule in date order.
+kind: organise
+expect:
+  all: ['Thu 1 Oct 2026[\\s\\S]*Match 1 [\\s\\S]*Fri 30 Oct 2026\\n- 19:45 Match 30 ']
+  none: ['truncated']
+""".replace(
+        "SEASON\n",
+        "".join(
+            f"    - Match {n} against a visiting team, {n} Oct 2026 19:45\n"
+            for n in range(30, 0, -1)
+        ),
+    ),
+    "log.yaml": """\
+id: log-errors
+workspace:
+  app.log: |
+    2026-01-01 10:00 ERROR upload failed: PermissionError: denied '/data/a.txt'
+    2026-01-01 10:01 ERROR upload failed: TimeoutError: no answer in 30s
+    2026-01-01 10:02 ERROR upload failed: TimeoutError: no answer in 30s
+events:
+  - The user opens 'app.log'.
+task: Summarise 'app.log' and count the errors.
+kind: summarise
+expect:
+  all: ['TimeoutError 2 time', 'PermissionError 1 time']
+""",
+}
+
+
+def test_the_plans_do_the_work_through_the_real_command(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    for name, text in CASES.items():
+        (cases / name).write_text(text, encoding="utf-8")
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
+    assert not failing, failing
+    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    assert report["summary"]["seconds_per_task"]["median"] < 0.2

@@ -1,0 +1,378 @@
+"""Reviews that find real problems: a document's totals, weekdays, counts, shares and date ranges
+checked against themselves (`fact_check`); every faulty row of a CSV with its cause and repair
+(`check_csv_rows`); Python bugs ruff does not see (`check_python`) and ruff's own findings
+explained. The tools run as both planners call them (`build_tools` + `ToolRunner`), and the
+review plan through the real `proactive bench help` command on the project's own review cases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, proactive
+from tools import PROJECT_TOOLS, ToolRunner, build_tools
+from tools.factcheck import check_facts
+
+REPORT = """\
+# Allotment society: 2026 report
+
+This year 64 plots were let to members, and we spent £3,900 on repairs.
+The seed swap was held on Sunday 12 April 2026; the open day on Sat 14 Nov.
+
+| Repair      | Cost (£) |
+|-------------|---------:|
+| Fencing     | 2,150.50 |
+| Water tanks | 1,200    |
+| Shed roof   | 450.25   |
+| **Total**   | 3,900    |
+
+Members voted on the budget: 45% maintenance, 35% events and 25% education.
+The waiting list is closed from 3 March to 28 February 2027.
+In total 58 plots were let.
+"""
+
+GRADES = """\
+import csv
+
+
+def load(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def top(rows):
+    best = 0
+    for row in rows:
+        mark = row["mark"]
+        if mark > best:
+            best = mark
+    return best
+
+
+def total(path):
+    points = 0
+    for row in load(path):
+        points += row["points"]
+    return points
+
+
+def lookup(rows, name):
+    for row in rows:
+        if row["name"] == name:
+            return row
+
+
+def email_of(rows, name):
+    return lookup(rows, name)["email"]
+
+
+def label(row):
+    if row:
+        return "ok"
+    return None
+
+
+def safe(rows):
+    return [float(r["points"]) + 1 for r in rows]
+"""
+
+LEDGER = """\
+date,payee,amount,note
+2026-03-01,Gas board,120.00,quarterly
+2026-03-02,Timber Yard,1,250.00,decking
+2026-03-03,Hart, Price and Lowe,80.00,legal
+2026-03-04,Water,n/a,estimate
+2026-03-05,Council,95.00,
+2026-03-05,Council,95.00,
+2026-03-07,Printer,15.00
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "report.md").write_text(REPORT, encoding="utf-8")
+    (root / "grades.py").write_text(GRADES, encoding="utf-8")
+    (root / "ledger.csv").write_text(LEDGER, encoding="utf-8")
+    (root / "clean.md").write_text(
+        "# Plan\n\nThe fair is on Saturday 6 June 2026 and lasts 2 days.\n\n"
+        "| Stall | Count |\n|---|---|\n| Food | 4 |\n| Crafts | 6 |\n| Total | 10 |\n",
+        encoding="utf-8",
+    )
+    (root / "blob.md").write_bytes(b"# a\x00\x01\x02")
+    (root / "broken.py").write_text("def f(:\n    pass\n", encoding="utf-8")
+    (tmp_path / "secret.md").write_text("Total: 1\n- a: 9\nTotal: 5\n", encoding="utf-8")
+    (root / "link.md").symlink_to(tmp_path / "secret.md")
+    return root
+
+
+def call(project: Path, tool: str, **args: object) -> str:
+    runner = ToolRunner(build_tools(project))
+    done = runner.call(tool, args)
+    assert done.ok or done.output.startswith("Error:"), done.output
+    return done.output
+
+
+def line(out: str, number: int) -> str:
+    """The findings of one line of a tool's output."""
+    return "\n".join(f for f in out.splitlines() if f.split(":")[1] == str(number))
+
+
+def test_the_review_tools_are_offered_to_both_planners(project: Path) -> None:
+    names = {t.name for t in build_tools(project)}
+    assert {"fact_check", "check_csv_rows", "check_python"} <= names
+    assert {"fact_check", "check_csv_rows", "check_python"} <= set(PROJECT_TOOLS)
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+def test_a_wrong_table_total_is_stated_vs_computed_and_its_echo_in_prose(project: Path) -> None:
+    out = call(project, "fact_check", path="report.md")
+    assert "stated 3,900, computed 3,800.75" in line(out, 11)  # 2,150.50 + 1,200 + 450.25
+    assert "2,150.5 + 1,200 + 450.25" in line(out, 11)
+    assert "£3,900 repeats the total stated on line 11" in line(out, 3)
+
+
+def test_weekdays_are_checked_with_the_documents_year(project: Path) -> None:
+    out = call(project, "fact_check", path="report.md")
+    assert "12 April 2026 is a Sunday" not in out  # it is: nothing to say
+    # 'Sat 14 Nov' takes the year the document names: 14 November 2026 is a Saturday.
+    assert "14 Nov" not in out
+    (project / "memo.txt").write_text("Drinks on Fri 13 Nov.\n", encoding="utf-8")
+    said = call(project, "fact_check", path="memo.txt", year=2026)
+    assert "13 November 2026 is a Friday" not in said and "no findings" in said
+    said = call(project, "fact_check", path="memo.txt", year=2025)
+    assert "13 November 2025 is a Thursday, not a Friday (taking the year as 2025)" in said
+
+
+def test_shares_ranges_and_a_count_stated_twice(project: Path) -> None:
+    out = call(project, "fact_check", path="report.md")
+    assert "45% + 35% + 25% = 105%" in line(out, 13)
+    assert "ends (28 February 2027) before it starts (3 March 2027)" in line(out, 14)
+    assert "'58 plots' here, but '64 plots' on line 3" in line(out, 15)
+
+
+def test_a_document_whose_facts_hold_has_no_findings(project: Path) -> None:
+    assert "no findings" in call(project, "fact_check", path="clean.md")
+    # Many different counts of one noun are measurements, not one fact stated twice.
+    text = "We ran 35 events, then 1,000 events, then 10 events and 64 events.\n"
+    assert check_facts(text) == []
+
+
+def test_subtotals_announced_counts_and_a_total_said_in_prose(project: Path) -> None:
+    (project / "gala.md").write_text(
+        "# Gala 2026\n"
+        "We have three speakers: Ana, Bo, Cy and Di.\n"
+        "The 4 sponsors:\n\n- Acme\n- Beta\n- Gamma\n\n"
+        "| Item | Cost |\n|---|---|\n| Hall | £1,200 |\n| Food | £800 |\n"
+        "| Subtotal | £2,100 |\n| Band | £500 |\n| Total | £2,500 |\n\n"
+        "| Prize | Value |\n|---|---|\n| First | 300 |\n| Second | 200 |\n\n"
+        "In total the prizes are worth £550.\n"
+        "The gala is on 14 November (Friday).\n"
+        "The 2 hosts: Mo and Jo.\n",
+        encoding="utf-8",
+    )
+    out = call(project, "fact_check", path="gala.md")
+    assert "'three speakers' announces 3, but 4 are listed" in line(out, 2)
+    assert "'4 sponsors' announces 4, but 3 are listed" in line(out, 3)
+    assert "subtotal of 'Cost' is stated as £2,100" in line(out, 13) and "2,000" in line(out, 13)
+    assert line(out, 15) == ""  # 1,200 + 800 + 500 is the total stated
+    assert "£550 is given as the total, but the table at line 17 adds up to 500" in line(out, 22)
+    assert "14 November 2026 is a Saturday, not a Friday" in line(out, 23)
+    assert line(out, 24) == ""  # two hosts, two named
+
+
+def test_sums_written_out_changes_in_percent_averages_and_impossible_dates() -> None:
+    text = (
+        "# Plan 2026\n"
+        "Hotel: 3 nights x £120 = £400. Fees £1,200 + £800 = £2,000.\n"
+        "Visitors rose from 200 to 250, a 20% increase. Sales fell from 400 to 300 (down 25%).\n"
+        "Due 31 April 2026 or 29 February 2026; 29 Feb 2028 is fine.\n"
+        "| Team | Score |\n|---|---|\n| A | 4 |\n| B | 6 |\n| Average | 6 |\n"
+    )
+    found = {(f.line, f.message) for f in check_facts(text)}
+    said = "\n".join(f"{n}: {m}" for n, m in sorted(found))
+    assert "2: '3 nights x £120 = £400' does not hold: 3 nights x £120 is 360" in said
+    assert "£2,000" not in said  # 1,200 + 800 is 2,000
+    assert "3: from 200 to 250 is a change of 25.0%, not 20% increase" in said
+    assert "from 400 to 300" not in said  # down 25% is right
+    assert "4: '31 April 2026' is not a date that exists: April has 30 days" in said
+    assert "'29 February 2026' is not a date that exists: February has 28 days in 2026" in said
+    assert "2028" not in said  # a leap year
+    assert "9: The average of 'Score' is stated as 6, but the 2 rows above average 5" in said
+    aligned = (
+        "Attendees (5): Ana, Bo, Cy and Di.\n\n"
+        "Item    Cost\nRent    1,200\nFood      800\nTotal   2,100\n"
+    )
+    said = "\n".join(f"{f.line}: {f.message}" for f in check_facts(aligned))
+    assert "1: 'Attendees (5)' announces 5, but 4 are listed" in said
+    assert "6: The total 'Total' is stated as 2,100, but the rows above add up to 2,000" in said
+
+
+def test_a_json_total_is_checked_against_its_items(project: Path) -> None:
+    (project / "invoice.json").write_text(
+        '{\n  "lines": [\n    {"qty": 2, "unit_price": 12.5},\n    {"qty": 3, "unit_price": 4.0}\n'
+        '  ],\n  "total": 40.0,\n  "orders": [{"amount": 10}, {"amount": 5}],\n'
+        '  "total_amount": 15\n}\n',
+        encoding="utf-8",
+    )
+    out = call(project, "fact_check", path="invoice.json")
+    assert (
+        "'total' is stated as 40, but the lines[].qty x unit_price of the items add up to 37"
+        in (line(out, 6))
+    )
+    assert "total_amount" not in out  # 10 + 5 is 15
+
+
+def test_a_request_to_check_the_numbers_is_a_review() -> None:
+    from backends.local.task_subjects import kind_of_edit
+
+    for task in (
+        "Make sure the numbers in report.md add up",
+        "Proofread 'newsletter.md' before it goes out",
+        "Double-check the figures in budget.md",
+        "Sanity-check 'q3-summary.md'",  # the file's name asks for no summary
+        "Look over 'report.md' for mistakes before I send it",
+        "Is 'invoice.json' correct?",
+    ):
+        assert kind_of_edit(task, "summarise") == "review", task
+    assert kind_of_edit("Organise costs.csv into totals per kind.", "review") == "organise"
+    assert kind_of_edit("Summarise the issues raised in notes.md", "review") == "summarise"
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+
+def test_every_faulty_row_is_named_with_its_cause_and_repair(project: Path) -> None:
+    out = call(project, "check_csv_rows", path="ledger.csv")
+    assert "the number 1,250.00 was split into '1' and '250.00'; write it as \"1,250.00\"" in (
+        line(out, 3)
+    )
+    assert "'Hart, Price and Lowe'" in line(out, 4) and 'quote it: "Hart, Price and Lowe"' in out
+    assert "'n/a' in the numeric column 'amount' is not a number" in line(out, 5)
+    assert "a duplicate of the row on line 6" in line(out, 7)
+    assert "no value for note" in line(out, 8)
+    assert line(out, 2) == ""  # the good row is left alone
+    (project / "visits.csv").write_text(
+        "day,place\n2026-01-01,Leeds\n2026-02-30,York\n03/04/2026,Hull\n2026-01-05,Bath\n",
+        encoding="utf-8",
+    )
+    dated = call(project, "check_csv_rows", path="visits.csv")
+    assert "'2026-02-30' in 'day' is not a date that exists" in line(dated, 3)
+    assert "'03/04/2026' in the date column 'day' is not written YYYY-MM-DD" in line(dated, 4)
+
+
+# --- code -----------------------------------------------------------------------------------------
+
+
+def test_csv_values_used_as_numbers_are_found_with_the_fix(project: Path) -> None:
+    out = call(project, "check_python", path="grades.py")
+    assert "`points += row['points']`" in line(out, 21) and "TypeError" in line(out, 21)
+    assert "float(row['points'])" in line(out, 21)
+    # `mark` holds a row's value; `rows` is only probably the rows load() reads: said so.
+    assert "when `rows` holds the rows `load()` reads" in line(out, 13)
+    assert "`mark > best`" in line(out, 13)  # a row's value compared with a number
+    assert line(out, 42) == ""  # converted first: fine
+
+
+def test_a_result_that_may_be_none_is_found_where_it_is_used(project: Path) -> None:
+    out = call(project, "check_python", path="grades.py")
+    found = line(out, 32)
+    assert "`lookup()`" in found and "returns None" in found and "TypeError" in found
+    assert "label" not in out  # label() returns on every path
+
+
+def test_a_list_changed_while_looped_and_an_index_past_the_end(project: Path) -> None:
+    (project / "tidy.py").write_text(
+        "def tidy(items, xs):\n"
+        "    for it in items:\n"
+        "        if not it:\n"
+        "            items.remove(it)\n"
+        "    for i in range(len(xs) + 1):\n"
+        "        print(xs[i])\n"
+        "    for i in range(1, len(xs) + 1):\n"
+        "        print(xs[i - 1])\n",
+        encoding="utf-8",
+    )
+    out = call(project, "check_python", path="tidy.py")
+    assert "`items.remove(it)` changes `items` while the loop on line 2" in line(out, 4)
+    assert "IndexError on the last pass" in line(out, 6)
+    assert line(out, 8) == ""  # xs[i - 1] stays in range
+
+
+def test_text_joined_to_a_number_is_a_type_error(project: Path) -> None:
+    (project / "label.py").write_text(
+        "def label(items):\n"
+        "    count = len(items)\n"
+        "    name = 'box'\n"
+        "    print('Items: ' + count)\n"
+        "    print('Name: ' + name)\n"
+        "    return 'n=' + str(count)\n",
+        encoding="utf-8",
+    )
+    out = call(project, "check_python", path="label.py")
+    assert "count is a number and + does not join a str and a number" in line(out, 4)
+    assert "str(count)" in line(out, 4)
+    assert line(out, 5) == "" and line(out, 6) == ""
+
+
+def test_ruff_runs_more_rule_sets_quietly(project: Path) -> None:
+    (project / "shop.py").write_text(
+        "import json\n\n\ndef add(item, basket=[]):\n    basket.append(item)\n"
+        "    if item == None:\n        return baskt\n    return basket\n",
+        encoding="utf-8",
+    )
+    out = call(project, "lint_file", path="shop.py")
+    assert "shop.py:4:" in out and "B006" in out
+    assert "E711" in out and "F821" in out and "F401" in out
+    assert "I001" not in out  # import order is style, not a finding of a review
+
+
+@pytest.mark.parametrize(
+    ("tool", "path", "said"),
+    [
+        ("fact_check", "link.md", "outside the project root"),
+        ("fact_check", "missing.md", "does not exist"),
+        ("fact_check", "blob.md", "binary"),
+        ("fact_check", "grades.py", "text documents"),
+        ("check_csv_rows", "report.md", ".csv"),
+        ("check_csv_rows", "../secret.md", "outside the project root"),
+        ("check_python", "ledger.csv", "Python files"),
+        ("check_python", "link.md", "outside the project root"),
+    ],
+)
+def test_bad_input_is_one_plain_line(project: Path, tool: str, path: str, said: str) -> None:
+    out = call(project, tool, path=path)
+    assert out.startswith("Error:") and said in out, out
+    assert "Traceback" not in out and "\n" not in out.strip()
+
+
+def test_code_that_does_not_parse_is_said_with_its_line(project: Path) -> None:
+    assert call(project, "check_python", path="broken.py").startswith("broken.py:1: ")
+
+
+# --- the plan, through the real command -----------------------------------------------------------
+
+
+def test_the_review_cases_pass_through_the_real_command(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    own = sorted((ROOT / "bench" / "help_cases").glob("review-*.yaml"))
+    assert len(own) >= 12
+    for case in own:
+        shutil.copy(case, cases / case.name)
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
+    assert not failing, failing
+    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    by_id = {c["id"]: c for c in report["cases"]}
+    tools = {call["tool"] for call in by_id["review-newsletter-figures"]["calls"]}
+    assert "fact_check" in tools
+    assert report["summary"]["seconds_per_task"]["median"] < 0.2
