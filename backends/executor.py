@@ -26,6 +26,7 @@ from backends.local.kinds import label_kind
 from backends.schema import ModelOutputError
 from graphs.state import Draft, Event, Execution, ToolCall
 from tools import ToolRunner
+from tools.notes import NOTES_FILE
 
 MAX_TOOL_STEPS = 6
 """Tool-calling rounds allowed to a chat model for one task."""
@@ -148,7 +149,7 @@ class LocalExecutor:
             note = work.call("write_note", title=outcome.title, body=body[:MAX_NOTE_CHARS])
             ok = note.ok
             summary = (
-                f"The assistant {outcome.did} and wrote the note '{outcome.title}' to notes.md."
+                f"The assistant {outcome.did} and wrote the note '{outcome.title}' to {NOTES_FILE}."
                 if ok
                 else f"The assistant could not finish: {note.output}"
             )

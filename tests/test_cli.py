@@ -19,7 +19,7 @@ def test_demo_end_to_end_with_the_embedded_default(tmp_path: Path) -> None:
     assert "refinement 1" in out
     assert "executed write_note" in out or "executed write_file" in out
     assert out.count("events: silent at") == 2
-    assert (tmp_path / "workspace" / user_folder("default") / "notes.md").exists()
+    assert (tmp_path / "workspace" / user_folder("default") / "assistant-notes.md").exists()
 
 
 def test_run_reports_the_bad_line_and_keeps_what_came_before(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def carry_out(
 
 def note_body(done: Done) -> list[str]:
     """The lines of the note the executor wrote, below its heading and date."""
-    lines = (done.workspace / "notes.md").read_text().splitlines()
+    lines = (done.workspace / "assistant-notes.md").read_text().splitlines()
     return [line for line in lines[2:] if line.strip()]
 
 

@@ -115,7 +115,7 @@ def test_accepted_draft_is_executed_and_recorded(ctx: Context) -> None:
     assert execution.ok and execution.calls and execution.calls[-1].ok
     agent_events = [e for e in out["events"] if e.source == "agent"]
     assert len(agent_events) == len(execution.calls) + 1  # each call, then the summary
-    assert (ctx_workspace(ctx) / "notes.md").exists() or any(
+    assert (ctx_workspace(ctx) / "assistant-notes.md").exists() or any(
         c.tool == "write_file" for c in execution.calls
     )
 

@@ -63,7 +63,7 @@ class Sandbox:
         (self.workspace / "report.py").symlink_to(self.sentinel)
         (self.workspace / "out").symlink_to(self.outside, target_is_directory=True)
         if link_notes:  # the files the note and reminder tools write, linked out (dangling)
-            (self.workspace / "notes.md").symlink_to(self.outside / "notes.md")
+            (self.workspace / "assistant-notes.md").symlink_to(self.outside / "assistant-notes.md")
             (self.workspace / "reminders.jsonl").symlink_to(self.outside / "reminders.jsonl")
         (self.workspace / "todo.txt").write_text("a file of the user's own\n")
         self.before = self.snapshot()
@@ -134,7 +134,7 @@ def escapes(box: Sandbox) -> list[tuple[str, dict[str, Any]]]:
         ("write_file", {"file_path": str(box.outside / "new.txt"), "text": "pwned"}),
         ("write_file", {"file_path": "passwd", "text": "pwned", "append": True}),
         ("write_file", {"file_path": "out/new.txt", "text": "pwned"}),
-        ("write_file", {"file_path": "notes.md", "text": "pwned"}),
+        ("write_file", {"file_path": "assistant-notes.md", "text": "pwned"}),
         ("list_directory", {"dir_path": ".."}),
         ("list_directory", {"dir_path": "/"}),
         ("list_directory", {"dir_path": "out"}),

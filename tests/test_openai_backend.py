@@ -63,7 +63,7 @@ def test_openai_compatible_server_drives_agent_judge_and_executor(
     assert out["feedback"][0].reason == "the user is stuck on an import error"
     [call] = out["executions"][0].calls
     assert call.tool == "write_note" and call.ok
-    note = tmp_path / "ws" / user_folder("default") / "notes.md"  # the user's own folder
+    note = tmp_path / "ws" / user_folder("default") / "assistant-notes.md"  # the user's own folder
     assert "pip install requests" in note.read_text()
     # The agent saw the event in its request, as a real client sends it.
     first = endpoint.requests[0]

@@ -207,7 +207,7 @@ def test_write_note_appends_dated_markdown(workspace):
     runner = ToolRunner([tool])
     assert call(runner, "write_note", title="Pandas  tips", body="Use `usecols`.").ok
     assert call(runner, "write_note", title="Second", body="More.").ok
-    text = (workspace / "notes.md").read_text()
+    text = (workspace / "assistant-notes.md").read_text()
     assert text == (
         "## Pandas tips\n_2026-11-25 14:30_\n\nUse `usecols`.\n\n"
         "## Second\n_2026-11-25 14:30_\n\nMore.\n\n"

@@ -34,7 +34,7 @@ STUCK = {
 }
 ANA_EVENT = "The terminal shows \"KeyError: 'total'\" in 'ana_ledger.py'."
 """Ana's event: the executor's note about it names 'ana_ledger.py'."""
-BO_EVENT = "The user opens 'bo_thesis.md' in the editor and writes a heading 'Results'."
+BO_EVENT = "The user opens 'bo_thesis.md' in the editor and scrolls through its 'Results' section."
 """Bo's event: the executor's note about it names 'bo_thesis.md'."""
 
 
@@ -167,7 +167,11 @@ def test_a_waiting_proposal_is_not_judged_by_a_later_run_nor_by_a_resume(tmp_pat
 
 
 def _note(folder: Path) -> str:
-    return (folder / "notes.md").read_text() if (folder / "notes.md").exists() else ""
+    return (
+        (folder / "assistant-notes.md").read_text()
+        if (folder / "assistant-notes.md").exists()
+        else ""
+    )
 
 
 def test_two_users_of_one_data_dir_each_work_in_their_own_folder(tmp_path: Path) -> None:
@@ -185,15 +189,15 @@ def test_two_users_of_one_data_dir_each_work_in_their_own_folder(tmp_path: Path)
     assert ana != bo and ana.parent == bo.parent == (data / "workspace").resolve()
     assert "ana_ledger.py" in _note(ana) and "ana_ledger.py" not in _note(bo)
     assert "bo_thesis.md" in _note(bo) and "bo_thesis.md" not in _note(ana)
-    assert not (data / "workspace" / "notes.md").exists()  # nothing in a shared folder
+    assert not (data / "workspace" / "assistant-notes.md").exists()  # nothing in a shared folder
 
     runner = ToolRunner(build_tools(bo))  # Bo's executor's tools, as `execute` builds them
     found = runner.call("search_text", {"text": "ana_ledger"})
     assert found.output.startswith("No line contains 'ana_ledger'"), found.output
-    mine = runner.call("read_file", {"file_path": "notes.md"})
+    mine = runner.call("read_file", {"file_path": "assistant-notes.md"})
     assert mine.ok and "bo_thesis.md" in mine.output and "ana_ledger" not in mine.output
-    theirs = runner.call("read_file", {"file_path": f"../{ana.name}/notes.md"})
-    assert "ana_ledger" not in theirs.output.replace(f"../{ana.name}/notes.md", "")
+    theirs = runner.call("read_file", {"file_path": f"../{ana.name}/assistant-notes.md"})
+    assert "ana_ledger" not in theirs.output.replace(f"../{ana.name}/assistant-notes.md", "")
     listed = runner.call("list_directory", {"dir_path": ".."})
     assert ana.name not in listed.output
 

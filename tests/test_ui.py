@@ -81,8 +81,8 @@ def test_the_inbox_resumes_a_paused_thread(tmp_path: Path) -> None:
     history = api.get("/api/history").json()
     assert [h["answer"] for h in history["history"][:2]] == ["accept", "reject"]
     assert history["history"][0]["execution"]["summary"]
-    assert "notes.md" in history["files"]
-    note = api.get("/files/notes.md")
+    assert "assistant-notes.md" in history["files"]
+    note = api.get("/files/assistant-notes.md")
     titles = history["history"][0]["execution"]["notes"]
     assert note.status_code == 200 and titles and all(t in note.text for t in titles)
 

@@ -155,12 +155,12 @@ def test_reject_refine_accept_in_the_inbox(served: tuple[str, Path], page: objec
     answered = page.locator(".card.answered").all_inner_texts()  # type: ignore[attr-defined]
     assert any("I know where the docs are" in text for text in answered)
     assert any(second_task in text and "done:" in text for text in answered)
-    # The card's "done:" line names the note the executor wrote, and notes.md holds it.
+    # The card's "done:" line names the note the executor wrote, and assistant-notes.md holds it.
     done = next(text for text in answered if second_task in text and "done:" in text)
-    title = re.search(r"the note '(.+?)' to notes\.md", done)
-    notes = (data / "workspace" / user_folder("default") / "notes.md").read_text()
+    title = re.search(r"the note '(.+?)' to assistant-notes\.md", done)
+    notes = (data / "workspace" / user_folder("default") / "assistant-notes.md").read_text()
     assert title and f"## {title.group(1)}" in notes
-    page.locator("#files a", has_text="notes.md").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    page.locator("#files a", has_text="assistant-notes.md").wait_for(timeout=10_000)  # type: ignore[attr-defined]
 
 
 @pytest.mark.data

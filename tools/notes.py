@@ -1,4 +1,5 @@
-"""A tool that keeps dated markdown notes in the workspace's `notes.md`."""
+"""A tool that keeps dated markdown notes in the workspace's `assistant-notes.md` (a name of
+its own: a person's `notes.md` is theirs, never written or skipped by the assistant)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-NOTES_FILE = "notes.md"
+NOTES_FILE = "assistant-notes.md"
 """The notes file, relative to the workspace."""
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 20_000
@@ -25,7 +26,7 @@ class WriteNoteInput(BaseModel):
 
 
 def write_note_tool(workspace: Path, *, now: Callable[[], datetime] = datetime.now) -> BaseTool:
-    """A tool that appends a dated note to `notes.md` in `workspace`."""
+    """A tool that appends a dated note to `NOTES_FILE` in `workspace`."""
     root = Path(workspace).resolve()
     path = root / NOTES_FILE
 

@@ -33,6 +33,8 @@ from backends.local.task_subjects import (
 from backends.local.text import content_words
 from graphs.state import Event, ToolCall
 from tools import ToolRunner
+from tools.notes import NOTES_FILE
+from tools.reminders import REMINDERS_FILE
 
 MAX_LISTED = 12
 """Most hits (usages, search lines, findings) one section of a result lists."""
@@ -44,7 +46,7 @@ _WEB_POINTER = re.compile(r"(?:see|more|details|docs?|reference)?:?\s*<?https?:/
 MAX_DOC_TRIES = 4
 """Most python_docs calls one task makes."""
 
-OWN_FILES = frozenset({"notes.md", "reminders.jsonl"})
+OWN_FILES = frozenset({NOTES_FILE, REMINDERS_FILE})
 """Files the assistant itself writes in the workspace: never evidence about the person's work."""
 OWN_FOLDERS = ("drafts/",)
 """Folders the assistant itself writes."""
