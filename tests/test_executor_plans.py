@@ -247,6 +247,13 @@ def test_organising_a_document_groups_its_items_as_the_task_asks(tmp_path: Path)
         ("Remind me to call Ana tomorrow at 9:00.", "organise"),
         ("Diagnose the KeyError in 'a.py'.", "fix_error"),
         ("Summarise 'notes.md' in five bullets.", "summarise"),
+        ("Look up in the docs which csv.writer options quote every field.", "lookup_docs"),
+        ("Find in the documentation what pathlib.Path.glob returns.", "lookup_docs"),
+        ("Find out why 'build.py' fails on the second run and fix it.", "fix_error"),
+        ("Please reorganise 'tasks.md' with a heading per client.", "organise"),
+        ("Add a column to 'hours.csv' and give me the subtotal per person.", "organise"),
+        ("Can you proofread 'letter.md' before I send it?", "review"),
+        ("Find every call of fetch() that passes no timeout.", "find_examples"),
     ],
 )
 def test_an_edit_is_carried_out_as_the_kind_its_words_ask_for(task: str, kind: str) -> None:

@@ -295,8 +295,13 @@ def kind_of_edit(task: str, drafted: str) -> str:
     from backends.local.kinds import label_kind  # noqa: PLC0415 (kinds imports nothing here)
 
     lowered = task.lower()
+    leading = _leading_kind(lowered)
+    if leading:
+        return leading
     if read_sections(task) or _DRAFT_WORDS.search(task):
         return "draft_text"
+    if _GROUP_WORDS.search(lowered):
+        return "organise"  # "... and give me the subtotal per category"
     if "remind" in lowered:
         return "organise"
     if _FIX_WORDS.search(task):
@@ -313,6 +318,50 @@ def kind_of_edit(task: str, drafted: str) -> str:
     return label_kind(task) or drafted
 
 
+_LEADING_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(rf"^(?:{verbs})\b"))
+    for kind, verbs in (
+        (
+            "lookup_docs",
+            r"(?:find|search|look)\b[^.;:]{0,40}\b(?:docs|documentation|pydoc|docstrings?)",
+        ),
+        (
+            "fix_error",
+            r"(?:find|figure|work)\s+(?:out\s+)?(?:what|why)\b[^;:]{0,40}\b(?:wrong|fail\w*|broken|error\w*|crash\w*)",
+        ),
+        (
+            "lookup_docs",
+            r"look\s+up|check\s+(?:in\s+)?the\s+(?:python\s+)?(?:docs|documentation)"
+            r"|consult\s+the\s+(?:docs|documentation)|read\s+the\s+(?:docs|documentation)",
+        ),
+        ("organise", r"re-?organi[sz]e|organi[sz]e|categori[sz]e|group|sort|tidy|arrange|order"),
+        ("summarise", r"summari[sz]e|recap|sum\s+up|give\s+me\s+(?:a|the)\s+gist"),
+        ("fix_error", r"fix|diagnose|debug|repair"),
+        ("review", r"review|proofread|check|audit|verify|sanity[- ]check"),
+        ("find_examples", r"find|list|locate|search|show\s+me\s+(?:every|all)"),
+        ("explain", r"explain|walk\s+me\s+through"),
+        ("draft_text", r"draft|write|compose|reply|prepare|create\s+(?:a|an|the)\b"),
+    )
+)
+"""The kind a task's leading verb names outright ("Look up in the docs ...", "Reorganise ...")."""
+
+
+def _leading_kind(lowered: str) -> str | None:
+    """The kind the task's first verb names, after a polite opening; None when it names none.
+    A leading "check"/"find" that a stronger word follows ("check the docs") is read as that."""
+    text = re.sub(
+        r"^(?:please|pls|kindly|can you|could you|would you)\b[\s,]*", "", lowered.strip()
+    )
+    for kind, verbs in _LEADING_VERBS:
+        if verbs.match(text):
+            return kind
+    return None
+
+
+_GROUP_WORDS = re.compile(
+    r"\bsub-?totals?\b|\bgroup(?:ed)?\s+by\b|\btotals?\s+(?:per|by|for each)\b"
+    r"|\b(?:per|by)\s+(?:category|project|person|month|week|team|region|owner|client)\b"
+)
 _EXPLAIN_WORDS = re.compile(r"^(?:please\s+)?(?:explain|why\b|what does|how does|walk me through)")
 _FIND_EVERY = re.compile(
     r"^(?:please\s+)?(?:(?:find|list|show|locate)\s+(?:me\s+)?(?:every|all|each)\b"
