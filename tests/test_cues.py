@@ -94,3 +94,51 @@ def test_the_cue_is_offered_first_and_chosen_only_when_the_judge_would_speak(
     assert choice.index is not None and choice.index != 0
     assert chosen is not None and chosen.cue == "a heading typed"
     assert chosen.personal == round(choice.accept, 4)
+
+
+def test_a_heading_for_what_a_search_was_after_asks_to_find_it() -> None:
+    draft = cue_draft(
+        _events(
+            "The user searches the project for 'FIXME' and the panel shows two folders excluded.",
+            "The user creates 'fixme-list.md' and types the heading '# FIXME list'.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "find_examples"
+    assert draft.task.startswith("Find every 'FIXME' in the project")
+
+
+def test_a_heading_typed_into_the_notes_being_read_asks_to_sort_them() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens 'inbox/ideas.md' in Obsidian and scrolls through the bullets.",
+            "The user types '## Garden' under the title, then stops.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "organise"
+    assert draft.task == "Organise 'inbox/ideas.md' under headings, starting with 'Garden'."
+
+
+def test_a_summary_document_started_after_reading_asks_for_that_summary() -> None:
+    draft = cue_draft(
+        _events(
+            "The user reads 'minutes/board-2026-05.md' in the editor.",
+            "The user creates a new note 'board-may-recap.md' and pauses.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "summarise"
+    assert draft.task == "Summarise 'minutes/board-2026-05.md' into 'board-may-recap.md'."
+
+
+def test_a_section_of_a_readme_is_drafted_from_the_script_opened_before() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens 'tools/resize.py' in Visual Studio Code.",
+            "The user opens 'README.md', types the heading '## Options' and pauses.",
+        )
+    )
+
+    assert draft is not None
+    assert draft.task == "Draft the 'Options' section of 'README.md' from 'tools/resize.py'."

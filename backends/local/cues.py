@@ -34,6 +34,11 @@ _SEARCH = re.compile(
 _CODE_QUESTION = re.compile(
     r"[\[\]{}\\^$|]|\b(?:what does|what is|why does|how does|meaning of|what do)\b", re.IGNORECASE
 )
+_SEARCHED_FOR = re.compile(
+    r"\bsearch\w*\b[^'\"]{0,40}?\bfor\s+['\"]([^'\"]{1,60})['\"]", re.IGNORECASE
+)
+_SUMMARY_NAME = re.compile(r"summar|recap|minutes|digest|tl-?dr|overview|key-?points", re.I)
+_CREATES = re.compile(r"\b(?:creates?|created|starts?|started|opens? a new|new)\b", re.I)
 _IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*_[A-Z0-9_]+|[a-z]+_[a-z0-9_]+|[A-Za-z_]\w*\(\))$")
 
 
@@ -71,7 +76,7 @@ def cue_draft(events: Sequence[Event]) -> Draft | None:
     if not seen:
         return None
     last = seen[-1].text
-    return _heading_cue(seen, last) or _code_question_cue(seen, last)
+    return _heading_cue(seen, last) or _summary_cue(seen, last) or _code_question_cue(seen, last)
 
 
 def _heading_cue(events: Sequence[Event], last: str) -> Draft | None:
@@ -84,10 +89,16 @@ def _heading_cue(events: Sequence[Event], last: str) -> Draft | None:
     document = documents[0] if documents else ""
     sources = [
         f
-        for f in _recent_files(events[:-1], DOCUMENT_EXTENSIONS | DATA_EXTENSIONS)
+        for f in _recent_files(events[:-1], DOCUMENT_EXTENSIONS | DATA_EXTENSIONS | CODE_EXTENSIONS)
         if f != document
     ]
     data = [f for f in sources if _extension(f) in DATA_EXTENSIONS]
+    searched = _last_search(events[:-1])
+    if searched and searched.casefold() in heading.casefold():
+        # A heading for what a search was after: the list it should hold is what to find.
+        task = f"Find every '{searched}' in the project, with its file and line, for '{heading}'."
+        thoughts = f"The heading '{heading}' collects what the search for '{searched}' was after."
+        return _draft(task, "find_examples", thoughts, "a heading for a search typed")
     grouping = _BY.search(heading)
     if data and grouping:
         what = grouping.group(1)
@@ -96,6 +107,14 @@ def _heading_cue(events: Sequence[Event], last: str) -> Draft | None:
         return _draft(task, "organise", thoughts, "a heading that groups data typed")
     if not document and not sources:
         return None
+    read_before = document and any(document in read_event(e.text).files for e in events[:-1])
+    created = any(document in read_event(e.text).files and _CREATES.search(e.text) for e in events)
+    if read_before and not created and not sources:
+        # A heading typed into the notes the person was reading, nothing else at hand: the
+        # notes are being sorted under headings.
+        task = f"Organise '{document}' under headings, starting with '{heading}'."
+        thoughts = f"The person started sorting '{document}' under '{heading}'."
+        return _draft(task, "organise", thoughts, "a heading typed into the notes being read")
     source = f" from '{sources[0]}'" if sources else ""
     place = f" of '{document}'" if document else ""
     # A section typed under a title the person just gave the document: the document is
@@ -120,6 +139,37 @@ def _heading_cue(events: Sequence[Event], last: str) -> Draft | None:
         f"The person typed the heading '{heading}' and paused; drafting it saves the blank page."
     )
     return _draft(task, "draft_text", thoughts, "a heading typed")
+
+
+def _last_search(events: Sequence[Event]) -> str | None:
+    """What the latest of `events` searched for ("searches the project for 'TODO'")."""
+    for event in reversed(events[-RECENT:]):
+        found = _SEARCHED_FOR.search(event.text)
+        if found:
+            return found.group(1).strip()
+        queries = read_event(event.text).queries
+        if queries:
+            return queries[0]
+    return None
+
+
+def _summary_cue(events: Sequence[Event], last: str) -> Draft | None:
+    """A new document named for a summary, right after reading something: summarise that."""
+    facts = read_event(last)
+    made = [f for f in facts.files if _SUMMARY_NAME.search(f)]
+    if not made or not _CREATES.search(last):
+        return None
+    earlier = events[:-1][-RECENT:]
+    files = [
+        f for f in _recent_files(earlier, DOCUMENT_EXTENSIONS | DATA_EXTENSIONS) if f != made[0]
+    ]
+    pages = [p for e in reversed(earlier) for p in read_event(e.text).pages]
+    source = files[0] if files else pages[0] if pages else None
+    if source is None:
+        return None
+    task = f"Summarise '{source}' into '{made[0]}'."
+    thoughts = f"The person started '{made[0]}' right after reading '{source}'."
+    return _draft(task, "summarise", thoughts, "a summary document started")
 
 
 def _code_question_cue(events: Sequence[Event], last: str) -> Draft | None:
