@@ -56,14 +56,16 @@ KIND_TOOLS: dict[str, frozenset[str]] = {
         "fix_error": "locate_error check_data_file check_csv_rows lint_file check_python "
         "python_docs find_usages module_outline",
         "review": "lint_file check_python fact_check check_csv_rows check_data_file module_outline",
-        "lookup_docs": "python_docs find_usages find_calls",
+        "lookup_docs": "python_docs docs_for_need apply_to_column find_usages find_calls "
+        "evaluate_formula",
         "explain": "module_outline explain_regex import_cycles python_docs summarise_document "
-        "find_usages",
-        "find_examples": "find_calls find_usages find_mentions python_docs",
+        "find_usages explain_schedule evaluate_formula trace_function",
+        "find_examples": "find_calls find_usages find_mentions code_markers python_docs",
         "summarise": "summarise_document digest_notes digest_thread group_totals module_outline",
         "draft_text": "write_outline script_interface read_message free_slots note_facts "
-        "summarise_document",
-        "organise": "group_totals dated_items digest_notes write_outline check_csv_rows",
+        "release_notes code_markers common_slots claim_amount summarise_document",
+        "organise": "group_totals dated_items digest_notes write_outline check_csv_rows"
+        " regroup_checklist merge_duplicates sort_notes categorise_rows",
     }.items()
 }
 """The source tools a chat model is offered per kind of help: every tool's description is in

@@ -142,3 +142,28 @@ def test_a_section_of_a_readme_is_drafted_from_the_script_opened_before() -> Non
 
     assert draft is not None
     assert draft.task == "Draft the 'Options' section of 'README.md' from 'tools/resize.py'."
+
+
+def test_a_review_started_on_a_file_asks_for_its_review() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens pull request 88 'Nightly job' in GitLab.",
+            "The user clicks 'Review changes' on 'jobs/nightly.toml' and the comment box opens.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "review"
+    assert draft.task.startswith("Review 'jobs/nightly.toml'")
+
+
+def test_a_formula_on_screen_asks_for_it_explained_with_its_value() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens 'costs/march.csv' exported from the 'March' sheet.",
+            "The user clicks cell C4; the formula bar shows "
+            "'=AVERAGEIF(March!B:B, \"Fuel\", March!C:C)'.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "explain"
+    assert "in cell C4" in draft.task and "'costs/march.csv'" in draft.task

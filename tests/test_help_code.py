@@ -409,6 +409,11 @@ OWN_CASES = (
     "find-imports-of-module",
     "find-sql-built-by-formatting",
     "explain-invoice-rounding",
+    "find-fixme-comments-plugin",
+    "find-handles-left-open",
+    "find-calls-with-keyword-value",
+    "find-client-mentions-alias",
+    "find-mentions-alias-in-notes",
 )
 
 
@@ -427,4 +432,116 @@ def test_the_plans_do_the_work_through_the_real_command(tmp_path: Path) -> None:
     tools = {call["tool"] for c in report["cases"] for call in c["calls"]}
     assert {"find_calls", "find_definitions", "find_mentions", "import_cycles"} <= tools
     assert "explain_regex" in tools
+    assert "code_markers" in tools
     assert report["summary"]["seconds_per_task"]["median"] < 0.2
+
+
+# --- marker comments, handles left open, keyword values, aliases -------------------------------
+
+MARKED = """\
+LIMIT = 3  # TODO: read from the settings
+
+
+class TodoQueue:
+    def pop(self):
+        text = "TODO inside a string is no comment"
+        return text  # FIXME(ana): empty queue raises
+
+    def todo_count(self):
+        return 0
+"""
+
+HANDLES = """\
+import sqlite3
+from pathlib import Path
+
+
+def load(path):
+    data = open(path).read()
+    return data
+
+
+def save(path, text):
+    out = open(path, "w")
+    out.write(text)
+    out.close()
+
+
+def query(db):
+    conn = sqlite3.connect(db)
+    return conn.execute("select 1").fetchall()
+
+
+def safe(path):
+    with open(path) as f:
+        return f.read() + Path(path).read_text()
+"""
+
+
+def test_markers_are_comments_only_with_their_function(tmp_path: Path) -> None:
+    (tmp_path / "queue.py").write_text(MARKED, encoding="utf-8")
+    (tmp_path / "todo.md").write_text("TODO: prose, not code\n", encoding="utf-8")
+    (tmp_path / ".vscode").mkdir()
+    (tmp_path / ".vscode" / "x.js").write_text("// TODO: editor settings\n", encoding="utf-8")
+    out = call(tmp_path, "code_markers")
+    assert out.splitlines() == [
+        "TODO/FIXME/XXX/HACK/BUG comments in the code under the project: 2 in 1 files",
+        "queue.py:1: TODO: read from the settings",
+        "queue.py:7: FIXME(ana): empty queue raises  -- in TodoQueue.pop()",
+    ]
+    assert call(tmp_path, "code_markers", marker="HACK").startswith("No HACK comment")
+    assert call(tmp_path, "code_markers", marker="TO DO!").startswith("Error:")
+    assert call(tmp_path, "code_markers", path="../").startswith("Error:")
+
+
+def test_handles_opened_outside_a_with_are_found_and_closing_by_hand_is_said(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "io_utils.py").write_text(HANDLES, encoding="utf-8")
+    out = call(tmp_path, "find_calls", name="open", outside_with=True)
+    loose, managed = out.split("\nCalls of open(")[0], out.split("\nCalls of open(")[1]
+    assert "io_utils.py:6:" in loose and "the handle is never closed" in loose
+    assert "io_utils.py:11:" in loose and "out.close() at line 13" in loose
+    assert "io_utils.py:22:" in managed and "io_utils.py:23:" in managed  # with + read_text
+    assert "never closed" not in managed
+    conn = call(tmp_path, "find_calls", name="connect", outside_with=True)
+    assert "io_utils.py:17:" in conn and "conn is never closed" in conn
+    query = read_code_query("Find every database connection opened without a with statement", [])
+    assert query is not None and query.unmanaged and query.names[0] == "connect"
+
+
+def test_a_keyword_value_keeps_only_the_calls_passing_it(tmp_path: Path) -> None:
+    code = "def run(x, dry=True):\n    ...\n\n\nrun(1, dry=False)\nrun(2)\n"
+    code += "run(\n    3,\n    dry=False,\n)\n"
+    (tmp_path / "jobs.py").write_text(code, encoding="utf-8")
+    out = call(tmp_path, "find_calls", name="run", with_keyword="dry=False")
+    head, rest = out.split("\nCalls of run( under the project, not passing dry=False: 1\n")
+    assert head.splitlines()[1:] == [
+        "jobs.py:5: run(1, dry=False)  -- at module level",
+        "jobs.py:7: run(  -- at module level; dry=False on line 9",
+    ]
+    assert rest == "jobs.py:6: run(2)  -- at module level"
+    query = read_code_query("List every call of run that passes dry=False", [])
+    assert query is not None and (query.with_, query.value) == ("dry", "False")
+
+
+def test_aliases_are_one_search_and_look_alikes_are_not(tmp_path: Path) -> None:
+    (tmp_path / "2026-05-01.md").write_text("Met Acme Tools.\nAcme Toolsmiths called.\n")
+    (tmp_path / "2026-05-09.md").write_text("AT Supply shipped the order.\n")
+    out = call(tmp_path, "find_mentions", term="Acme Tools|AT Supply")
+    assert [ln.split("  -- ")[0] for ln in out.splitlines()[1:]] == [
+        "2026-05-01.md:1: Met Acme Tools.",
+        "2026-05-09.md:1: AT Supply shipped the order.",
+    ]
+
+
+def test_aliases_the_notes_state_are_read_and_look_alikes_are_not() -> None:
+    from backends.local.plans_code import _stated_aliases
+
+    lines = [
+        "BWF Produce (the wholesale arm of Brightwater Farms) sells veg boxes.",
+        "Ana Ruiz (Brightwater Farms account manager) called.",
+        "Brightwater Farms (now BW Group) renamed.",
+        "Met Brightwater Farms (Leeds) today.",
+    ]
+    assert _stated_aliases("Brightwater Farms", lines) == ["BWF Produce", "BW Group"]

@@ -262,3 +262,138 @@ def test_a_reply_never_accepts_a_time_the_calendar_shows_busy(
     assert "Monday 9 March at 08:00 clashes with home/calendar.md line 5" in plumber
     tutor = draft_results["draft-reply-no-free-slot"]["result"]
     assert "works for me" not in tutor and "None of the times you offered is free" in tutor
+
+
+# --- release notes, a shared free hour, an order claim priced ------------------------------------
+
+LOG = """\
+git log --oneline v1.0.0..HEAD
+1a2b3c4 feat(cli): add --json output
+2b3c4d5 fix: crash on an empty config
+3c4d5e6 chore(deps): bump click from 8.1.0 to 8.1.7
+4d5e6f7 feat!: rename the config file to app.toml
+5e6f7a8 Improve start-up time
+6f7a8b9 Update docs for the new flag
+7a8b9c0 Fix typo in error message
+"""
+
+HOURS = """\
+# Week of Monday 6 July 2026 (UTC)
+Need: 45 minutes with Ana and Ben.
+Ana: Mon 09:00-10:00, Wed 14:00-16:00
+Ben: Mon 09:30-10:00, Wed 15:00-17:00
+"""
+
+BUSY = """\
+# Busy times, 2026-07-06
+Ana: 2026-07-06 09:00-12:00, 2026-07-06 13:00-17:00
+Ben: 2026-07-06 12:00-13:00
+"""
+
+
+def test_a_commit_log_is_grouped_and_chores_are_left_out_by_hash(tmp_path: Path) -> None:
+    (tmp_path / "log.txt").write_text(LOG, encoding="utf-8")
+    out = call(tmp_path, "release_notes", path="log.txt")
+    assert out.splitlines() == [
+        "log.txt: 7 commits",
+        "Breaking changes: 1",
+        "line 5: Rename the config file to app.toml (4d5e6f7)",
+        "New features: 2",
+        "line 2: cli: Add --json output (1a2b3c4)",
+        "line 6: Improve start-up time (5e6f7a8)",
+        "Bug fixes: 2",
+        "line 3: Crash on an empty config (2b3c4d5)",
+        "line 8: Fix typo in error message (7a8b9c0)",
+        "Left out (chores, docs, tests, refactors, merges): 2",
+        "line 4: 3c4d5e6 chore: bump click from 8.1.0 to 8.1.7",
+        "line 7: 6f7a8b9 update: Update docs for the new flag",
+    ]
+    (tmp_path / "notes.md").write_text("# Plans\n- Ship it soon.\n", encoding="utf-8")
+    assert "no commit lines" in call(tmp_path, "release_notes", path="notes.md")
+    assert call(tmp_path, "release_notes", path="../log.txt").startswith("Error:")
+
+
+def test_the_common_window_of_available_and_of_busy_hours(tmp_path: Path) -> None:
+    (tmp_path / "hours.md").write_text(HOURS, encoding="utf-8")
+    out = call(tmp_path, "common_slots", path="hours.md")
+    assert "meeting length 45 minutes (UTC)" in out.splitlines()[0]
+    assert "2026-07-08 Wednesday 8 July 2026: 15:00-15:45 (all free 15:00-16:00)" in out
+    assert "2026-07-06" not in out  # Monday's shared half hour is too short
+    (tmp_path / "busy.md").write_text(BUSY, encoding="utf-8")
+    busy = call(tmp_path, "common_slots", path="busy.md", minutes=30)
+    assert "busy times" in busy and "No time when all of Ana, Ben are free" in busy
+    (tmp_path / "plain.md").write_text("We meet soon.\n", encoding="utf-8")
+    assert call(tmp_path, "common_slots", path="plain.md").endswith("found")
+
+
+def test_a_claim_is_priced_from_the_order_row_it_names(tmp_path: Path) -> None:
+    (tmp_path / "mail.txt").write_text(
+        "Subject: order 4417\n\nThree of the five blue\nvases arrived cracked.\n", encoding="utf-8"
+    )
+    (tmp_path / "orders.csv").write_text(
+        "id,item,qty,price_usd\n4416,Blue Vase,5,9.00\n4417,Blue Vase,5,12.40\n"
+        "4417,Packing,1,4.00\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "claim_amount", message="mail.txt", table="orders.csv")
+    assert out.splitlines()[-2:] == [
+        "Claimed (mail.txt line 3: 'Three of the five blue vases arrived cracked'): "
+        "3 x Blue Vase (line 3) at 12.40 USD = 37.20 USD",
+        "Not claimed: Packing",
+    ]
+    assert call(tmp_path, "claim_amount", message="nope.txt", table="orders.csv").startswith(
+        "Error:"
+    )
+
+
+def test_drafts_from_a_log_hours_and_an_order_pass_through_the_command(
+    draft_results: dict[str, dict],
+) -> None:
+    for name, tool in (
+        ("draft-release-notes-plain-commits", "release_notes"),
+        ("draft-invite-shared-free-hour", "common_slots"),
+        ("draft-reply-missing-items", "claim_amount"),
+    ):
+        assert draft_results[name]["passed"], draft_results[name]["failures"]
+        assert tool in [c["tool"] for c in draft_results[name]["calls"]]
+
+
+def test_hours_under_a_name_heading_or_in_a_table_are_read(tmp_path: Path) -> None:
+    (tmp_path / "heads.md").write_text(
+        "# Week of 2026-05-04\n## Lea\n- Tue 10:00-12:00\n- Thu 13:00-15:00\n## Max\n"
+        "- Thu 14:00-16:00\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "common_slots", path="heads.md", minutes=60)
+    assert "2026-05-07 Thursday 7 May 2026: 14:00-15:00" in out
+    assert "line 6 (Max): - Thu 14:00-16:00" in out
+    (tmp_path / "table.md").write_text(
+        "Week of Monday 4 May 2026\n| Person | Hours |\n|---|---|\n"
+        "| Lea | Tue 10:00-12:00 |\n| Max | Tue 11:30-12:00 |\n",
+        encoding="utf-8",
+    )
+    assert "2026-05-05 Tuesday 5 May 2026: 11:30-12:00" in call(
+        tmp_path, "common_slots", path="table.md", minutes=30
+    )
+
+
+def test_a_full_git_log_takes_each_hash_and_skips_its_headers(tmp_path: Path) -> None:
+    (tmp_path / "full.log").write_text(
+        "commit 9f8e7d6c5b4a3928\nAuthor: Jo <jo@example.org>\nDate:   Mon Mar 2 2026\n\n"
+        "    feat(api): add paging\n\n    Body: more words.\n",
+        encoding="utf-8",
+    )
+    assert call(tmp_path, "release_notes", path="full.log").splitlines() == [
+        "full.log: 1 commits",
+        "New features: 1",
+        "line 5: api: Add paging (9f8e7d6)",
+    ]
+
+
+def test_a_count_before_the_problem_word_is_a_claim_too(tmp_path: Path) -> None:
+    (tmp_path / "m.txt").write_text("Order 7781: I got 3 broken wine glasses.\n", encoding="utf-8")
+    (tmp_path / "o.csv").write_text(
+        "order,item,qty,total,unit_price\n7781,Wine Glass,6,48.00,8.00\n", encoding="utf-8"
+    )
+    out = call(tmp_path, "claim_amount", message="m.txt", table="o.csv")
+    assert out.endswith("3 x Wine Glass (line 2) at 8.00 = 24.00")

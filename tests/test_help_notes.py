@@ -327,3 +327,193 @@ def test_the_plans_do_the_work_through_the_real_command(tmp_path: Path) -> None:
     assert not failing, failing
     assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
     assert report["summary"]["seconds_per_task"]["median"] < 0.2
+
+
+# --- lists restructured: to-dos regrouped, duplicates merged, notes into sections ---------------
+
+
+def test_a_todo_list_is_regrouped_by_its_tags_in_due_order_with_done_items_apart(
+    project: Path,
+) -> None:
+    (project / "todo.md").write_text(
+        "# Jobs\n- [ ] Fix the gate #garden due 12 May 2026\n"
+        "- [x] Buy seeds #garden due 1 May 2026\n"
+        "- [ ] Clean the oven #kitchen due 3 May 2026\n- [ ] Sow beans #garden due 4 May 2026\n"
+        "- [ ] Call the plumber due 2 May 2026\n",
+        encoding="utf-8",
+    )
+    out = call(project, "regroup_checklist", path="todo.md")
+    body = out.split("\n\n", 1)[1]
+    assert body.startswith("# Jobs\n\n## kitchen\n- [ ] Clean the oven")
+    assert "## garden\n- [ ] Sow beans #garden due 4 May 2026\n- [ ] Fix the gate" in body
+    assert "## No group\n- [ ] Call the plumber" in body
+    assert body.endswith("## Done\n- [x] Buy seeds #garden due 1 May 2026")
+    assert "4 open, 1 done" in out
+
+
+def test_duplicate_rows_merge_ignoring_case_into_the_fullest_row_sorted_by_a_column(
+    project: Path,
+) -> None:
+    (project / "people.csv").write_text(
+        "name,email,phone\nZed Ali,zed@x.example,\nAmy Bo,amy@x.example,0200\n"
+        "Zed Ali,ZED@X.example,0199\n",
+        encoding="utf-8",
+    )
+    out = call(project, "merge_duplicates", path="people.csv", key="email", sort_by="name")
+    assert out.endswith("name,email,phone\nAmy Bo,amy@x.example,0200\nZed Ali,ZED@X.example,0199")
+    assert "3 rows, 2 after merging" in out and "lines 2, 4 share email" in out
+    missing = call(project, "merge_duplicates", path="people.csv", key="passport")
+    assert missing.startswith("Error:") and "'passport'" in missing and "\n" not in missing
+
+
+def test_loose_notes_go_into_the_sections_named_and_nothing_is_lost(project: Path) -> None:
+    (project / "move.md").write_text(
+        "# Moving house\n- van hire booked, ref VN-88\n- deposit 400 EUR paid\n"
+        "- measure the sofa\n- train back on Sunday 10:05\n",
+        encoding="utf-8",
+    )
+    out = call(project, "sort_notes", path="move.md", sections=["Budget", "Travel"])
+    assert "## Budget\n- deposit 400 EUR paid" in out
+    assert "## Travel\n- van hire booked, ref VN-88\n- train back on Sunday 10:05" in out
+    assert "## Other\n- measure the sofa" in out and "all 4 entries kept" in out
+
+
+def test_rows_take_the_rules_categories_first_and_unknown_rows_are_not_guessed(
+    project: Path,
+) -> None:
+    (project / "spend.csv").write_text(
+        "merchant,amount\nUber,10.00\nGitHub,4.00\nPret A Manger,3.50\nMystery Ltd,1.25\n",
+        encoding="utf-8",
+    )
+    (project / "rules.md").write_text(
+        "Categories: Travel, Software, Meals.\nCoffee counts as Meals.\n"
+        "Ride-hailing counts as Software.\n",  # a person's rule wins over what Uber is
+        encoding="utf-8",
+    )
+    out = call(project, "categorise_rows", path="spend.csv", rules_path="rules.md")
+    assert "- Software: 14.00" in out and "- Meals: 3.50" in out and "- Travel: 0.00" in out
+    assert "- Uncategorised: 1.25" in out and "Grand total: 18.75 over 4 rows." in out
+    assert out.endswith("Mystery Ltd,1.25,Uncategorised")
+    none = call(project, "categorise_rows", path="spend.csv", rules_path="notes/essay.md")
+    assert none.startswith("Error:") and "no categories" in none
+
+
+def test_totals_name_the_largest_group_and_each_groups_change_over_the_periods(
+    project: Path,
+) -> None:
+    (project / "visits.csv").write_text(
+        "month,site,visits\n2026-01,Shop,100\n2026-01,Blog,50\n2026-02,Shop,90\n2026-02,Blog,80\n",
+        encoding="utf-8",
+    )
+    out = call(project, "group_totals", path="visits.csv", by="site")
+    assert "Largest: Shop (190)." in out
+    assert "- Blog: 50 -> 80, +30 (+60.0%)\n- Shop: 100 -> 90, -10 (-10.0%)" in out
+    assert out.endswith("Grew the most (relative to 2026-01): Blog.")
+
+
+def test_actions_nobody_owns_and_taken_with_a_target_are_action_items(project: Path) -> None:
+    (project / "sync2.md").write_text(
+        "# Sync, 3 Mar 2026\n- Órla takes the invoice backlog, target 9 March.\n"
+        "- Somebody should renew the SSL certificate.\n- The weather was nice.\n",
+        encoding="utf-8",
+    )
+    out = call(project, "digest_notes", path="sync2.md")
+    actions = out.split("Action items:")[1].split("Open questions:")[0]
+    assert "Órla takes the invoice backlog, target 9 March. | owner: Órla | due: 9 Mar 2026" in (
+        actions
+    )
+    assert "renew the SSL certificate. | owner: not named" in actions
+    assert "weather" not in actions
+
+
+def test_a_thread_keeps_earlier_terms_no_later_message_replaced(project: Path) -> None:
+    (project / "party.txt").write_text(
+        "From: Ana\nDate: 1 Jun 2026 09:00\nSubject: Party\n\n"
+        "Party on 20 June at the Oak Room, 19:00, for 30 people.\n\n"
+        "From: Ben\nDate: 2 Jun 2026 09:00\nSubject: Re: Party\n\n"
+        "The Oak Room is taken; we move to 27 June at the Elm Room instead.\n\n"
+        "From: Ana\nDate: 3 Jun 2026 09:00\nSubject: Re: Party\n\n"
+        "Fine, and the bar opens at 20:00 now, so we start at 20:00.\n",
+        encoding="utf-8",
+    )
+    out = call(project, "digest_thread", path="party.txt")
+    current, superseded = out.split("Superseded")
+    assert "start at 20:00" in current.split("Still standing")[0]
+    assert "27 June at the Elm Room" in current.split("Still standing")[1]
+    assert "20 June at the Oak Room, 19:00" in superseded
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "said"),
+    [
+        ("regroup_checklist", {"path": "link.md"}, "outside the project root"),
+        ("regroup_checklist", {"path": "notes/essay.md"}, "no list items"),
+        ("merge_duplicates", {"path": "blob.csv"}, "binary"),
+        ("sort_notes", {"path": "missing.md"}, "does not exist"),
+        ("categorise_rows", {"path": "costs.csv", "rules_path": "../secret.md"}, "outside"),
+    ],
+)
+def test_bad_input_to_the_list_tools_is_one_plain_line(
+    project: Path, tool: str, args: dict, said: str
+) -> None:
+    out = call(project, tool, **args)
+    assert out.startswith("Error:") and said in out, out
+    assert "Traceback" not in out and "hunter2" not in out and "\n" not in out.strip()
+
+
+ROUND2_CASES = (
+    "organise-chores-by-room",
+    "organise-coursework-by-module",
+    "organise-subscribers-dedupe",
+    "organise-suppliers-dedupe",
+    "organise-fieldwork-notes-sections",
+    "organise-studio-costs-categorise",
+    "organise-conference-spend-categorise",
+    "summarise-signups-growth",
+    "summarise-worker-outage-log",
+    "summarise-standup-unowned-actions",
+    "summarise-thread-by-subject",
+)
+"""The project's cases of regrouping, merging, sorting, categorising, growth, incidents,
+unowned actions and threads found by subject."""
+
+
+def test_the_restructuring_cases_pass_through_the_real_command(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "bench" / "help_cases"
+    for case in ROUND2_CASES:
+        (cases / f"{case}.yaml").write_text(
+            (shipped / f"{case}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
+    assert not failing, failing
+    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    written = {c["id"]: c["result"] for c in report["cases"]}
+    # The person's own file is left as it was; the new version goes to the drafts.
+    assert "--- drafts/chores.md ---" in written["organise-chores-by-room"]
+    assert "--- home/chores.md ---" not in written["organise-chores-by-room"]
+
+
+def test_sections_a_task_lists_are_the_only_ones_and_their_topics_place_the_entries(
+    project: Path,
+) -> None:
+    (project / "party.md").write_text(
+        "# Party\n- order 40 sandwiches and a cake from Deli Rossi\n"
+        "- Aunt May needs a wheelchair ramp\n- ask Sam to bring speakers and a playlist\n"
+        "- send invitations to the Dublin cousins\n- train tickets for Gran, 30 EUR\n"
+        "- taxi home for Gran, 25 EUR\n",
+        encoding="utf-8",
+    )
+    sections = ["Venue", "Catering", "Guests", "Music"]
+    out = call(project, "sort_notes", path="party.md", sections=sections, only_named=True)
+    assert "## Venue\n- Aunt May needs a wheelchair ramp" in out
+    assert "## Catering\n- order 40 sandwiches" in out and "## Music\n- ask Sam" in out
+    assert "## Guests\n- send invitations" in out
+    assert "## Other\n- train tickets for Gran, 30 EUR\n- taxi home" in out
+    assert "## Budget" not in out and "## Travel" not in out
+    # Unasked, entries that share a common topic get its section.
+    assert "## Travel" in call(project, "sort_notes", path="party.md", sections=sections)

@@ -376,3 +376,164 @@ def test_the_review_cases_pass_through_the_real_command(tmp_path: Path) -> None:
     tools = {call["tool"] for call in by_id["review-newsletter-figures"]["calls"]}
     assert "fact_check" in tools
     assert report["summary"]["seconds_per_task"]["median"] < 0.2
+
+
+# --- round 2: row formulas, a text against its reference, configuration, counts ------------------
+
+COSTS = """\
+role,hours,rate,amount
+Tutor,10,30,300
+Driver,4,25,100
+Cook,6,20,150
+Cleaner,5,12,60
+Total,,,610
+"""
+
+
+def test_a_row_that_breaks_its_columns_formula_is_named_with_the_right_value(
+    project: Path,
+) -> None:
+    (project / "costs.csv").write_text(COSTS, encoding="utf-8")
+    out = call(project, "check_csv_rows", path="costs.csv")
+    assert "costs.csv:4: 'Cook': amount should be hours x rate" in out, out
+    assert "6 x 20 = 120, but the row says 150 (30 too high)" in out
+    # The stated total is the sum of the rows as written; with the row fixed it is 580.
+    assert "costs.csv:6: the 'amount' Total row states 610" in out and "add up to 580" in out
+    assert "Tutor" not in out and "Driver" not in out
+
+
+def test_numbers_without_a_common_formula_give_no_formula_finding(project: Path) -> None:
+    text = "name,a,b,c\nx,1,7,30\ny,9,2,4\nz,3,3,50\nw,8,1,2\n"
+    (project / "plain.csv").write_text(text, encoding="utf-8")
+    assert "should be" not in call(project, "check_csv_rows", path="plain.csv")
+
+
+def test_the_right_total_is_compared_with_a_limit_another_file_states(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    case = {
+        "id": "costs-over-cap",
+        "workspace": {
+            "costs.csv": COSTS,
+            "terms.md": "# Terms\nThe grant covers staff costs up to a cap of 550 per term.\n",
+        },
+        "events": ["The user opens 'costs.csv' and 'terms.md'."],
+        "task": "Review 'costs.csv' and tell me whether the corrected total fits 'terms.md'.",
+        "kind": "review",
+        "expect": {"all": ["580", "30 over the cap of 550", "terms.md` line 2"]},
+    }
+    (cases / "case.yaml").write_text(json.dumps(case), encoding="utf-8")
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)["cases"][0]
+    assert result["passed"] and result["grounded"], (result["failures"], result["result"])
+
+
+CONTRACT = """\
+# Agreement
+Client contact: Dr. Lena Marsh
+Start date: 3 August 2026
+Fee: 4,000 EUR per month.
+Optional on-call cover (500 EUR): not included.
+Payment within 14 days.
+"""
+
+DRAFT = """\
+Dear Ms. Marsh,
+We start on 10 August 2026 as agreed.
+The fee with on-call cover is 4,500 EUR per month.
+Payment within 14 days, and parking costs 8 EUR a day.
+"""
+
+
+def test_a_draft_is_checked_against_the_document_it_quotes(project: Path) -> None:
+    (project / "agreement.md").write_text(CONTRACT, encoding="utf-8")
+    (project / "draft.md").write_text(DRAFT, encoding="utf-8")
+    out = call(project, "check_against", path="draft.md", reference="agreement.md")
+    assert "draft.md:1: addresses Ms. Marsh, but agreement.md line 2 names Dr. Lena Marsh" in out
+    assert "draft.md:2: says 10 August 2026, but agreement.md line 3 says 3 August 2026" in out
+    assert "draft.md:3: 4,500 EUR is 4,000 EUR + 500 EUR added together" in out, out
+    assert "not included" in out
+    # Agreed facts and amounts the reference says nothing about are left alone.
+    assert "14 days" not in line(out, 4) or not line(out, 4)
+    assert "8 EUR" not in out
+    same = call(project, "check_against", path="agreement.md", reference="agreement.md")
+    assert same.startswith("agreement.md: no findings"), same
+
+
+PROD = """\
+service: billing
+image: registry.example/billing:latest
+replicas: 1
+env:
+  DEBUG: "true"
+  LOG_LEVEL: debug
+  API_TOKEN: tok_live_9f8e
+  DB_URL: postgres://app:Hunter22@db:5432/billing
+  MAIL_PASSWORD: ${MAIL_PASSWORD}
+  SENTRY_SECRET: billing-sentry
+  VERIFY_SSL: false
+  TIMEOUT: 30
+"""
+
+STAGE = """\
+service: billing
+image: registry.example/billing:3.1.4
+replicas: 2
+env:
+  DEBUG: "false"
+  LOG_LEVEL: info
+  API_TOKEN_SECRET: billing-api-token
+  TIMEOUT: 30
+"""
+
+
+def test_a_configuration_is_checked_for_risky_settings_and_against_its_twin(
+    project: Path,
+) -> None:
+    (project / "prod.yaml").write_text(PROD, encoding="utf-8")
+    (project / "stage.yaml").write_text(STAGE, encoding="utf-8")
+    out = call(project, "check_config", path="prod.yaml", compare="stage.yaml")
+    assert "prod.yaml:2: image registry.example/billing:latest is not pinned" in out, out
+    assert "such as 3.1.4" in out
+    assert "prod.yaml:3: replicas: 1 is a single copy" in out
+    assert "prod.yaml:5: DEBUG is true" in out and "prod.yaml:6: LOG_LEVEL is debug" in out
+    assert "prod.yaml:7: API_TOKEN holds a secret in plain text" in out
+    assert "API_TOKEN_SECRET" in line(out, 7)
+    assert "prod.yaml:8: DB_URL holds a password in its URL in plain text" in out
+    assert "prod.yaml:11: VERIFY_SSL is false" in out
+    # References to stored secrets and settings equal on both sides are not findings.
+    assert not line(out, 9) and not line(out, 10) and not line(out, 12)
+
+
+def test_config_bad_input_is_one_plain_line(project: Path) -> None:
+    out = call(project, "check_config", path="link.md")
+    assert out.startswith("Error:") and "outside the project root" in out, out
+    out = call(project, "check_against", path="clean.md", reference="../secret.md")
+    assert out.startswith("Error:") and "outside the project root" in out, out
+
+
+def test_a_floor_division_count_and_a_range_that_stops_short(project: Path) -> None:
+    code = (
+        "def send(items, out, chunk=25):\n"
+        "    chunks = len(items) // chunk\n"
+        "    for n in range(1, chunks):\n"
+        "        out.send(items[(n - 1) * chunk : n * chunk])\n"
+        "\n"
+        "\n"
+        "def steps(xs):\n"
+        "    return [xs[i] - xs[i - 1] for i in range(1, len(xs))]\n"
+        "\n"
+        "\n"
+        "def deltas(xs):\n"
+        "    n = len(xs)\n"
+        "    for i in range(1, n):\n"
+        "        print(xs[i] - xs[i - 1])\n"
+    )
+    (project / "chunks.py").write_text(code, encoding="utf-8")
+    out = call(project, "check_python", path="chunks.py")
+    assert "chunks.py:2: `chunks = len(items) // chunk` rounds down" in out, out
+    assert "(chunk defaults to 25)" in out and "-(-len(items) // chunk)" in out
+    assert "chunks.py:3: `range(1, chunks)` counts from 1 but stops before chunks" in out
+    # A range from 1 whose variable indexes the sequence (pairs of neighbours) is deliberate.
+    assert not line(out, 13) and not line(out, 8)

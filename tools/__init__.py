@@ -17,18 +17,28 @@ from pathlib import Path
 
 from langchain_core.tools import BaseTool
 
+from tools.availability import availability_tools
+from tools.categorise import categorise_tools
+from tools.changes import change_tools
+from tools.configcheck import config_check_tools
+from tools.crosscheck import cross_check_tools
 from tools.csvcheck import csv_check_tools
 from tools.datafiles import data_file_tools
 from tools.digest import digest_tools
+from tools.docsearch import docs_search_tools
 from tools.drafts import DRAFTS_DIR, draft_tools
+from tools.errordata import error_data_tools
 from tools.errors import error_tools
 from tools.factcheck import fact_check_tools
 from tools.facts import fact_tools
+from tools.formulas import formula_tools
 from tools.lint import lint_tools
+from tools.markers import marker_tools
 from tools.memory_search import search_memory_tool
 from tools.mentions import mention_tools
 from tools.messages import message_tools
 from tools.notes import NOTES_FILE, write_note_tool
+from tools.orders import order_tools
 from tools.outline import outline_tools
 from tools.project import project_tools
 from tools.pycheck import python_check_tools
@@ -36,12 +46,15 @@ from tools.pydocs import docs_tools
 from tools.pyquery import pyquery_tools
 from tools.regex_explain import regex_tools
 from tools.reminders import REMINDERS_FILE, reminder_tools
+from tools.reorganise import reorganise_tools
 from tools.runner import MAX_OUTPUT_CHARS, ToolRunner, truncate
+from tools.schedules import schedule_tools
 from tools.scripts import script_tools
 from tools.shell import run_shell_tool
 from tools.summary import summary_tools
 from tools.tables import table_tools
 from tools.timeline import timeline_tools
+from tools.trace import trace_tools
 from tools.workspace import ALL_FILE_TOOLS, DEFAULT_FILE_TOOLS, file_tools, search_text_tool
 
 __all__ = [
@@ -58,19 +71,27 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "read_lines",
     "find_usages",
     "locate_error",
+    "error_records",
     "check_data_file",
     "lint_file",
     "module_outline",
     "summarise_document",
     "python_docs",
+    "docs_for_need",
+    "apply_to_column",
     "write_outline",
     "fact_check",
+    "check_against",
+    "check_config",
     "check_csv_rows",
     "check_python",
     "find_calls",
     "find_definitions",
     "import_cycles",
     "explain_regex",
+    "explain_schedule",
+    "evaluate_formula",
+    "trace_function",
     "find_mentions",
     "digest_notes",
     "digest_thread",
@@ -80,6 +101,14 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "read_message",
     "free_slots",
     "note_facts",
+    "release_notes",
+    "code_markers",
+    "common_slots",
+    "claim_amount",
+    "regroup_checklist",
+    "merge_duplicates",
+    "sort_notes",
+    "categorise_rows",
 )
 """The executor's source and drafting tools, offered with the file tools by default."""
 ASSISTANT_FILES = frozenset({NOTES_FILE, REMINDERS_FILE, DRAFTS_DIR})
@@ -130,24 +159,37 @@ def build_tools(
         *reminder_tools(root),
         *project_tools(project, skip),
         *error_tools(project),
+        *error_data_tools(project),
         *data_file_tools(project),
         *lint_tools(project),
         *python_check_tools(project),
         *fact_check_tools(project),
+        *cross_check_tools(project),
+        *config_check_tools(project),
         *csv_check_tools(project),
         *outline_tools(project),
         *pyquery_tools(project, skip),
         *regex_tools(project),
+        *schedule_tools(project),
+        *formula_tools(project),
+        *trace_tools(project),
         *mention_tools(project, skip),
         *summary_tools(project),
         *digest_tools(project),
         *table_tools(project),
         *timeline_tools(project),
+        *reorganise_tools(project),
+        *categorise_tools(project),
         *docs_tools(),
+        *docs_search_tools(project),
         *draft_tools(root),
         *script_tools(project),
         *message_tools(project),
         *fact_tools(project),
+        *change_tools(project),
+        *availability_tools(project),
+        *order_tools(project),
+        *marker_tools(project, skip),
     ]
     if memory_search is not None:
         tools.append(search_memory_tool(memory_search))

@@ -175,7 +175,9 @@ def check_rows(name: str, text: str, suffix: str) -> list[str]:
         else:
             seen[key] = row.line
     if len(fitting) == len(body):  # a sum over misread rows would be wrong itself
-        found += _total_findings(name, header, fitting, kinds)
+        formulas = _formula_findings(name, header, records, kinds)
+        found += [f for _, f in formulas]
+        found += _total_findings(name, header, fitting, kinds, _fixes(formulas))
     return sorted(found, key=lambda f: int(f.split(":")[len(name.split(":"))]))
 
 
@@ -227,24 +229,111 @@ def _date_findings(name: str, title: str, cells: list[tuple[Row, str]]) -> list[
     return found
 
 
-def _total_findings(name: str, header: list[str], rows: list[Row], kinds: list[bool]) -> list[str]:
+def _total_findings(
+    name: str,
+    header: list[str],
+    rows: list[Row],
+    kinds: list[bool],
+    fixed: dict[tuple[int, int], float] | None = None,
+) -> list[str]:
+    """A 'Total' row against the sum of the rows above it, and against that sum once the
+    cells a row formula found wrong are corrected (`fixed`: (line, column) -> right value)."""
     found = []
+    fixed = fixed or {}
     sums = [0.0] * len(header)
+    right = [0.0] * len(header)
     for row in rows:
         if not _TOTAL.match(_label(row)):
             for column, value in enumerate(row.fields):
-                number = parse_number(value.strip()) if kinds[column] else None
-                sums[column] += number or 0.0
+                number = (parse_number(value.strip()) if kinds[column] else None) or 0.0
+                sums[column] += number
+                right[column] += fixed.get((row.line, column), number)
             continue
         for column, value in enumerate(row.fields):
             stated = parse_number(value.strip()) if kinds[column] else None
-            if stated is not None and abs(stated - sums[column]) > 0.005:
+            if stated is None:
+                continue
+            if abs(stated - sums[column]) > 0.005:
                 found.append(
                     f"{name}:{row.line}: the '{header[column]}' total is stated as "
                     f"{value.strip()}, the rows above add up to {show(sums[column])}"
                 )
+            if abs(right[column] - sums[column]) > 0.005:
+                found.append(
+                    f"{name}:{row.line}: the '{header[column]}' Total row states "
+                    f"{value.strip()}; once the wrong line(s) are corrected, the rows "
+                    f"add up to {show(right[column])}"
+                )
         sums = [0.0] * len(header)
+        right = [0.0] * len(header)
     return found
+
+
+MIN_FORMULA_ROWS = 3
+"""Rows that must agree with a formula (column = a x b, or a + b) before it is trusted."""
+MAX_FORMULA_COLUMNS = 8
+"""Numeric columns tried as a formula's parts (the search grows with their cube)."""
+MAX_FORMULA_SAMPLE = 500
+"""Rows the formula is searched on; every row is then checked against it."""
+
+
+def _formula_findings(
+    name: str, header: list[str], records: list[Row], kinds: list[bool]
+) -> list[tuple[tuple[int, int, float], str]]:
+    """Rows that break the formula most rows of a numeric column follow (a line total that is
+    not quantity x unit price), each with the right value: ((line, column, right), finding)."""
+    numeric = [i for i, kind in enumerate(kinds) if kind][:MAX_FORMULA_COLUMNS]
+    values = [[parse_number(f.strip()) for f in r.fields] for r in records]
+    sample = values[:MAX_FORMULA_SAMPLE]  # the formula is found on these, checked on all
+    found: list[tuple[tuple[int, int, float], str]] = []
+    for target in numeric:
+        best: tuple[int, str, int, int] | None = None
+        for a in numeric:
+            for b in numeric:
+                if target in (a, b) or b <= a:
+                    continue
+                for sign in ("x", "+"):
+                    agree = sum(
+                        1
+                        for v in sample
+                        if None not in (v[a], v[b], v[target])
+                        and abs(_apply(sign, v[a], v[b]) - v[target]) < 0.006  # type: ignore[arg-type]
+                    )
+                    if best is None or agree > best[0]:
+                        best = (agree, sign, a, b)
+        if best is None:
+            continue
+        _, sign, a, b = best
+        usable = [v for v in values if None not in (v[a], v[b], v[target])]
+        agree = sum(1 for v in usable if abs(_apply(sign, v[a], v[b]) - v[target]) < 0.006)  # type: ignore[arg-type]
+        if agree < max(MIN_FORMULA_ROWS, 0.6 * len(usable)) or agree == len(usable):
+            continue
+        for row, v in zip(records, values, strict=True):
+            if None in (v[a], v[b], v[target]):
+                continue
+            right = _apply(sign, v[a], v[b])  # type: ignore[arg-type]
+            if abs(right - v[target]) < 0.006:  # type: ignore[operator]
+                continue
+            gap = v[target] - right  # type: ignore[operator]
+            what = "too high" if gap > 0 else "too low"
+            found.append(
+                (
+                    (row.line, target, right),
+                    f"{name}:{row.line}: '{_label(row)}': {header[target]} should be "
+                    f"{header[a]} {sign} {header[b]} (as in {agree} other rows): "
+                    f"{show(v[a])} {sign} {show(v[b])} = {show(right)}, but the row says "  # type: ignore[arg-type]
+                    f"{row.fields[target].strip()} ({show(abs(gap))} {what})",
+                )
+            )
+    return found
+
+
+def _apply(sign: str, a: float, b: float) -> float:
+    return a * b if sign == "x" else a + b
+
+
+def _fixes(formulas: list[tuple[tuple[int, int, float], str]]) -> dict[tuple[int, int], float]:
+    return {(line, column): right for (line, column, right), _ in formulas}
 
 
 def check_csv_rows(root: Path, path: str) -> str:

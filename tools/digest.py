@@ -54,10 +54,11 @@ _DECISION = re.compile(
 _ACTION_PREFIX = re.compile(
     r"^(?:action(?: item)?|todo|to do|task|ai|next step|follow[- ]up)\s*[:\-–]\s*", re.IGNORECASE
 )
-_NAME = r"[A-Z][a-z'’-]+(?:\s[A-Z][a-z'’-]+)?"
+_NAME = r"[A-ZÀ-Þ][a-zß-ÿ'’-]+(?:\s[A-ZÀ-Þ][a-zß-ÿ'’-]+)?"
 _OWNER_WILL = re.compile(
     rf"(?:^|[;:,.]\s+|\band\s+)(?P<owner>{_NAME}(?:\s(?:and|&)\s{_NAME})?)\s+"
-    r"(?:will|to|is going to|has to|needs to|must|should|agreed to|offered to|volunteered to)"
+    r"(?:will|to|is going to|has to|needs to|must|should|agreed to|offered to|volunteered to"
+    r"|takes|owns|handles|picks up|is taking|takes on|takes over)"
     r"\s+(?!be\b|have\b)[a-z]",
 )
 _OWNER_LEAD = re.compile(rf"^(?P<owner>{_NAME}(?:\s(?:and|&)\s{_NAME})?)\s+[a-z]+s\b")
@@ -65,7 +66,8 @@ _AT_OWNER = re.compile(r"(?<![\w.])@(?P<owner>[A-Za-z][\w.-]*[A-Za-z0-9])")
 _OWNER_FIELD = re.compile(rf"\b(?:owner|assignee|assigned to|who)\s*[:=]\s*(?P<owner>{_NAME})")
 _NOT_NAMES = frozenset(
     """We I It This That The They He She You Our Everyone Someone Nobody All Team Agreed Decided
-    Action Todo Next Also Then Please Note Budget Decision Question Maybe Need Needs Open""".split()
+    Action Todo Next Also Then Please Note Budget Decision Question Maybe Need Needs Open
+    Somebody Anyone Anybody""".split()
 )
 _BOLD_HEADING = re.compile(r"^\*\*[^*]{1,60}\*\*:?$|^[A-Z][\w ]{0,40}:$")
 """A line that heads a section without '#': '**Decisions**', 'Action items:'."""
@@ -92,7 +94,9 @@ _OWNER_TRAIL = re.compile(
     rf"(?:[(\[](?:owner:\s*)?(?P<owner>{_NAME})[)\]]|(?:—|–|\s-)\s*(?P<owner2>{_NAME}))\s*\.?$"
 )
 _DUE_WORD = re.compile(
-    r"\b(?:by|before|due(?: on| by)?|until|no later than|deadline|ahead of|on)\s+", re.IGNORECASE
+    r"\b(?:by|before|due(?: on| by)?|until|no later than|deadline|ahead of|on|target(?:ed)?"
+    r"(?: date)?:?)\s+",
+    re.IGNORECASE,
 )
 
 
@@ -210,8 +214,16 @@ def _relative_words(sentence: str, cue: re.Match[str]) -> str:
     return " ".join(sentence[cue.end() :].split()[:2]).rstrip(".,;")
 
 
+_UNOWNED = re.compile(
+    r"^(?:someone|somebody|anyone)\s+(?:should|needs? to|must|has to|have to|ought to)\s+"
+    r"|\bno owner\b|\bunassigned\b|\bneeds? an owner\b|\bowner\s*[:=]\s*(?:tbd|none|\?)",
+    re.IGNORECASE,
+)
+"""A task said to need doing that nobody has taken yet: an action item without an owner."""
+
+
 def _is_action(sentence: str) -> bool:
-    if _ACTION_PREFIX.match(sentence) or _AT_OWNER.search(sentence):
+    if _ACTION_PREFIX.match(sentence) or _AT_OWNER.search(sentence) or _UNOWNED.search(sentence):
         return True
     match = _OWNER_WILL.search(sentence)
     return bool(match and match["owner"].split()[0] not in _NOT_NAMES)
@@ -463,6 +475,46 @@ def _stamp(message: Message) -> str:
     return day_heading(message.when.date()) + ("" if clock == "00:00" else f" {clock}")
 
 
+_ASPECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("money", re.compile(r"[£$€¥]\s?\d|\d\s?(?:EUR|USD|GBP|euros?|dollars?|pounds?)\b", re.I)),
+    ("time", re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?[ap]\.?m\b", re.I)),
+    ("count", re.compile(r"\b\d+\s*(?:people|guests|persons|seats|attendees|heads?)\b", re.I)),
+    ("length", re.compile(r"\b\d+\s*(?:nights?|days?|hours?|weeks?|months?)\b", re.I)),
+    ("place", re.compile(r"\b(?:room|hall|venue|office|restaurant|hotel|caf[eé]|studio)\b", re.I)),
+    ("supplier", re.compile(r"\b(?:book(?:ed|ing)|reserv\w*|cater\w*|supplier|vendor)\b", re.I)),
+)
+"""What a thread's term sentence settles (a price, a time, a headcount, a place, a supplier);
+a later sentence that settles the same thing replaces it."""
+
+
+def _aspects(sentence: str) -> set[str]:
+    found = {name for name, pattern in _ASPECTS if pattern.search(sentence)}
+    return found | ({"date"} if find_dates(sentence, 2000) else set())
+
+
+def _still_standing(sentences: list[list[tuple[int, str]]], current: int) -> list[tuple[int, str]]:
+    """Earlier messages' term sentences that settle something no later message settles again
+    (the headcount agreed two messages back, the caterer booked before the time moved)."""
+    covered: set[str] = set()
+    for found in sentences[current:]:
+        for _, sentence in found:
+            covered |= _aspects(sentence)
+    standing: list[list[tuple[int, str]]] = []
+    for found in reversed(sentences[:current]):
+        settled: set[str] = set()
+        kept = []
+        for number, sentence in found:
+            aspects = _aspects(sentence)
+            # Mostly about what nothing later settles: a sentence whose date, time and price
+            # were all replaced is superseded even if it also said 'booked'.
+            if len(aspects - covered) > len(aspects & covered):
+                kept.append((number, sentence))
+            settled |= aspects
+        covered |= settled
+        standing.insert(0, kept)
+    return [item for kept in standing for item in kept]
+
+
 def digest_thread(root: Path, path: str) -> str:
     """A thread's final state and what it superseded, as text, or 'Error: ...'."""
     try:
@@ -505,9 +557,17 @@ def digest_thread(root: Path, path: str) -> str:
     if changes:
         lines.append("What changed:")
         lines += [f"- line {n}: {s}" for n, s in changes][:MAX_ITEMS]
+    standing = _still_standing(sentences, current)
+    if standing:
+        lines.append("Still standing from earlier messages (nothing later changed it):")
+        lines += [f"- line {n}: {s}" for n, s in standing][:MAX_ITEMS]
     shown = 0
     for i in range(current):
-        earlier = [(n, s) for n, s in sentences[i] if _FACT.search(s) or find_dates(s, 2000)]
+        earlier = [
+            (n, s)
+            for n, s in sentences[i]
+            if (_FACT.search(s) or find_dates(s, 2000)) and (n, s) not in standing
+        ]
         if earlier and shown < MAX_ITEMS:
             if not shown:
                 lines.append("Superseded (earlier messages; not the current terms):")

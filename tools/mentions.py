@@ -23,6 +23,8 @@ DOCUMENT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".rst", ".eml", ".org
 """Files read as documents."""
 MAX_MENTIONS = 60
 """Mentions listed."""
+MAX_ALIASES = 6
+"""Alternative names ("A|B") one search takes at most."""
 HEAD_LINES = 5
 """A file's top lines searched for its date when neither heading nor name gives one."""
 _MONTHS = "january february march april may june july august september october november december"
@@ -152,8 +154,12 @@ def find_mentions(
     term = " ".join(term.split()) if isinstance(term, str) else ""
     if len(term) < 2 or len(term) > 200:
         return "Error: give a name or term of 2 to 200 characters"
-    words = [re.escape(w) for w in term.split()]
-    pattern = re.compile(r"(?<!\w)" + r"[\s_-]+".join(words) + r"(?!\w)", re.IGNORECASE)
+    # "Northwind|NW Logistics": one name and its aliases, found as one list.
+    names = [n.strip() for n in term.split("|") if len(n.strip()) >= 2][:MAX_ALIASES]
+    if not names:
+        return "Error: give a name or term of 2 to 200 characters"
+    forms = [r"[\s_-]+".join(re.escape(w) for w in name.split()) for name in names]
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(forms) + r")(?!\w)", re.IGNORECASE)
     try:
         base = resolve_in_root(root, path or ".")
     except ProjectFileError as err:
@@ -191,7 +197,11 @@ def find_mentions(
 class FindMentionsInput(BaseModel):
     """Arguments of find_mentions."""
 
-    term: str = Field(min_length=2, max_length=200, description="The name or term: 'Brightline'.")
+    term: str = Field(
+        min_length=2,
+        max_length=200,
+        description="The name or term: 'Brightline'; aliases joined by '|': 'Brightline|BL Ltd'.",
+    )
     path: str = Field(default=".", description="A folder or document under the project root.")
 
 

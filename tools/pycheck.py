@@ -487,6 +487,71 @@ def _loop_findings(tree: ast.Module) -> Iterator[Finding]:
             yield from _past_the_end(loop, inner)
 
 
+def _defaults(scope: ast.AST) -> dict[str, str]:
+    """A function's parameters with a literal default: name -> the default as written."""
+    if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+        return {}
+    args = scope.args.args[-len(scope.args.defaults) :] if scope.args.defaults else []
+    pairs = zip(args, scope.args.defaults, strict=True)
+    return {a.arg: ast.unparse(d) for a, d in pairs if isinstance(d, ast.Constant)}
+
+
+def _count_findings(tree: ast.Module) -> Iterator[Finding]:
+    """A count made by floor division that a range() then walks (the remainder, a last partial
+    page or batch, is dropped), and a range from 1 that stops one short of its count."""
+    for scope in _scopes(tree):
+        nodes = list(_own_nodes(scope))
+        floors = {
+            node.targets[0].id: node
+            for node in nodes
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.BinOp)
+            and isinstance(node.value.op, ast.FloorDiv)
+        }
+        defaults = _defaults(scope)
+        for loop in nodes:
+            call = loop.iter if isinstance(loop, ast.For) else None
+            if not (
+                isinstance(call, ast.Call)
+                and getattr(call.func, "id", "") == "range"
+                and isinstance(loop.target, ast.Name)  # type: ignore[union-attr]
+            ):
+                continue
+            stop = call.args[1] if len(call.args) >= 2 else call.args[0] if call.args else None
+            if not isinstance(stop, ast.Name):
+                continue
+            count = stop.id
+            if count in floors:
+                made = floors[count]
+                total, size = ast.unparse(made.value.left), ast.unparse(made.value.right)  # type: ignore[attr-defined]
+                given = f" ({size} defaults to {defaults[size]})" if size in defaults else ""
+                yield Finding(
+                    made.lineno,
+                    f"`{ast.unparse(made)}` rounds down: the remainder ({total} % {size} items, "
+                    f"a last partial page or batch) is dropped, so the range on line "
+                    f"{loop.lineno} never reaches it{given}; round up: "
+                    f"{count} = -(-{total} // {size})",
+                )
+            start = call.args[0] if len(call.args) >= 2 else None
+            index = loop.target.id  # type: ignore[union-attr]
+            used_as_index = any(
+                isinstance(n, ast.Subscript)
+                and isinstance(n.slice, ast.Name)
+                and n.slice.id == index
+                for s in loop.body  # type: ignore[union-attr]
+                for n in ast.walk(s)
+            )
+            if isinstance(start, ast.Constant) and start.value == 1 and not used_as_index:
+                yield Finding(
+                    loop.lineno,
+                    f"`{ast.unparse(call)}` counts from 1 but stops before {count}: it runs "
+                    f"{count} - 1 times, so the last one ({index} = {count}) is never done (off "
+                    f"by one); use range(1, {count} + 1)",
+                )
+
+
 def _past_the_end(loop: ast.For, inner: list[ast.AST]) -> Iterator[Finding]:
     """`for i in range(len(xs) + 1)` (or range(1, len(xs) + 1)) with xs[i] in the body."""
     call = loop.iter
@@ -591,6 +656,7 @@ def check_python_source(text: str) -> list[Finding]:
         *_none_findings(tree),
         *_default_findings(tree),
         *_loop_findings(tree),
+        *_count_findings(tree),
         *_text_findings(tree),
     ]
     unique = {(f.line, f.message): f for f in found}

@@ -49,6 +49,8 @@ _NOT_PATH_OPEN = frozenset(
     "os webbrowser tarfile zipfile gzip bz2 lzma shelve dbm wave sunau aifc codecs io".split()
 )
 """Modules whose own `open` is not pathlib's Path.open (io.open is the builtin)."""
+_SELF_CLOSING = frozenset({"path:read_text", "path:write_text"})
+"""Calls that open and close their file within the call."""
 
 
 @dataclass
@@ -75,6 +77,14 @@ class CallSite:
     """'open' (the builtin), 'path:<method>' (pathlib text I/O) or 'call'."""
     formatted: str = ""
     """How its first argument is built from values, when it is ('an f-string', ...)."""
+    values: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Keyword -> (its value as written, the line it is on)."""
+    managed: bool = False
+    """It is the context expression of a `with` statement (closed on leaving the block)."""
+    handle: str = ""
+    """The name its result is assigned to, when it is ('log'), for the handle's own close()."""
+    closed_at: int = 0
+    """The line where the same function calls `handle.close()`; 0 when it never does."""
 
 
 def _python_files(root: Path, where: str, skip: frozenset[str]) -> list[tuple[str, str]]:
@@ -234,6 +244,19 @@ def _sites(
     imported = _imported_names(tree)
     paths = _path_assigned(tree)
     found: list[CallSite] = []
+    managed = {
+        id(item.context_expr)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.With | ast.AsyncWith)
+        for item in node.items
+    }
+    assigned = {
+        id(node.value): node.targets[0].id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    }
     built: dict[tuple[str, str], str] = {}  # (scope, variable) -> how its text was formatted
 
     def visit(node: ast.AST, scope: str) -> None:
@@ -257,11 +280,36 @@ def _sites(
                         site.formatted = f"{first.id}, {via}" if via else ""
                     elif site.formatted:
                         site.formatted = f"built by {site.formatted}"
+                    site.managed = id(child) in managed
+                    site.handle = assigned.get(id(child), "")
                     found.append(site)
             visit(child, inner)
 
     visit(tree, "")
+    _closes(tree, found)
     return found
+
+
+def _closes(tree: ast.Module, sites: list[CallSite]) -> None:
+    """Mark each site whose handle the same function closes by hand (`handle.close()`)."""
+    scopes: dict[str, ast.AST] = {"": tree}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            scopes.setdefault(node.name, node)
+    for site in sites:
+        scope = scopes.get(site.function.rsplit(".", 1)[-1], tree)
+        for node in ast.walk(scope):
+            if (
+                site.handle
+                and isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "close"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == site.handle
+                and node.lineno > site.line
+            ):
+                site.closed_at = node.lineno
+                break
 
 
 def _site(
@@ -282,7 +330,9 @@ def _site(
     passed = {k.arg for k in call.keywords if k.arg}
     if not any(isinstance(a, ast.Starred) for a in call.args):
         passed |= set(positional[: len(call.args)])
+    values = {k.arg: (ast.unparse(k.value), k.value.lineno) for k in call.keywords if k.arg}
     site = CallSite(
+        values=values,
         path=name,
         line=call.lineno,
         code=clip(lines[call.lineno - 1].strip()) if call.lineno <= len(lines) else "",
@@ -323,7 +373,7 @@ def _formatting(node: ast.AST) -> str:
     return ""
 
 
-def _describe(site: CallSite) -> str:
+def _describe(site: CallSite, keys: tuple[str, ...] = ()) -> str:
     where = f"in {site.function}()" if site.function else "at module level"
     mode = ""
     if site.how in ("path:read_text", "path:write_text"):
@@ -331,7 +381,21 @@ def _describe(site: CallSite) -> str:
     elif site.how in ("open", "path:open"):
         mode = f"; mode {site.mode!r}" if site.mode else "; default mode 'r' (text)"
     built = f"; first argument {site.formatted}" if site.formatted else ""
-    return f"{site.path}:{site.line}: {site.code}  -- {where}{mode}{built}"
+    shown = f"{site.path}:{site.line}: {site.code}  -- {where}{mode}{built}"
+    return shown + "".join(
+        f"; {key}={value} on line {line}"
+        for key, (value, line) in sorted(site.values.items())
+        if line != site.line and key in keys
+    )
+
+
+def _unmanaged(site: CallSite) -> str:
+    """Why a handle opened outside a `with` block may stay open."""
+    if site.closed_at:
+        return f"{site.handle}.close() at line {site.closed_at}, skipped if an error comes first"
+    if site.handle:
+        return f"{site.handle} is never closed"
+    return "the handle is never closed"
 
 
 def find_calls(
@@ -342,17 +406,21 @@ def find_calls(
     with_keyword: str = "",
     skip: frozenset[str] = frozenset(),
     formatted_argument: bool = False,
+    outside_with: bool = False,
 ) -> str:
     """Call sites of `name` in the project's Python files under `path`, filtered by keyword
-    (or, with `formatted_argument`, those whose first argument is built by formatting)."""
+    ('strict=False': passing that value), or, with `formatted_argument`, those whose first
+    argument is built by formatting, or, with `outside_with`, those not opened in a `with`."""
     name = name.strip().removesuffix("(").strip() if isinstance(name, str) else ""
     if not _NAME.match(name):
         return f"Error: {name!r} is not a function or method name (e.g. 'open', 'requests.get')"
-    for keyword in (without_keyword, with_keyword):
+    with_, _, value = with_keyword.strip().partition("=")
+    value = value.strip()
+    for keyword in (without_keyword, with_):
         if keyword and not keyword.strip().rstrip("=").isidentifier():
             return f"Error: {keyword!r} is not a keyword argument name"
     without = without_keyword.strip().rstrip("=")
-    with_ = with_keyword.strip().rstrip("=")
+    with_ = with_.strip()
     try:
         files = _python_files(root, path, skip)
     except ProjectFileError as err:
@@ -367,7 +435,19 @@ def find_calls(
     if not sites:
         return f"No call of {shown} in the Python files under {scope}."
     groups: list[tuple[str, list[CallSite]]] = []
-    if formatted_argument:
+    loose: list[CallSite] = []
+    if outside_with:
+        # pathlib's read_text/write_text open and close the file inside one call.
+        loose = [s for s in sites if not s.managed and s.how not in _SELF_CLOSING]
+        groups.append(("outside a with statement", loose))
+        closed = [s for s in sites if s.managed or s.how in _SELF_CLOSING]
+        groups.append(("in a with statement or closed by the call itself", closed))
+    elif value and with_:
+        given = [s for s in sites if s.values.get(with_, ("", 0))[0] == value]
+        groups.append((f"passing {with_}={value}", given))
+        rest = [s for s in sites if s not in given]
+        groups.append((f"not passing {with_}={value}", rest))
+    elif formatted_argument:
         built = [s for s in sites if s.formatted]
         groups.append(("with a first argument built by string formatting", built))
         groups.append(("with a plain first argument", [s for s in sites if not s.formatted]))
@@ -394,7 +474,11 @@ def find_calls(
     for title, members in groups:
         label = f"Calls of {shown} under {scope}" + (f", {title}" if title else "")
         out.append(f"{label}: {len(members)}")
-        out += [_describe(s) for s in members[:MAX_CALLS_LISTED]]
+        keys = tuple(k for k in (with_, without) if k)
+        out += [
+            _describe(s, keys) + (f"; {_unmanaged(s)}" if outside_with and s in loose else "")
+            for s in members[:MAX_CALLS_LISTED]
+        ]
         if len(members) > MAX_CALLS_LISTED:
             out.append(f"... and {len(members) - MAX_CALLS_LISTED} more")
     return "\n".join(out)
@@ -794,7 +878,15 @@ class FindCallsInput(BaseModel):
         default="", description="Keep only calls that do not pass this keyword ('encoding')."
     )
     with_keyword: str = Field(
-        default="", description="Keep only calls that pass this keyword ('timeout')."
+        default="",
+        description="Keep only calls that pass this keyword ('timeout') or value ('strict=False').",
+    )
+    outside_with: bool = Field(
+        default=False,
+        description=(
+            "List first the calls not made as a `with` statement's context manager (files, "
+            "connections or locks that may stay open), each with whether it is closed by hand."
+        ),
     )
     formatted_argument: bool = Field(
         default=False,
@@ -841,8 +933,18 @@ def pyquery_tools(root: Path, skip: frozenset[str] = frozenset()) -> list[BaseTo
         without_keyword: str = "",
         with_keyword: str = "",
         formatted_argument: bool = False,
+        outside_with: bool = False,
     ) -> str:
-        return find_calls(root, name, path, without_keyword, with_keyword, skip, formatted_argument)
+        return find_calls(
+            root,
+            name,
+            path,
+            without_keyword,
+            with_keyword,
+            skip,
+            formatted_argument,
+            outside_with,
+        )
 
     def import_cycles_tool(path: str = ".", entry: str = "") -> str:
         return import_cycles(root, path, entry, skip)

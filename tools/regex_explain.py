@@ -324,6 +324,86 @@ def explain_pattern(
     return "\n".join(lines)
 
 
+MAX_RUN_LINES = 400
+"""Most lines of a file run through a pattern."""
+MAX_SHOWN_LINES = 30
+"""Most kept or dropped lines listed."""
+
+
+def _failing_piece(
+    pieces: list[_Piece], flags: int, method: str, line: str
+) -> tuple[_Piece, int] | None:
+    """The first top-level piece a line fails at, and where in the line the part before it
+    ends (None when the pieces cannot be tried one by one)."""
+    end = 0
+    for count in range(1, len(pieces) + 1):
+        try:
+            prefix = re.compile("".join(p.source for p in pieces[:count]), flags)
+        except re.error:
+            return None
+        found = prefix.match(line) if method in ("match", "fullmatch") else prefix.search(line)
+        if found is None:
+            return pieces[count - 1], end
+        end = found.end()
+    return None
+
+
+def _short(piece: _Piece) -> str:
+    """A piece's words on one line (a group's single child, an alternative's choices)."""
+    words = piece.words.rstrip(":").rstrip(",")
+    if len(piece.children) == 1:
+        return f"{words}: {_short(piece.children[0])}"
+    if piece.children and "alternatives" in words:
+        return f"{words}: " + ", ".join(c.source for c in piece.children)
+    return words
+
+
+def run_over_lines(
+    pattern: str, flags: int, method: str, lines: list[str], label: str
+) -> list[str]:
+    """Each line of a file run through `pattern` the way the code runs it: the lines kept
+    (with their groups) and the lines dropped, each with the piece it fails at."""
+    compiled = re.compile(pattern, flags)
+    parsed = sre_parse.parse(pattern, flags)
+    if _nested_repeat(parsed):
+        return [f"lines of {label} not run: a repeat inside a repeat can take exponential time"]
+    names = {v: k for k, v in compiled.groupindex.items()}
+    pieces = _Describer({}, names).pieces(parsed)
+    run = getattr(compiled, method if method in ("match", "fullmatch", "search") else "search")
+    kept: list[str] = []
+    dropped: list[str] = []
+    for number, raw in enumerate(lines[:MAX_RUN_LINES], start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip() or len(line) > MAX_SAMPLE_CHARS:
+            continue
+        found = run(line)
+        if found is not None:
+            kept.append(f"- line {number}: {line}")
+            continue
+        why = ""
+        failing = _failing_piece(pieces, flags, run.__name__, line)
+        if failing is not None:
+            piece, end = failing
+            rest = line[end : end + 12]
+            shown = f"'{rest}'" if rest else "the end of the line"
+            after = f" after '{line[:end]}'" if end else ""
+            why = f': fails at "{piece.source}" ({_short(piece)}){after}'
+            why += f", where the line has {shown}"
+        elif run.__name__ == "fullmatch":
+            why = ": the pattern does not cover the whole line"
+        dropped.append(f"- line {number}: {line}{why}")
+    total = len(kept) + len(dropped)
+    out = [
+        f"Run over the {total} lines of {label} with pattern.{run.__name__}(): "
+        f"{len(kept)} line{'s' if len(kept) != 1 else ''} kept, {len(dropped)} dropped."
+    ]
+    if kept:
+        out += [f"Kept ({len(kept)} lines):", *kept[:MAX_SHOWN_LINES]]
+    if dropped:
+        out += [f"Dropped ({len(dropped)} lines):", *dropped[:MAX_SHOWN_LINES]]
+    return out
+
+
 @dataclass
 class RegexLiteral:
     """A regular expression written in a Python file."""
@@ -484,13 +564,47 @@ def _importer_samples(root: Path, module: Path, patterns: set[str]) -> list[str]
     return found
 
 
+def _first_pattern(literals: list[RegexLiteral]) -> str:
+    """The pattern a file's lines are run through: the first one that compiles."""
+    for literal in literals:
+        try:
+            re.compile(literal.pattern, literal.flags)
+        except (re.error, OverflowError, RecursionError):
+            continue
+        return literal.pattern
+    return ""
+
+
+def _file_lines(root: Path, lines_path: str) -> tuple[str, list[str]] | str:
+    """(name, lines) of the file whose lines to run through a pattern, or an error."""
+    try:
+        real, text = read_text(root, lines_path)
+    except ProjectFileError as err:
+        return f"Error: {err}"
+    return relative(root, real), text.splitlines()
+
+
 def explain_regex(
-    root: Path, pattern: str = "", path: str = "", samples: list[str] | None = None
+    root: Path,
+    pattern: str = "",
+    path: str = "",
+    samples: list[str] | None = None,
+    lines_path: str = "",
 ) -> str:
-    """Explain `pattern`, or every regex literal of the Python file `path`."""
+    """Explain `pattern`, or every regex literal of the Python file `path`; with `lines_path`,
+    run each line of that file through the pattern(s) as the code runs them."""
+    run_on: tuple[str, list[str]] | None = None
+    if lines_path:
+        read = _file_lines(root, lines_path)
+        if isinstance(read, str):
+            return read
+        run_on = read
     samples = [s for s in (samples or []) if isinstance(s, str)][:MAX_SAMPLES]
     if pattern:
-        return explain_pattern(pattern, samples=samples)
+        out = explain_pattern(pattern, samples=samples)
+        if run_on is not None and not out.startswith("Error"):
+            out += "\n" + "\n".join(run_over_lines(pattern, 0, "search", run_on[1], run_on[0]))
+        return out
     if not path:
         return "Error: give a pattern, or the path of a Python file that holds one"
     try:
@@ -512,11 +626,17 @@ def explain_regex(
     for literal in literals[:MAX_PATTERNS]:
         bound = f" ({literal.name})" if literal.name else ""
         out.append(f"{name}:{literal.line}: {clip(lines[literal.line - 1].strip())}{bound}")
+        # The lines kept and dropped come first: they are the answer, the pieces the reason.
+        if run_on is not None and literal.pattern == _first_pattern(literals):
+            out += run_over_lines(
+                literal.pattern, literal.flags, literal.method, run_on[1], run_on[0]
+            )
         out.append(
             explain_pattern(
                 literal.pattern, literal.flags, literal.labels, [*samples, *own], literal.method
             )
         )
+
         out.append("")
     return "\n".join(out).rstrip()
 
@@ -531,6 +651,11 @@ class ExplainRegexInput(BaseModel):
     samples: list[str] = Field(
         default_factory=list, description="Strings to try the pattern on (accepted or not)."
     )
+    lines_path: str = Field(
+        default="",
+        description="A text or log file under the project root whose every line is run through "
+        "the pattern: which lines are kept, which dropped and the piece each fails at.",
+    )
 
 
 def regex_tools(root: Path) -> list[BaseTool]:
@@ -538,9 +663,9 @@ def regex_tools(root: Path) -> list[BaseTool]:
     root = Path(root).resolve()
 
     def explain_regex_tool(
-        pattern: str = "", path: str = "", samples: list[str] | None = None
+        pattern: str = "", path: str = "", samples: list[str] | None = None, lines_path: str = ""
     ) -> str:
-        return explain_regex(root, pattern, path, samples)
+        return explain_regex(root, pattern, path, samples, lines_path)
 
     return [
         StructuredTool.from_function(

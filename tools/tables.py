@@ -258,10 +258,60 @@ def group_totals(root: Path, path: str, by: str = "", amount: str = "") -> str:
         lines.append(f"- {len(rest)} other values: {_shown(other, places)}")
     grand = sum(totals.values(), Decimal(0))
     lines.append(f"Grand total: {_shown(grand, places)} over {sum(counts.values())} rows.")
+    if date_at is None and len(ranked) > 1:
+        top = ranked[0]
+        lines.append(f"Largest: {labels[top]} ({_shown(totals[top], places)}).")
+        lines += _changes(table, value_at, group_at, places)
     if table.repaired or table.skipped:
         lines.append("Malformed rows:")
         lines += [f"- {said}" for said in [*table.repaired, *table.skipped]]
     return "\n".join(lines)
+
+
+def _changes(table: Table, value_at: int, group_at: int, places: int) -> list[str]:
+    """Per group, the change from its first period to its last, when the table has a date or
+    month column spanning two periods or more; largest relative growth first."""
+    date_at = _date_column(table)
+    if date_at is None or date_at == group_at:
+        return []
+    sums: dict[tuple[str, str], Decimal] = {}
+    labels: dict[str, str] = {}
+    for _, fields in table.rows:
+        value = to_number(fields[value_at])
+        match = _ISO_DAY.match(fields[date_at])
+        if value is None or not match:
+            continue
+        period = f"{match.group(1)}-{match.group(2)}"
+        label = fields[group_at].strip() or "(blank)"
+        labels.setdefault(label.lower(), label)
+        key = (label.lower(), period)
+        sums[key] = sums.get(key, Decimal(0)) + value
+    periods = sorted({p for _, p in sums})
+    if len(periods) < 2:
+        return []
+    first, last = periods[0], periods[-1]
+    rows: list[tuple[Decimal, str]] = []
+    for key in sorted(labels):
+        start, end = sums.get((key, first)), sums.get((key, last))
+        if start is None or end is None:
+            continue
+        change = end - start
+        pct = change / start * 100 if start else None
+        sign = "+" if change >= 0 else "-"
+        said = f"{sign}{_shown(abs(change), places)}"
+        said += f" ({sign}{abs(pct):.1f}%)" if pct is not None else ""
+        line = f"- {labels[key]}: {_shown(start, places)} -> {_shown(end, places)}, {said}"
+        rows.append((pct if pct is not None else change, line))
+    if len(rows) < 2:
+        return []
+    rows.sort(key=lambda r: -r[0])
+    best = rows[0][1][2:].split(":", 1)[0]
+    column = table.header[date_at]
+    return [
+        f"Change per '{table.header[group_at]}' from {first} to {last} (by '{column}'):",
+        *(line for _, line in rows),
+        f"Grew the most (relative to {first}): {best}.",
+    ]
 
 
 class GroupTotalsInput(BaseModel):

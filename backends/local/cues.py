@@ -39,6 +39,9 @@ _SEARCHED_FOR = re.compile(
 )
 _SUMMARY_NAME = re.compile(r"summar|recap|minutes|digest|tl-?dr|overview|key-?points", re.I)
 _CREATES = re.compile(r"\b(?:creates?|created|starts?|started|opens? a new|new)\b", re.I)
+_REVIEWING = re.compile(r"\breview(?:s|ing)?\b|\bpull request\b|\bmerge request\b", re.I)
+_FORMULA = re.compile(r"^=\s*[A-Z][A-Z0-9.]*\(")
+_CELL = re.compile(r"\bcell\s+([A-Z]{1,3}[0-9]{1,7})\b")
 _IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*_[A-Z0-9_]+|[a-z]+_[a-z0-9_]+|[A-Za-z_]\w*\(\))$")
 
 
@@ -76,7 +79,13 @@ def cue_draft(events: Sequence[Event]) -> Draft | None:
     if not seen:
         return None
     last = seen[-1].text
-    return _heading_cue(seen, last) or _summary_cue(seen, last) or _code_question_cue(seen, last)
+    return (
+        _heading_cue(seen, last)
+        or _summary_cue(seen, last)
+        or _review_cue(last)
+        or _formula_cue(seen)
+        or _code_question_cue(seen, last)
+    )
 
 
 def _heading_cue(events: Sequence[Event], last: str) -> Draft | None:
@@ -170,6 +179,35 @@ def _summary_cue(events: Sequence[Event], last: str) -> Draft | None:
     task = f"Summarise '{source}' into '{made[0]}'."
     thoughts = f"The person started '{made[0]}' right after reading '{source}'."
     return _draft(task, "summarise", thoughts, "a summary document started")
+
+
+def _review_cue(last: str) -> Draft | None:
+    """A review started on a named file (a pull request's 'Review changes' on it): review it."""
+    if not _REVIEWING.search(last):
+        return None
+    files = read_event(last).files
+    if not files:
+        return None
+    task = f"Review '{files[0]}' for mistakes before it is merged, with the line of each."
+    thoughts = f"The person is reviewing '{files[0]}'."
+    return _draft(task, "review", thoughts, "a review started")
+
+
+def _formula_cue(events: Sequence[Event]) -> Draft | None:
+    """A spreadsheet formula on screen in the latest events: explain it, with its value."""
+    recent = list(reversed(events[-3:]))
+    formula = next(
+        (q for e in recent for q in read_event(e.text).quoted if _FORMULA.match(q)), None
+    )
+    if formula is None:
+        return None
+    cell = next((m.group(1) for e in recent for m in [_CELL.search(e.text)] if m), None)
+    data = _recent_files(events, DATA_EXTENSIONS)
+    where = f" in cell {cell}" if cell else ""
+    source = f", with the value it gives on '{data[0]}'" if data else ""
+    task = f"Explain the formula '{formula}'{where}{source}."
+    thoughts = f"The person is checking the formula{where}."
+    return _draft(task, "explain", thoughts, "a formula on screen")
 
 
 def _code_question_cue(events: Sequence[Event], last: str) -> Draft | None:

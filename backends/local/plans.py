@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from backends.local.task_subjects import (
     DATA_EXTENSIONS,
     DOCUMENT_EXTENSIONS,
+    EVENT_WINDOW,
     TaskSubjects,
     extension,
     reminder_time,
@@ -340,8 +341,12 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     if path is None:
         reason = refusals[0] if refusals else "it names no file and line under the project root"
         lines.append(f"I could not find where this error happens: {reason}.")
+    records = _error_records(work, exc, error, path, line_no)
+    if records:
+        lines += ["The data record(s) that cause it:", *records]
     found = _parse_fault(broken, line_no) or _key_finding(data, exc, values, code, line_no)
-    cause, fix = found or _attribute_finding(message, code) or _cause(exc, values)
+    generic = ("", "") if records else _cause(exc, values)  # the records say it better
+    cause, fix = found or _attribute_finding(message, code) or generic
     if cause:
         lines.append(f"Cause: {cause}.")
     if fix:
@@ -360,6 +365,26 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     title = f"Fix: {error or subjects.subject}"[:180]
     did = f"located the error at {path} line {line_no}" if path else "looked for the error"
     return Outcome(title=title, lines=lines, did=did)
+
+
+_FROM_DATA = frozenset({"TypeError", "ValueError", "ZeroDivisionError"})
+"""Errors a single record of the data read can cause (error_records names it)."""
+
+
+def _error_records(
+    work: Work, exc: str, error: str, path: str | None, line_no: int | None
+) -> list[str]:
+    """The records of the data the code reads that make the located line fail, with repairs."""
+    if exc not in _FROM_DATA or not path or not line_no or extension(path) != "py":
+        return []
+    found = _hits(work.output("error_records", path=path, line=line_no, error=error))
+    return [_cited_hit(f) for f in found]
+
+
+def _cited_hit(found: str) -> str:
+    """'path:N: text' as '`path` line N: text'."""
+    match = _HIT.match(found)
+    return f"{_code(match['path'])} line {match['line']}: {match['text']}" if match else found
 
 
 def _locate_by_file(work: Work, subjects: TaskSubjects, error: str) -> str | None:
@@ -912,21 +937,239 @@ def _usages(work: Work, name: str) -> list[str]:
 
 
 def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
-    """Quote the installed documentation of the Python name the task is about, and its uses."""
+    """Answer the task from the installed documentation of the Python name it is about: the
+    arguments and sibling functions whose docs answer the person's need (with the project's
+    call changed to use them), then the documentation quoted and the name's uses."""
+    worked = formulas_worked_out(work, subjects, events)
+    if worked is not None:
+        return worked
     found = _python_docs(work, subjects)
     if found is None:
         return _offline_search(work, subjects, events, "Docs", what="look this up on the web")
     name, doc = found
+    short = name.rsplit(".", 1)[-1]
+    uses = _usages(work, short)
+    answer = _docs_answer(work, subjects, events, name, uses)
     terms = [t for t in _query_terms(subjects) if t.lower() not in name.lower().split(".")]
     excerpt, missing = _doc_excerpt(doc, terms)
-    lines = [*excerpt, f"(The documentation of {_code(name)} installed here.)"]
+    lines = [*answer, *excerpt, f"(The documentation of {_code(name)} installed here.)"]
     if missing:
         shown = ", ".join(f"'{t}'" for t in missing[:6])
         lines.append(f"The documentation quoted does not mention {shown}.")
-    uses = _usages(work, name.rsplit(".", 1)[-1])
     if uses:
-        lines += ["", f"Where your project uses {name.rsplit('.', 1)[-1]}:", *uses]
+        lines += ["", f"Where your project uses {short}:", *uses]
     return Outcome(title=f"Docs: {name}", lines=lines, did=f"read the documentation of {name}")
+
+
+_SHEET_FORMULA = re.compile(r"=\s*[A-Z][A-Z0-9.]*\(.*\)")
+MAX_FORMULA_FILES = 3
+"""Most named files searched for formulas."""
+
+
+def formulas_worked_out(
+    work: Work, subjects: TaskSubjects, events: Sequence[Event]
+) -> Outcome | None:
+    """The spreadsheet formulas the task or events show (typed, or in a file they name) worked
+    out against the sheets' CSV exports: the value, the rows counted and those left out. None
+    when they show no formula."""
+    spans = [subjects.task, *(_said(e.text) for e in events[-EVENT_WINDOW:])]
+    typed = [m.group(0) for text in spans for m in _SHEET_FORMULA.finditer(text)]
+    found: list[str] = []
+    for formula in list(dict.fromkeys(typed))[:MAX_FORMULA_FILES]:
+        out = work.output("evaluate_formula", formula=formula)
+        if out and not out.startswith("Error"):
+            found += out.splitlines()
+    if not found:
+        for name in subjects.files_with(frozenset({"txt", "md"}))[:MAX_FORMULA_FILES]:
+            path = work.resolve(name)
+            out = work.output("evaluate_formula", path=path) if path else None
+            if out and not out.startswith("Error") and "shows no spreadsheet formula" not in out:
+                found += out.splitlines()
+                break
+    if not any(line.lstrip().startswith("= ") for line in found):
+        return None
+    lines = []
+    for line in found:
+        hit = _HIT.match(line.strip())
+        lines.append(
+            f"{'  ' if line.startswith(' ') else ''}{_code(hit['path'])} line {hit['line']}: "
+            f"{hit['text']}"
+            if hit
+            else line
+        )
+    head = next((t for t in typed), "the formulas")
+    return Outcome(
+        title=f"Explain: {head}"[:180],
+        lines=["The formula worked out against the sheet's rows:", *lines],
+        did="worked out the spreadsheet formula",
+    )
+
+
+_WANTS_OTHER = re.compile(
+    r"\binstead\b|\bwhich (?:\w+ )?(?:function|method)\b|\balternative|\brather than\b"
+    r"|\bother (?:function|method)\b|\bfunction (?:that|which|to use)\b",
+    re.I,
+)
+_PARAM_LINE = re.compile(r"^- (?P<param>\w+)=(?P<value>.+?): \"")
+_SIBLING_LINE = re.compile(r"^- (?P<module>[\w.]+?)\.(?P<name>\w+)\(")
+MAX_NEED_LINES = 40
+"""Lines of a person's own document read as part of the need."""
+
+
+def _need_text(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> str:
+    """What the person needs, in their words: the task, the recent events and the lines of the
+    documents (not code, not data) the task or events name."""
+    parts = [subjects.task, *(_said(e.text) for e in events[-EVENT_WINDOW:])]
+    for name in subjects.files_with(frozenset({"md", "txt", "rst", "markdown"}))[:2]:
+        path = work.resolve(name)
+        if path and not _own_file(path):
+            parts += list(_numbered(work.output("read_lines", path=path, start=1)).values())[
+                :MAX_NEED_LINES
+            ]
+    return "\n".join(p for p in parts if p.strip())
+
+
+_SAID = re.compile(r"'([^']{3,400})'|\"([^\"]{3,400})\"|: (.{3,400})$")
+
+
+def _said(event: str) -> str:
+    """What an event quotes (a query typed, a message read, an error shown), not the words
+    that narrate it ("The user opens ... in Visual Studio Code")."""
+    return "\n".join(next(g for g in m.groups() if g) for m in _SAID.finditer(event))
+
+
+def _docs_answer(
+    work: Work, subjects: TaskSubjects, events: Sequence[Event], name: str, uses: list[str]
+) -> list[str]:
+    """The arguments (and, when asked, other functions) the docs give for the need, and each
+    project call of `name` rewritten with them."""
+    texts = [subjects.task, *(e.text for e in events[-EVENT_WINDOW:])]
+    other = any(_WANTS_OTHER.search(t) for t in texts)
+    found = work.output(
+        "docs_for_need", name=name, need=_need_text(work, subjects, events), other_functions=other
+    )
+    if not found or found.startswith(("Error", "The documentation of")):
+        return []
+    lines = found.splitlines()
+    keywords = [(m["param"], m["value"]) for m in map(_PARAM_LINE.match, lines) if m]
+    siblings = [m["name"] for m in map(_SIBLING_LINE.match, lines) if m]
+    use = next((ln for ln in lines if ln.startswith("Use instead: ")), "")
+    drop_in = use.rsplit(".", 1)[-1] if use else ""
+    short = name.rsplit(".", 1)[-1]
+    changed: list[str] = []
+    for use in uses[:3]:
+        hit = _HIT.match(use)
+        if not hit:
+            continue
+        code = hit["text"].strip()
+        new = _with_keywords(code, short, keywords) if keywords else None
+        if new and new != code:
+            changed.append(f"{_code(hit['path'])} line {hit['line']} becomes: {new}")
+        if drop_in and re.search(rf"\b{re.escape(short)}\(", code):
+            swapped = re.sub(rf"\b{re.escape(short)}\(", f"{drop_in}(", new or code, count=1)
+            changed.append(
+                f"Instead of {short} at {_code(hit['path'])} line {hit['line']}: {swapped}"
+            )
+    variants = next((ln for ln in lines if ln.startswith("Variants of ")), "")
+    alternatives = [*siblings, *variants.partition(": ")[2].split(", ")]
+    computed = _computed(work, name, [a for a in dict.fromkeys(alternatives) if a], uses)
+    return [*computed, *lines, *changed, ""]
+
+
+MAX_ALTERNATIVES = 6
+"""Most other functions applied to the data."""
+_COLUMN_OF = re.compile(r"\[\s*[\"']([^\"'\]]+)[\"']\s*\]")
+_CSV_NAME = re.compile(r"[\"']([^\"'\s]+\.csv)[\"']")
+
+
+def _computed(work: Work, name: str, siblings: Sequence[str], uses: Sequence[str]) -> list[str]:
+    """What the project's call of `name` computes on its CSV data (and what the sibling
+    functions would give instead): the CSV and column read from the script that calls it."""
+    module, short = name.rsplit(".", 1)[0], name.rsplit(".", 1)[-1]
+    for use in uses[:3]:
+        hit = _HIT.match(use)
+        called = re.search(rf"\b{re.escape(short)}\(\s*(\w+)\s*\)", hit["text"]) if hit else None
+        if not hit or not called:
+            continue
+        source = _read_all(work, hit["path"], 400)
+        assigned = [t for t in source.values() if re.match(rf"\s*{called[1]}\s*=", t)]
+        column = next((m[1] for t in assigned for m in [_COLUMN_OF.search(t)] if m), "")
+        csv_name = next((m[1] for t in source.values() for m in [_CSV_NAME.search(t)] if m), "")
+        data = work.resolve(csv_name) if csv_name and column else None
+        if not data:
+            continue
+        out = work.output("apply_to_column", name=name, path=data, column=column)
+        if not out or out.startswith("Error"):
+            continue
+        first, _, rest = out.partition("\n")
+        value = first.rsplit(" = ", 1)[-1]
+        lines = [
+            f"{_code(hit['path'])} line {hit['line']} computes {first}{_in_column(value, rest)}",
+            rest,
+        ]
+        printed = _printed(hit["text"], short, value)
+        if printed:
+            lines.append(f"so {_code(hit['path'])} line {hit['line']} prints: {printed}")
+        for other in siblings[:MAX_ALTERNATIVES]:
+            alt = work.output("apply_to_column", name=f"{module}.{other}", path=data, column=column)
+            if alt and not alt.startswith("Error"):
+                gives = alt.splitlines()[0].rsplit(" = ", 1)[-1]
+                lines.append(f"{module}.{other} instead gives {gives}{_in_column(gives, rest)}")
+        return [*lines, ""]
+    return []
+
+
+def _in_column(value: str, ordered: str) -> str:
+    """Whether a computed value is one of the column's own values (listed in `ordered`)."""
+    try:
+        number = float(value)
+        values = [float(v) for v in ordered.partition(": ")[2].split(", ") if v]
+    except ValueError:
+        return ""
+    return ", one of the column's values" if number in values else ", not a value of the column"
+
+
+def _printed(code: str, short: str, value: str) -> str:
+    """The text a `print(f"...")` line shows once the call of `short` is replaced by `value`
+    ('' when the line prints no f-string or has other fields)."""
+    match = re.search(r"print\(\s*f([\"'])(.*)\1\s*\)", code)
+    if not match:
+        return ""
+    fields = re.findall(r"\{[^{}]*\}", match[2])
+    if len(fields) != 1 or f"{short}(" not in fields[0]:
+        return ""
+    return match[2].replace(fields[0], value)
+
+
+def _with_keywords(code: str, short: str, keywords: Sequence[tuple[str, str]]) -> str | None:
+    """`code` with the call of `short` given the keywords (a keyword it already passes takes
+    the new value); None when the call's parentheses cannot be found on the line."""
+    start = re.search(rf"\b{re.escape(short)}\(", code)
+    if not start:
+        return None
+    depth, quote = 0, ""
+    open_at = start.end() - 1
+    for index in range(open_at, len(code)):
+        char = code[index]
+        if quote:
+            quote = "" if char == quote and code[index - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                inside = code[open_at + 1 : index]
+                for param, value in keywords:
+                    given = re.search(rf"\b{param}\s*=\s*[^,()]+", inside)
+                    keyword = f"{param}={value}"
+                    if given:
+                        inside = inside[: given.start()] + keyword + inside[given.end() :]
+                    else:
+                        inside = f"{inside}, {keyword}" if inside.strip() else keyword
+                return code[: open_at + 1] + inside + code[index:]
+    return None
 
 
 def _offline_search(

@@ -26,6 +26,7 @@ from backends.local.plans import (
     _python_docs,
     _summary_of,
     _usages,
+    formulas_worked_out,
     lookup_docs,
     python_candidates,
 )
@@ -45,6 +46,9 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
     the functions the task names (with the documentation of the library calls they make) and
     its outline; a Python name from its docs, a document from its summary; otherwise say what
     cannot be done offline and show what the files hold."""
+    worked = formulas_worked_out(work, subjects, events)
+    if worked is not None:
+        return worked
     if wants_import_cycle(subjects):
         cycle = import_cycle(work, subjects, events)
         if cycle is not None:
@@ -64,10 +68,15 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
     names_python = any(_importable(d) for d in dotted_names(subjects.task))
     files = own_files or ([] if names_python else subjects.files[:2])
     target = next((p for p in (work.resolve(f) for f in files[:2]) if p), None)
+    if target is None and not names_python:
+        # A file whose extension is not a known one ('jobs.crontab') is still the person's file.
+        quoted = [n for n in subjects.names if "/" in n or "." in n]
+        target = next((p for p in (work.resolve(n) for n in quoted[:2]) if p), None)
     if target and extension(target) in ("py", "pyi"):
         outline = work.output("module_outline", path=target)
         if outline:
             first = _regex_lines(work, subjects, events, target, outline)
+            first += _traced(work, subjects, target, outline)
             first += _function_lines(work, subjects, target, outline)
             lines = [*first, *([""] if first else [])]
             lines += [f"What {_code(target)} holds, function by function:", *outline.splitlines()]
@@ -75,6 +84,10 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
             if findings:
                 lines += ["", "Where its logic could go wrong (ruff):", *findings[:MAX_LISTED]]
             return Outcome(title=f"Explain: {target}", lines=lines, did=f"outlined {target}")
+    if target and extension(target) not in CODE_EXTENSIONS:
+        schedule = _schedule(work, target)
+        if schedule is not None:
+            return schedule
     if target and extension(target) in DOCUMENT_EXTENSIONS:
         return _summary_of(work, target, "Explain")
     if python_candidates(subjects):
@@ -84,10 +97,58 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
     return _offline_search(work, subjects, events, "Explain", what="look this up on the web")
 
 
+_HOW_MUCH = re.compile(
+    r"\bhow (?:many|long|often)\b|\bin total\b|\bwait|\bsleep|\bretr(?:y|ies)\b|\bbackoff"
+    r"|\bgives? up\b|\bhang",
+    re.I,
+)
+
+
+def _traced(work: Work, subjects: TaskSubjects, target: str, outline: str) -> list[str]:
+    """A function the task names stepped through with the project's own values (its call
+    site, its settings files), when the task asks how many calls or how long it waits."""
+    if not _HOW_MUCH.search(subjects.task):
+        return []
+    defined = {m["name"] for m in map(_DEF_LINE.match, outline.splitlines()) if m}
+    for name in [n for n in subjects.identifiers if n in defined][:2]:
+        found = work.output("trace_function", path=target, function=name)
+        if not found or found.startswith("Error") or "Not traced" in found:
+            continue
+        if "calls no function it is passed" in found:
+            continue
+        lines = []
+        for line in found.splitlines():
+            line = re.sub(r"\(([\w./-]+\.py):(\d+)\)", r"(\1 line \2)", line)
+            lines.append(re.sub(r"at ([\w./-]+\.py):(\d+)$", r"at \1 line \2", line))
+        return [*lines, ""]
+    return []
+
+
+def _schedule(work: Work, target: str) -> Outcome | None:
+    """When each crontab entry of `target` runs, in plain words (None when it holds none)."""
+    found = work.output("explain_schedule", path=target)
+    # A document whose lines only look like entries (a dated line, a table) is not a crontab.
+    if not found or found.startswith("Error") or "\n  runs " not in found:
+        return None
+    lines = []
+    for line in found.splitlines()[1:]:
+        hit = _HIT.match(line)
+        lines.append(f"{_code(hit['path'])} line {hit['line']}: {hit['text']}" if hit else line)
+    return Outcome(
+        title=f"Explain: when the jobs in {target} run",
+        lines=[f"When each entry of {_code(target)} runs:", *lines],
+        did=f"read the schedule in {target}",
+    )
+
+
 def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
     """The call sites a code query asks for ("every open( without encoding="), the dated
     mentions of a name across documents, else example lines from the project and from the
     installed documentation."""
+    if marker_words(subjects.task):
+        found = marker_comments(work, subjects)
+        if found is not None:
+            return found
     query = read_code_query(subjects.task, events)
     if query is not None:
         found = call_sites(work, query)
@@ -130,6 +191,41 @@ def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -
     )
 
 
+_MARKER_WORD = re.compile(r"(?<![\w-])(TODO|FIXME|XXX|HACK)(?:s|'s)?(?![\w-])")
+"""A code marker the task names, upper case as written in comments ('TODO', not 'todo list')."""
+_MARKER = re.compile(
+    r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<text>(?:TODO|FIXME|XXX|HACK|BUG).*?)"
+    r"(?:  -- in (?P<where>.+)\(\))?$"
+)
+
+
+def marker_words(text: str) -> list[str]:
+    """The code markers ('TODO', 'FIXME') a task or title names."""
+    return list(dict.fromkeys(m.group(1) for m in _MARKER_WORD.finditer(text)))
+
+
+def marker_comments(work: Work, subjects: TaskSubjects, text: str = "") -> Outcome | None:
+    """The project's TODO / FIXME comments the task (or a document's title) asks about, each
+    with file, line and function; None when the code has none."""
+    words = marker_words(text or subjects.task)
+    folder = _scope(subjects.task)
+    folder = folder if folder.endswith("/") or folder.endswith(".py") else "."
+    found = work.output("code_markers", path=folder, marker=",".join(words))
+    hits = [m for m in (_MARKER.match(ln) for ln in (found or "").splitlines()) if m]
+    if not hits:
+        return None
+    lines = [f"{'/'.join(words)} comments in the code, {len(hits)} in all:"]
+    for hit in hits:
+        where = f", in `{hit['where']}`" if hit["where"] else ""
+        lines.append(f"- {_code(hit['path'])} line {hit['line']}{where}: {hit['text']}")
+    lines += ["", "Only comments are listed: names that merely contain the word are not markers."]
+    return Outcome(
+        title=f"{'/'.join(words)} comments",
+        lines=lines,
+        did=f"listed the {'/'.join(words)} comments of the code",
+    )
+
+
 def _doc_examples(doc: str) -> list[str]:
     """Lines of a docstring's examples (doctest lines, an 'Example' section)."""
     lines = doc.splitlines()
@@ -168,6 +264,10 @@ class CodeQuery:
     """'calls', or a find_definitions relation: 'imports', 'subclasses', 'parameter'."""
     formatted: bool = False
     """Asked for the calls whose text argument is built by formatting (f-strings, %, +)."""
+    value: str = ""
+    """The value the `with_` keyword is asked with ('False' in "pass strict=False"); ''."""
+    unmanaged: bool = False
+    """Asked for the calls not made in a `with` statement (handles that may stay open)."""
 
 
 _CALL_FORM = re.compile(r"(?<![\w.])(\.?[A-Za-z_][\w.]*)\(")
@@ -274,10 +374,32 @@ _RELATIONS = (
 _NOT_NAMES = frozenset("a an the it them this that these those".split())
 
 
+_UNMANAGED = re.compile(
+    r"\bwithout\s+(?:a\s+|an\s+|using\s+a\s+)?(?:`?with`?\s+(?:statement|block)|context\s+manager)"
+    r"|\bnot\s+(?:in|inside|within|using)\s+a\s+`?with\b|\b(?:never|not)\s+closed\b|\bunclosed\b"
+    r"|\bleft\s+open\b|\bleak(?:s|ed|ing)?\s+(?:a\s+)?(?:file|handle|connection)",
+    re.I,
+)
+"""A task asking for resources opened outside a `with` block."""
+_OPENS = re.compile(r"\b(open|connect)(?:s|ed|ing|ions?)?\b", re.I)
+"""The verb that names the call when a task asks for handles without naming a function."""
+_VALUE = r"\s*=\s*(True|False|None|-?\d[\w.]*|\"[^\"\n]*\"|'[^'\n]*')"
+
+
 def read_code_query(task: str, events: Sequence[Event]) -> CodeQuery | None:
     """The call-site query a task asks, or None when it asks for none."""
     if not _CLAUSE_QUERY.search(task):
         return None
+    if _UNMANAGED.search(task):
+        named = [m.group(1) for m in _CALL_FORM.finditer(task)]
+        verbs = [m.group(1).lower() for m in _OPENS.finditer(task)]
+        # A task about connections asks for connect(), whatever verb it opens them with.
+        named += sorted(
+            dict.fromkeys(verbs), key=lambda v: v != "connect" or "connection" not in task.lower()
+        )
+        if named:
+            names = tuple(dict.fromkeys(named))[:3]
+            return CodeQuery(names, _scope(task), "", "", unmanaged=True)
     explicit = _CALL_FORM.search(task) or any(_filters(task))
     for relation, pattern in () if explicit else _RELATIONS:
         for match in pattern.finditer(task):
@@ -304,7 +426,15 @@ def read_code_query(task: str, events: Sequence[Event]) -> CodeQuery | None:
     names = [*strong, *weak] if (without or with_ or formatted) else strong
     if not names:
         return None
-    return CodeQuery(tuple(names[:6]), _scope(task), without, with_, formatted=formatted)
+    value = re.search(rf"\b{re.escape(with_)}{_VALUE}", task) if with_ else None
+    return CodeQuery(
+        tuple(names[:6]),
+        _scope(task),
+        without,
+        with_,
+        formatted=formatted,
+        value=value.group(1) if value else "",
+    )
 
 
 _KEYWORD_VALUES = {"encoding": '"utf-8"', "check": "True", "timeout": "<seconds>"}
@@ -326,9 +456,12 @@ def call_sites(work: Work, query: CodeQuery) -> Outcome | None:
     if query.relation != "calls":
         return _definitions(work, query)
     for name in query.names:
-        args = {"name": name, "without_keyword": query.without, "with_keyword": query.with_}
+        with_ = f"{query.with_}={query.value}" if query.value else query.with_
+        args = {"name": name, "without_keyword": query.without, "with_keyword": with_}
         if query.formatted:
             args = {"name": name, "formatted_argument": True}
+        if query.unmanaged:
+            args = {"name": name, "outside_with": True}
         found = work.output("find_calls", path=query.folder, **args)
         if found is None and query.folder != ".":
             found = work.output("find_calls", path=".", **args)
@@ -363,7 +496,17 @@ def call_sites(work: Work, query: CodeQuery) -> Outcome | None:
                 "parameters such as execute(sql, params), an argument list) so that no value "
                 "can change the command.",
             ]
+        if query.unmanaged and asked:
+            lines += [
+                "",
+                f"To fix: open each in a `with` statement (with {name}(...) as handle:) so it is "
+                "closed even when an error comes first.",
+            ]
+        elif query.value and asked:
+            lines += ["", f"Calls that leave {keyword} out take its default value."]
         title = f"Examples: calls of {name}(" + (f" without {keyword}=" if query.without else "")
+        title += f" with {keyword}={query.value}" if query.value else ""
+        title += " outside a with statement" if query.unmanaged else ""
         what = f"found the calls of {name}(" + (f" without {keyword}=" if query.without else "")
         return Outcome(title=title, lines=lines, did=what)
     return None
@@ -416,18 +559,49 @@ def _mention_terms(subjects: TaskSubjects) -> list[str]:
     return [t for t in dict.fromkeys(t.strip() for t in terms) if len(t) > 2][:6]
 
 
+_CALENDAR_WORDS = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday today yesterday""".split()
+)
+
+
+def _name_terms(subjects: TaskSubjects) -> list[str]:
+    """The names a mentions task gives (quoted or capitalised, not a date word): one thing and
+    the aliases the person states for it ("Northwind (also 'NW Logistics')")."""
+    task = subjects.task
+    quoted = [q for q in read_event(task).quoted if "/" not in q and "." not in q[-5:]]
+    proper = [m.group(1) for m in _PROPER.finditer(task) if m.start() > 0]
+    names = [n.strip() for n in [*quoted, *proper] if len(n.strip()) > 2]
+    names = [n for n in dict.fromkeys(names) if n.lower() not in _CALENDAR_WORDS]
+    return sorted(names, key=task.find)  # the name said first is the main one
+
+
 def dated_mentions(work: Work, subjects: TaskSubjects) -> Outcome | None:
-    """Every mention of the task's term across the documents, dated, in date order."""
+    """Every mention of the task's term (and the aliases it names) across the documents,
+    dated, in date order."""
     folder = _scope(subjects.task)
     folder = folder if folder.endswith("/") else "."
-    for term in _mention_terms(subjects):
+    names = _name_terms(subjects)
+    # Each name the task gives that the documents mention is the same thing under an alias.
+    present = [n for n in names if _mentions_of(work, n, folder)]
+    terms = ["|".join(present[:4])] if len(present) > 1 else []
+    for term in [*terms, *_mention_terms(subjects)]:
         found = work.output("find_mentions", term=term, path=folder)
         if found is None and folder != ".":
             found = work.output("find_mentions", term=term, path=".")
         hits = [m for m in (_MENTION.match(ln) for ln in (found or "").splitlines()) if m]
         if not hits:
             continue
-        lines = [f"Every mention of '{term}', in date order:"]
+        aliases = _stated_aliases(term, [h["text"] for h in hits])
+        if aliases:
+            # The notes name it another way too: those lines are about the same thing.
+            term = "|".join([*term.split("|"), *aliases][:6])
+            found = work.output("find_mentions", term=term, path=folder) or found
+            hits = [m for m in (_MENTION.match(ln) for ln in (found or "").splitlines()) if m]
+        shown = " (also " + ", ".join(f"'{t}'" for t in term.split("|")[1:]) + ")"
+        lines = [
+            f"Every mention of '{term.split('|')[0]}'{shown if '|' in term else ''}, in date order:"
+        ]
         for line in (found or "").splitlines():
             hit = _MENTION.match(line)
             under = _HIT.match(line[4:]) if line.startswith("  | ") else None
@@ -439,12 +613,55 @@ def dated_mentions(work: Work, subjects: TaskSubjects) -> Outcome | None:
                 lines.append(f"    line {under['line']}: {under['text']}")
         files = sorted({h["path"] for h in hits})
         lines += ["", f"{len(hits)} mentions in {len(files)} documents."]
+        name = term.split("|")[0]
         return Outcome(
-            title=f"Mentions of {term}",
+            title=f"Mentions of {name}",
             lines=lines,
-            did=f"listed the mentions of {term} in date order",
+            did=f"listed the mentions of {name} in date order",
         )
     return None
+
+
+_ALIAS_NAME = r"[A-Z][\w&'’.-]*(?:\s+[A-Z][\w&'’.-]*){0,3}"
+_ALIAS_WORDS = (
+    r"(?:now|formerly|previously|aka|a\.k\.a\.|also known as|also called|trading as|known as)"
+)
+
+
+_ALIAS_RELATION = (
+    r"(?:subsidiary|division|brand|trading name|new name|old name|renamed|formerly|now|part of"
+    r"|arm|unit|aka|also|same as|parent)"
+)
+"""Words of a parenthesis that say the name before it is another name of the thing."""
+
+
+def _stated_aliases(term: str, texts: list[str]) -> list[str]:
+    """Other names the person's own lines give the thing: 'NW Logistics (the Northwind
+    subsidiary ...)', 'Northwind (now NW Logistics)', 'NW Logistics, formerly Northwind'."""
+    names = term.split("|")
+    found: list[str] = []
+    for name in names:
+        said = re.escape(name)
+        patterns = (
+            rf"(?P<alias>{_ALIAS_NAME})\s*\((?=[^()]*\b{_ALIAS_RELATION}\b)[^()]*\b{said}\b[^()]*\)",
+            rf"\b{said}\s*\({_ALIAS_WORDS}\s+(?:the\s+)?(?P<alias>{_ALIAS_NAME})\)",
+            rf"\b{said}\s*\((?P<alias>[A-Z]{{2,}}[\w&.-]*(?:\s+[A-Z][\w&'’.-]*){{0,3}})\)",
+            rf"(?P<alias>{_ALIAS_NAME}),?\s+{_ALIAS_WORDS}\s+{said}\b",
+            rf"\b{said},?\s+{_ALIAS_WORDS}\s+(?P<alias>{_ALIAS_NAME})",
+        )
+        for text in texts:
+            for pattern in patterns:
+                for match in re.finditer(pattern, text):
+                    alias = match["alias"].strip(" .")
+                    if alias.lower() not in {n.lower() for n in names} and len(alias) > 1:
+                        found.append(alias)
+    return list(dict.fromkeys(found))[:3]
+
+
+def _mentions_of(work: Work, term: str, folder: str) -> bool:
+    """Whether a document under `folder` mentions `term`."""
+    found = work.output("find_mentions", term=term, path=folder) or ""
+    return any(_MENTION.match(line) for line in found.splitlines())
 
 
 # --- explain: import cycles ---------------------------------------------------------------------
@@ -553,7 +770,7 @@ def _regex_lines(
     names = [n for n in subjects.identifiers if n.isupper() or n.endswith(("_RE", "_PATTERN"))]
     if not asked and not names:
         return []
-    found = work.output("explain_regex", path=target)
+    found = work.output("explain_regex", path=target, lines_path=_lines_file(work, subjects))
     if not found or "Pattern" not in found:
         return []
     if not asked and not any(f"({n})" in found for n in names):
@@ -566,6 +783,22 @@ def _regex_lines(
         else:
             lines.append(line)
     return lines
+
+
+_NOT_LINES = frozenset({"json", "yaml", "yml", "toml", "md", "rst", "markdown", "html", "ini"})
+
+
+def _lines_file(work: Work, subjects: TaskSubjects) -> str:
+    """A text or log file the task or events name whose lines a pattern is run over ('' when
+    none): what the code's pattern keeps and drops is read from the person's own lines."""
+    for name in subjects.files:
+        # Lines of input (logs, text, rows), not code, structured data or prose documents.
+        if extension(name) in CODE_EXTENSIONS or extension(name) in _NOT_LINES:
+            continue
+        path = work.resolve(name)
+        if path:
+            return path
+    return ""
 
 
 _REGEX_SPAN = re.compile(r"'([^'\n]{2,300})'|\"([^\"\n]{2,300})\"|`([^`\n]{2,300})`")

@@ -22,6 +22,7 @@ from backends.local.plans import (
     Work,
     _listed,
 )
+from backends.local.plans_draft_sources import source_draft
 from backends.local.task_subjects import TaskSubjects, extension
 from graphs.state import Event
 
@@ -112,6 +113,9 @@ def draft_text(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> O
     """A usage document for a script, a reply to a message, a text filled from the person's
     notes, or an outline with exactly the sections the task names (or a short draft)."""
     title = subjects.title or subjects.subject
+    found = source_draft(work, subjects, events, title)
+    if found is not None:
+        return found
     if _USAGE_DOC.search(subjects.task):
         script = _script(work, subjects)
         if script is not None:
@@ -536,6 +540,38 @@ def _slot_answer(
     return [], [f"The message asks for a {minutes}-minute slot but offers no time."], False
 
 
+_CLAIMED = re.compile(
+    r"^Claimed \((?P<src>.+?) line (?P<line>\d+): '(?P<said>[^']*)'\): (?P<count>\d+) x "
+    r"(?P<item>.+) \(line (?P<row>\d+)\) at (?P<each>[\d.]+(?: [A-Z]{3})?) = "
+    r"(?P<total>[\d.]+(?: [A-Z]{3})?)$"
+)
+
+
+def _claims(work: Work, subjects: TaskSubjects, message: _Message) -> tuple[list[str], list[str]]:
+    """(reply lines, notes): what the message claims about an order, priced from the order
+    table the task or events name (count x unit price), with the rows not claimed."""
+    for name in subjects.files:
+        if extension(name) != "csv":
+            continue
+        table = work.resolve(name) or name
+        found = work.output("claim_amount", message=message.path, table=table) or ""
+        claims = [m for m in (_CLAIMED.match(ln) for ln in found.splitlines()) if m]
+        if not claims:
+            continue
+        order = re.match(r"^Order (\S+) ", found)
+        said = [
+            f"I'm sorry that {c['said']}"
+            + (f" in order {order.group(1)}" if order else "")
+            + f": that is {c['count']} x {c['each']} = {c['total']}"
+            f" to refund (the unit price of each, {table} line {c['row']})."
+            for c in claims
+        ]
+        left = [ln for ln in found.splitlines() if ln.startswith("Not claimed: ")]
+        notes = [f"{ln} in {table}: the policy decides whether they are refunded." for ln in left]
+        return ["", *said], notes
+    return [], []
+
+
 def reply(work: Work, subjects: TaskSubjects, message: _Message) -> Outcome:
     """A reply to the latest message of a thread: the offered time that fits the person's
     calendar, the facts asked for from the files the task names, and what is left open."""
@@ -577,6 +613,9 @@ def reply(work: Work, subjects: TaskSubjects, message: _Message) -> Outcome:
     body = [greeting, "", f"Thank you for your message{about}."]
     if slot_lines:
         body += ["", *slot_lines]
+    claimed, claim_notes = _claims(work, subjects, message)
+    body += claimed
+    notes += claim_notes
     body += facts
     signer = message.recipient.split()[0] if message.recipient else ""
     body += ["", "Best regards,", *([signer] if signer else [])]

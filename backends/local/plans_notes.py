@@ -1,7 +1,11 @@
 """The offline plans that summarise and organise: meeting notes sorted into decisions, action
-items and open questions; an email thread's final state; a log counted; a CSV totalled per
-category; dated items put in date order; else a document's central sentences, or its items as a
-grouped checklist.
+items and open questions; an email thread's final state (found by its subject when the task names
+no file); a log counted and read as an incident (when, how long, the counts it reports added up,
+versions, what ended it); a CSV totalled per category with each group's change over its periods,
+categorised by a rules document, or its duplicate rows merged; a to-do list regrouped by its
+projects in due order; loose notes sorted into sections; dated items put in date order; else a
+document's central sentences, or its items as a grouped checklist. A restructured file is
+written to the drafts, never over the person's own.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
             return _log_summary(work, path)
         return _document_summary(work, path, subjects, events)
     named = read_event(subjects.task)
+    holder = _document_holding(work, named.quoted)
+    if holder:
+        return _document_summary(work, holder, subjects, events)
     if named.pages or any(p.startswith(q) for p in subjects.pages for q in named.quoted):
         # A web page the task names cannot be opened offline: say so, and show what the
         # person's own files hold on it, rather than summarising some other document.
@@ -77,10 +84,49 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     return _offline_search(work, subjects, events, "Summary", what="open web pages")
 
 
+def _document_holding(work: Work, quoted: Sequence[str]) -> str | None:
+    """The one document of the project that holds a title the task quotes (a thread's subject,
+    a page's heading), so 'Summarise the thread X' reads the file X is in."""
+    for title in quoted[:3]:
+        if len(title) < 6 or "/" in title or "." in title.rsplit(" ", 1)[-1]:
+            continue
+        paths = {
+            m["path"]
+            for hit in _hits(work.output("search_text", text=title))
+            if (m := _HIT.match(hit)) and extension(m["path"]) in DOCUMENT_EXTENSIONS
+        }
+        if len(paths) == 1:
+            return paths.pop()
+    return None
+
+
 _LEVEL = re.compile(r"\b(CRITICAL|FATAL|ERROR|WARNING|WARN|INFO|DEBUG)\b")
 
 
-_LOG_NAME = re.compile(r"\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b")
+_LOG_NAME = re.compile(r"(?<![\w.-])([A-Za-z][A-Za-z0-9]*(?:[_-][A-Za-z0-9]+)+)(?![\w-])")
+_STAMP = re.compile(
+    r"\b((?:19|20)\d\d-[01]\d-[0-3]\d)[T ]([0-2]\d:[0-5]\d(?::[0-5]\d)?)"
+    r"|^.{0,25}?\b([0-2]\d:[0-5]\d:[0-5]\d)"
+)
+"""A log line's time stamp: an ISO date and time, or a leading clock time."""
+_VERSION = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)+(?![\w.])")
+_COUNTER = re.compile(
+    r"\b(?P<key>(?:[a-z]+_)?(?:failed|failures?|errors?|dropped|rejected|timeouts?|retries|lost"
+    r"|requests|affected|missed|5xx|count))\s*[=:]\s*(?P<n>\d+)\b"
+    r"|\b(?P<n2>\d+)\s+(?P<key2>failed|failures|errors|timeouts|dropped|rejected|retries)\b"
+    r"(?!\s*[=:])",
+    re.I,
+)
+"""A count a log line reports ('failed=37', '12 errors')."""
+_REMEDY = re.compile(
+    r"\broll(?:ed|ing)?[ -]?back\b|\brevert\w*|\brestart\w*|\bhot-?fix\w*|\bfail(?:ed)?[ -]?over\b"
+    r"|\bscaled?\b|\bpatch\w*|\bredeploy\w*|\bdisabled?\b|\bfeature flag\b",
+    re.I,
+)
+"""What a log says was done to end an outage."""
+_RECOVERY = re.compile(
+    r"\b(?:ok|healthy|recovered|resolved|closed|restored|back to normal)\b", re.I
+)
 
 
 def _log_summary(work: Work, path: str) -> Outcome:
@@ -118,10 +164,76 @@ def _log_summary(work: Work, path: str) -> Outcome:
             "Most often in the failing lines: "
             + ", ".join(f"{k} ({v} of {len(failing)})" for k, v in repeated[:5])
         )
+    incident = _incident(numbered, failing)
     if failing:
         lines += ["", "The failing lines:"]
         lines += [f"{path}:{n}: {t.strip()}" for n, t in failing[:MAX_LISTED]]
-    return Outcome(title=f"Summary: {path}", lines=lines, did=f"counted the errors in {path}")
+    return Outcome(
+        title=f"Summary: {path}",
+        lines=[*incident, *([""] if incident else []), *lines],
+        did=f"counted the errors in {path}",
+    )
+
+
+def _stamp(text: str) -> datetime | None:
+    match = _STAMP.search(text)
+    if not match:
+        return None
+    day, clock = (match.group(1), match.group(2)) if match.group(1) else ("1970-01-01", match[3])
+    try:
+        return datetime.fromisoformat(f"{day}T{clock if clock.count(':') == 2 else clock + ':00'}")
+    except ValueError:
+        return None
+
+
+def _span(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes or hours else []
+    return " ".join([*parts, f"{secs} s"] if secs or not parts else parts)
+
+
+def _incident(numbered: dict[int, str], failing: list[tuple[int, str]]) -> list[str]:
+    """An outage as a log tells it: when the errors started and stopped and how long that was,
+    the counts its failing lines report added up, the versions named, and what ended it."""
+    stamped = [(n, t, at) for n, t in failing if (at := _stamp(t)) is not None]
+    if not stamped:
+        return []
+    (first_n, _, first_at), (last_n, _, last_at) = stamped[0], stamped[-1]
+    lines = ["Incident, as the log tells it:"]
+    span = _span(int((last_at - first_at).total_seconds()))
+    lines.append(
+        f"- Errors from {first_at:%H:%M:%S} (line {first_n}) to {last_at:%H:%M:%S} (line "
+        f"{last_n}): {span}, {len(failing)} error lines."
+    )
+    after = [
+        (n, t) for n, t in numbered.items() if n > last_n and _RECOVERY.search(t) and _stamp(t)
+    ]
+    if after:
+        n, t = after[0]
+        at = _stamp(t)
+        assert at is not None
+        lines.append(
+            f"- Recovered at {at:%H:%M:%S} (line {n}): {t.strip()}; "
+            f"{_span(int((at - first_at).total_seconds()))} after the first error."
+        )
+    totals: dict[str, list[int]] = {}
+    for _, text in failing:
+        for match in _COUNTER.finditer(text):
+            key = (match["key"] or match["key2"]).lower()
+            totals.setdefault(key, []).append(int(match["n"] or match["n2"]))
+    for key, values in sorted(totals.items()):
+        if len(values) > 1:
+            added = " + ".join(map(str, values))
+            lines.append(f"- '{key}' over the failing lines: {sum(values)} in total ({added}).")
+    for n, text in numbered.items():
+        versions = _VERSION.findall(text)
+        if versions or _REMEDY.search(text):
+            what = "ended by" if _REMEDY.search(text) and n <= last_n + 5 else "named"
+            label = f"versions {', '.join(versions)}" if versions else "action"
+            lines.append(f"- line {n} ({label}, {what}): {text.strip()}")
+    return lines
 
 
 def organise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
@@ -139,14 +251,28 @@ def organise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Out
         did = f"gathered the {marker} lines of the project"
     for name in () if lines else subjects.files_with(TABLE_EXTENSIONS)[:1]:
         path = work.resolve(name)
+        merged = _merged(work, path, subjects.task) if path else None
+        if merged:
+            return merged
+        categorised = _categorised(work, path, subjects) if path else None
+        if categorised:
+            return categorised
         totals = _group_totals(work, path, subjects.task) if path else None
         if totals:
             return totals
     documents = [] if lines else _resolved(work, subjects.files_with(DOCUMENT_EXTENSIONS))
+    for path in documents[:1]:
+        regrouped = _regrouped(work, path, subjects, events)
+        if regrouped:
+            return regrouped
     if documents and _DATED.search(subjects.task):
         timeline = _timeline(work, documents, events)
         if timeline:
             return timeline
+    for path in documents[:1]:
+        sorted_notes = _sorted_notes(work, path, subjects, events)
+        if sorted_notes:
+            return sorted_notes
     if documents and _ACTIONS_TASK.search(subjects.task):
         checklist = _action_checklist(work, documents[0], subjects.task, events)
         if checklist:
@@ -502,3 +628,152 @@ _DAY_NAMED = re.compile(
     re.IGNORECASE,
 )
 """A calendar date in a line (the same forms tools/dates.py reads)."""
+
+
+# --- organise: lists restructured ----------------------------------------------------------------
+
+
+_MERGE_TASK = re.compile(r"\bduplicat\w*|\bde-?dup\w*|\bmerge\b|\bmerging\b", re.I)
+"""A task that asks for a table's duplicate rows merged."""
+_KEY_PHRASES = (
+    re.compile(r"\bsame ([a-z][\w-]*(?: address| name| number)?)", re.I),
+    re.compile(r"\b(?:by|on|matching|using) (?:the |their )?([a-z][\w-]*)(?: address)?", re.I),
+)
+_SORT_PHRASE = re.compile(
+    r"\b(?:sort|order|alphabeti[sz]e)\w*(?: \w+){0,3}? by (?:the |their )?([a-z]+(?:[ _]name)?)",
+    re.I,
+)
+
+
+def _merged(work: Work, path: str, task: str) -> Outcome | None:
+    """A table's duplicate rows merged by the key the task names, sorted as it asks."""
+    if not _MERGE_TASK.search(task):
+        return None
+    sort = _SORT_PHRASE.search(task)
+    keys = [m.group(1) for p in _KEY_PHRASES for m in p.finditer(task)]
+    for key in [*dict.fromkeys(k for k in keys if k.lower() not in ("ignoring", "case")), ""]:
+        report = _whole(
+            work, "merge_duplicates", path=path, key=key, sort_by=sort.group(1) if sort else ""
+        )
+        if report and not report.startswith("Error:"):
+            return _rewritten(work, path, report, "merged the duplicate rows of")
+    return None
+
+
+def _rewritten(work: Work, path: str, report: str, did: str, title: str = "Reorganised") -> Outcome:
+    """A tool's restructured copy of a file: what the tool says it did, then the new text,
+    which is also written to the assistant's drafts (the person's own file stays as it was).
+    The new text is the report's last block when its head lists items (merges, categories),
+    else all that follows its first line."""
+    head, _, body = report.partition("\n\n")
+    if "\n" in head:
+        head, _, body = report.rpartition("\n\n")
+    target = f"drafts/{path.rsplit('/', 1)[-1]}"
+    done = work.call("write_file", file_path=target, text=body.rstrip("\n") + "\n")
+    where = f"written to {target}" if done.ok else "not written (the workspace refused it)"
+    return Outcome(
+        title=f"{title}: {path}",
+        lines=[
+            *head.splitlines(),
+            "",
+            f"The new version is {where}; {path} itself is unchanged.",
+            "",
+            *body.splitlines(),
+        ],
+        did=f"{did} {path}",
+    )
+
+
+_REGROUP_TASK = re.compile(
+    r"\bgroup\w*|\bsort\w*|\border\w*|\bdue\b|\bdone\b|\bcompleted\b|\bre-?organi[sz]\w*"
+    r"|\bby (?:project|tag|context|area|priority)",
+    re.I,
+)
+_SECTIONS_TASK = re.compile(
+    r"\bsections?\b|\btopics?\b|\bthemes?\b|\bheadings?\b|\binbox\b|\bsort\w*\b|\bgroup\w*"
+    r"|\bcategori[sz]\w*|\btidy\b|\bre-?organi[sz]\w*",
+    re.I,
+)
+_BOX = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+\[[ xX]\]\s+")
+_LOOSE = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_TYPED_HEADING = re.compile(r"'#{1,6}\s+([^'#]{1,40})'")
+"""A heading the person typed, quoted in an event ('The user types '## Travel' ...')."""
+
+
+_BY_LABEL = re.compile(r"\btags?\b|\bowners?\b|\bby (?:person|people|name|who)\b", re.I)
+"""A grouping the entries' own labels answer (their tags, their owners), not topics."""
+
+
+def _entries_of(work: Work, path: str) -> tuple[list[str], int, int]:
+    """A document's entries (not headings or blank lines), and how many are checkboxes and
+    how many plain bullets."""
+    numbered = _numbered(work.output("read_lines", path=path))
+    entries = [t for t in numbered.values() if t.strip() and not t.lstrip().startswith("#")]
+    boxes = sum(bool(_BOX.match(t)) for t in entries)
+    return entries, boxes, sum(bool(_LOOSE.match(t)) for t in entries) - boxes
+
+
+def _regrouped(
+    work: Work, path: str, subjects: TaskSubjects, events: Sequence[Event]
+) -> Outcome | None:
+    """A to-do list regrouped (open items by group and due date, done ones apart), when the
+    document is mostly checkboxes and the task asks to group, sort or reorganise it."""
+    entries, boxes, _ = _entries_of(work, path)
+    task = subjects.task
+    if boxes < 2 or boxes * 2 < len(entries) or not _REGROUP_TASK.search(task):
+        return None
+    by = re.search(r"\bby (tag|project|context|area)", task, re.I)
+    day = _events_day(events)
+    report = _whole(
+        work,
+        "regroup_checklist",
+        path=path,
+        by=by.group(1) if by else "",
+        year=day.year if day else 0,
+    )
+    if report and not report.startswith("Error:"):
+        return _rewritten(work, path, report, "regrouped")
+    return None
+
+
+def _sorted_notes(
+    work: Work, path: str, subjects: TaskSubjects, events: Sequence[Event]
+) -> Outcome | None:
+    """Loose notes sorted into the sections the task or the person's typed headings name (else
+    common topics), when the document is a list of plain bullets and the task asks to sort it
+    (not by tag or owner, which the document's own labels answer, nor by date)."""
+    entries, boxes, loose = _entries_of(work, path)
+    task = subjects.task
+    if boxes or loose < 4 or loose * 2 < len(entries) or not _SECTIONS_TASK.search(task):
+        return None
+    if _BY_LABEL.search(task) or sum(bool(_TAG.search(e)) for e in entries) * 2 >= len(entries):
+        return None
+    typed = [m.group(1).strip() for e in events for m in _TYPED_HEADING.finditer(e.text)]
+    sections = list(dict.fromkeys([*subjects.sections, *typed]))
+    if not sections and _mostly_dated(dict(enumerate(entries, start=1))):
+        return None
+    # Sections the task lists are all it wants; a heading the person typed is only a start.
+    only = bool(subjects.sections)
+    report = _whole(work, "sort_notes", path=path, sections=sections, only_named=only)
+    if report and not report.startswith("Error:"):
+        return _rewritten(work, path, report, "sorted into sections")
+    return None
+
+
+_CATEGORISE_TASK = re.compile(
+    r"\bcategori[sz]\w*|\bcategory column|\busing the categories|\bcategories (?:in|from|of)\b",
+    re.I,
+)
+
+
+def _categorised(work: Work, path: str, subjects: TaskSubjects) -> Outcome | None:
+    """A table's rows given the categories a rules document names, subtotalled, when the task
+    asks for categories from such a document."""
+    if not _CATEGORISE_TASK.search(subjects.task):
+        return None
+    for name in subjects.files_with(DOCUMENT_EXTENSIONS)[:2]:
+        rules = work.resolve(name)
+        report = _whole(work, "categorise_rows", path=path, rules_path=rules) if rules else None
+        if report and not report.startswith("Error:"):
+            return _rewritten(work, path, report, "categorised the rows of", "Categorised")
+    return None

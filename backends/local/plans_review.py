@@ -16,6 +16,7 @@ from backends.local.plans import (
     Work,
     _code,
     _hits,
+    _listed,
     _numbered,
     _offline_search,
     _parse_fault,
@@ -23,6 +24,7 @@ from backends.local.plans import (
 )
 from backends.local.task_subjects import DATA_EXTENSIONS, TaskSubjects, extension
 from graphs.state import Event
+from tools.factcheck import show
 
 
 def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
@@ -39,25 +41,174 @@ def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outco
         return _offline_search(work, subjects, events, "Review", what="open the work to review")
     ext = extension(target)
     if ext in ("py", "pyi"):
-        lines = _code_review(work, target)
+        lines = _code_review(work, target, subjects.task)
         did = f"linted, checked and outlined {target}"
     elif ext in DATA_EXTENSIONS:
         report = work.output("check_data_file", path=target)
         whole = _read_all(work, target) if extension(target) in ("yaml", "yml") else {}
         rows = _hits(work.output("check_csv_rows", path=target)) if ext in ("csv", "tsv") else []
         lines = _data_review(target, report, whole, rows)
+        if ext != "csv" and ext != "tsv":
+            lines = [*_config_review(work, subjects, target), *lines]
+        lines += _against_limits(work, subjects, target, rows)
         if ext == "json":  # totals stated beside the items they should sum
             found = _hits(work.output("fact_check", path=target))
             totals = [_cited(f.split(" | ", 1)[0]) for f in found]
             lines = [*totals, *([""] if totals else []), *lines]
         did = f"checked {target}"
+    elif ext in CONFIG_EXTENSIONS:
+        lines = _config_review(work, subjects, target) or [f"I read {_code(target)}."]
+        did = f"checked {target}"
     else:
-        lines = _document_review(work, target, events, code=ext in CODE_EXTENSIONS)
+        lines = _against_reference(work, subjects, target)
+        checked = _document_review(work, target, events, code=ext in CODE_EXTENSIONS)
+        differs = any(" differ from " in line for line in lines)
+        lines += [ln for ln in checked if not (differs and ln.startswith("I read "))]
         did = f"reviewed {target}"
     return Outcome(title=f"Review: {target}", lines=lines, did=did)
 
 
-def _code_review(work: Work, target: str) -> list[str]:
+_RIGHT_TOTAL = re.compile(
+    r"are corrected, the rows add up to (?P<right>-?[\d,]+(?:\.\d+)?)|the rows above add up to "
+    r"(?P<sum>-?[\d,]+(?:\.\d+)?)"
+)
+_LIMIT = re.compile(
+    r"\b(?:cap|capped|limit|ceiling|maximum|max|at most|up to|no more than|not exceed|allowance"
+    r"|budget of)\b",
+    re.I,
+)
+_LIMIT_NOUNS = frozenset({"cap", "limit", "ceiling", "maximum", "allowance"})
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
+
+
+def _against_limits(
+    work: Work, subjects: TaskSubjects, target: str, rows: Sequence[str]
+) -> list[str]:
+    """The table's right total compared with a limit (a cap, a maximum) that another file the
+    task names states: over it by how much, or within it."""
+    totals = [m for row in rows if (m := _RIGHT_TOTAL.search(row))]
+    if not totals:
+        return []
+    chosen = next((m for m in totals if m["right"]), totals[0])
+    total = float((chosen["right"] or chosen["sum"]).replace(",", ""))
+    others = [p for p in (work.resolve(f) for f in subjects.files) if p and p != target]
+    found: list[str] = []
+    for other in dict.fromkeys(others):
+        for number, text in sorted(_read_all(work, other).items()):
+            limit = _LIMIT.search(text)
+            amount = _NUMBER.search(text, limit.end()) if limit else None
+            if limit is None or amount is None:
+                continue
+            cap = float(amount.group().replace(",", ""))
+            nouns = [m.group() for m in _LIMIT.finditer(text) if m.group().lower() in _LIMIT_NOUNS]
+            noun = nouns[0] if nouns else "limit"  # 'up to a cap of': the cap
+            gap = total - cap
+            where = f"{_code(other)} line {number}: {text.strip()}"
+            if gap > 0.005:
+                found.append(
+                    f"The right total, {show(total)}, is {show(gap)} over the {noun} "
+                    f"of {amount.group()} ({where})."
+                )
+            else:
+                found.append(
+                    f"The right total, {show(total)}, stays within the {noun} of "
+                    f"{amount.group()}, {show(-gap)} below it ({where})."
+                )
+            break
+    return ["", *found] if found else []
+
+
+CONFIG_EXTENSIONS = frozenset({"env", "ini", "cfg", "conf", "properties"})
+"""Configuration files that are not data files (YAML, TOML and JSON are checked as both)."""
+
+
+def _config_review(work: Work, subjects: TaskSubjects, target: str) -> list[str]:
+    """The configuration checklist on `target`, compared with another configuration of the
+    same kind that the task names or that sits in the same folder (staging beside prod)."""
+    ext = extension(target)
+    named = [p for p in (work.resolve(f) for f in subjects.files) if p and p != target]
+    folder = target.rsplit("/", 1)[0] if "/" in target else ""
+    siblings = [
+        p
+        for p in _listed(work.output("file_search", pattern=f"*.{ext}", dir_path="."))
+        if p != target and (p.rsplit("/", 1)[0] if "/" in p else "") == folder
+    ]
+    same = [p for p in named if extension(p) == ext] or siblings
+    compare = same[0] if len(same) == 1 or named else ""
+    found = _hits(work.output("check_config", path=target, compare=compare))
+    if not found:
+        return []
+    risky = [_cited(f.split(" | ", 1)[0]) for f in found if " differs: " not in f]
+    differ = [_cited(f.split(" | ", 1)[0]) for f in found if " differs: " in f]
+    lines = [f"{len(risky)} risky setting(s) in {_code(target)}:", *risky] if risky else []
+    if differ:
+        lines += ["", f"Other differences from {_code(compare)}:", *differ]
+    return [*lines, ""]
+
+
+def _against_reference(work: Work, subjects: TaskSubjects, target: str) -> list[str]:
+    """A text checked against the other documents the task names (a draft email against the
+    contract): every date, amount and title that differs, the reference's line beside it."""
+    others = [
+        p
+        for p in (work.resolve(f) for f in subjects.files)
+        if p and p != target and extension(p) not in DATA_EXTENSIONS | CODE_EXTENSIONS
+    ]
+    lines: list[str] = []
+    for other in list(dict.fromkeys(others))[:2]:
+        found = [
+            _cited(f.split(" | ", 1)[0])
+            for f in _hits(work.output("check_against", path=target, reference=other))
+        ]
+        if found:
+            lines += [
+                f"{len(found)} thing(s) in {_code(target)} differ from {_code(other)}:",
+                *found,
+                "",
+            ]
+        else:
+            lines += [
+                f"The dates, amounts and names in {_code(target)} agree with {_code(other)}.",
+                "",
+            ]
+    return lines
+
+
+_FLOOR = re.compile(
+    r"`(?P<count>\w+) = (?P<total>[^`]+?) // (?P<size>\w+)` rounds down.*\((?P=size) defaults to "
+    r"(?P<default>\d+)\)"
+)
+_FROM_ONE = re.compile(r"`range\(1, (?P<count>\w+)\)` counts from 1")
+_GIVEN_COUNT = re.compile(r"(?<!line )(?<!#)\b(?P<n>\d+) (?P<what>[a-z]+s)\b", re.I)
+
+
+def _worked_example(task: str, checked: Sequence[str]) -> list[str]:
+    """The task's own numbers ('a test with 120 items') run through a count made by floor
+    division and a range that stops short: how many the code really handles, and why."""
+    floor = next((m for f in checked if (m := _FLOOR.search(f))), None)
+    if floor is None:
+        return []
+    size, count = int(floor["default"]), floor["count"]
+    short = any((m := _FROM_ONE.search(f)) and m["count"] == count for f in checked)
+    lines = []
+    for given in _GIVEN_COUNT.finditer(task):
+        n = int(given["n"])
+        if n <= size:
+            continue
+        made = n // size
+        walked = list(range(1, made)) if short else list(range(1, made + 1))
+        done = min(n, len(walked) * size)
+        shown = ", ".join(str(w) for w in walked) or "none"
+        lines.append(
+            f"With {n} {given['what']} and {floor['size']} = {size}: {count} = {n} // {size} = "
+            f"{made} ({n % size} left over), and the loop walks "
+            f"{count} {shown} only: {done} of {n} {given['what']} come back. Rounded up and "
+            f"walked to the end it is {-(-n // size)} {count}, all {n}."
+        )
+    return lines[:2]
+
+
+def _code_review(work: Work, target: str, task: str = "") -> list[str]:
     """ruff's findings explained, the syntax-tree checks ruff lacks, then the module's outline."""
     lint = work.output("lint_file", path=target)
     findings = _hits(lint)
@@ -74,6 +225,7 @@ def _code_review(work: Work, target: str) -> list[str]:
         lines.append(f"I could not run ruff on {_code(target)}.")
     if bugs:
         lines += ["", f"Reading the code, {len(bugs)} more problem(s) ruff does not check:", *bugs]
+        lines += _worked_example(task, checked)
     elif not findings and lint is not None:
         lines.append(f"No problems found in {_code(target)}: the module is clean.")
     outline = work.output("module_outline", path=target)

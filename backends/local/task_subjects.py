@@ -334,7 +334,11 @@ _LEADING_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"look\s+up|check\s+(?:in\s+)?the\s+(?:python\s+)?(?:docs|documentation)"
             r"|consult\s+the\s+(?:docs|documentation)|read\s+the\s+(?:docs|documentation)",
         ),
-        ("organise", r"re-?organi[sz]e|organi[sz]e|categori[sz]e|group|sort|tidy|arrange|order"),
+        (
+            "organise",
+            r"re-?organi[sz]e|organi[sz]e|categori[sz]e|group|sort|tidy|arrange|order"
+            r"|merge|de-?dup\w*|de-?duplicate|remove\s+(?:the\s+)?duplicat",
+        ),
         ("summarise", r"summari[sz]e|recap|sum\s+up|give\s+me\s+(?:a|the)\s+gist"),
         ("fix_error", r"fix|diagnose|debug|repair"),
         ("review", r"review|proofread|check|audit|verify|sanity[- ]check"),
