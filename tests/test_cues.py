@@ -167,3 +167,64 @@ def test_a_formula_on_screen_asks_for_it_explained_with_its_value() -> None:
 
     assert draft is not None and draft.kind == "explain"
     assert "in cell C4" in draft.task and "'costs/march.csv'" in draft.task
+
+
+def test_an_error_on_screen_is_offered_as_its_fix_first() -> None:
+    events = _events(
+        "The user opens 'db.py' in PyCharm and clicks Run.",
+        "The Run window shows a traceback: line 7 in db.py, KeyError: 'host'",
+        "The user opens 'settings.toml' next to 'db.py'.",
+    )
+
+    drafts = load_models().drafter.candidates(events, k=3)
+
+    assert drafts[0].kind == "fix_error" and drafts[0].cue == "an error on screen"
+
+
+def test_a_search_after_the_error_comes_first() -> None:
+    events = _events(
+        "The terminal shows \"FileExistsError: [Errno 17] File exists: 'out'\" in 'sync.py'.",
+        "The user searches Google for 'shutil copytree folder already exists'.",
+    )
+
+    draft = cue_draft(events)
+
+    assert draft is not None and draft.kind == "lookup_docs"
+    assert "'shutil'" in draft.task
+    assert load_models().drafter.candidates(events, k=3)[0].cue != "an error on screen"
+
+
+def test_items_dragged_by_hand_ask_for_the_document_organised() -> None:
+    draft = cue_draft(
+        _events(
+            "The student opens 'notes/chem-week2.md' after the lecture.",
+            "The student selects the bullet points and drags them around without dropping them.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "organise"
+    assert draft.task == "Organise 'notes/chem-week2.md' under headings."
+
+
+def test_a_search_of_the_project_asks_for_every_place_it_matches() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens the Search panel and types 'session.commit' with 'src/' as filter.",
+            "The user hovers over 'def save(self):' in 'src/store.py'.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "find_examples"
+    assert "'session.commit'" in draft.task
+
+
+def test_a_review_started_on_a_merge_request_names_it_by_its_title() -> None:
+    draft = cue_draft(
+        _events(
+            "The user opens the merge request 'Add nightly backup job' in GitLab.",
+            "The user clicks 'Start a review'.",
+        )
+    )
+
+    assert draft is not None and draft.kind == "review"
+    assert "'Add nightly backup job'" in draft.task

@@ -10,9 +10,10 @@ draft worded from the names in the events themselves; the drafter offers it firs
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 
-from backends.local.text import read_event
+from backends.local.text import command_files, read_event
 from graphs.state import Draft, Event
 
 RECENT = 6
@@ -39,6 +40,9 @@ _SEARCHED_FOR = re.compile(
 )
 _SUMMARY_NAME = re.compile(r"summar|recap|minutes|digest|tl-?dr|overview|key-?points", re.I)
 _CREATES = re.compile(r"\b(?:creates?|created|starts?|started|opens? a new|new)\b", re.I)
+_REQUEST_TITLE = re.compile(
+    r"\b(?:pull|merge) request\s+(?:#?\d+\s+)?['\"]([^'\"]{3,80})['\"]", re.I
+)
 _REVIEWING = re.compile(r"\breview(?:s|ing)?\b|\bpull request\b|\bmerge request\b", re.I)
 _FORMULA = re.compile(r"^=\s*[A-Z][A-Z0-9.]*\(")
 _CELL = re.compile(r"\bcell\s+([A-Z]{1,3}[0-9]{1,7})\b")
@@ -53,7 +57,7 @@ def _recent_files(events: Sequence[Event], extensions: frozenset[str]) -> list[s
     """Files of the given extensions the latest events name, most recent first."""
     found: list[str] = []
     for event in reversed(events[-RECENT:]):
-        for name in read_event(event.text).files:
+        for name in (f for q in read_event(event.text).files for f in command_files(q)):
             if _extension(name) in extensions and name not in found:
                 found.append(name)
     return found
@@ -81,9 +85,11 @@ def cue_draft(events: Sequence[Event]) -> Draft | None:
     last = seen[-1].text
     return (
         _heading_cue(seen, last)
+        or _rearrange_cue(seen, last)
         or _summary_cue(seen, last)
-        or _review_cue(last)
+        or _review_cue(seen, last)
         or _formula_cue(seen)
+        or _project_search_cue(seen)
         or _code_question_cue(seen, last)
     )
 
@@ -181,16 +187,109 @@ def _summary_cue(events: Sequence[Event], last: str) -> Draft | None:
     return _draft(task, "summarise", thoughts, "a summary document started")
 
 
-def _review_cue(last: str) -> Draft | None:
-    """A review started on a named file (a pull request's 'Review changes' on it): review it."""
+def _review_cue(events: Sequence[Event], last: str) -> Draft | None:
+    """A review started (a pull request's 'Review changes' on a file, 'Start a review'): review
+    the file it names, else the change it is on, by its title."""
     if not _REVIEWING.search(last):
         return None
-    files = read_event(last).files
-    if not files:
+    facts = read_event(last)
+    if facts.files:
+        task = f"Review '{facts.files[0]}' for mistakes before it is merged, with the line of each."
+        thoughts = f"The person is reviewing '{facts.files[0]}'."
+        return _draft(task, "review", thoughts, "a review started")
+    titles = [
+        m.group(1)
+        for e in reversed(events[-RECENT:])
+        for m in [_REQUEST_TITLE.search(e.text)]
+        if m is not None
+    ]
+    if not titles:
         return None
-    task = f"Review '{files[0]}' for mistakes before it is merged, with the line of each."
-    thoughts = f"The person is reviewing '{files[0]}'."
+    task = (
+        f"Review the files of '{titles[0]}' for mistakes before it is merged, with the line of "
+        "each."
+    )
+    thoughts = f"The person started reviewing '{titles[0]}'."
     return _draft(task, "review", thoughts, "a review started")
+
+
+_SHOWS = re.compile(
+    r"\b(?:shows?|showed|prints?|printed|fails?|failed|crash\w*|traceback|raised in)\b", re.I
+)
+
+
+def error_on_screen(events: Sequence[Event]) -> bool:
+    """Whether one of the last two events says an error was shown (not merely code that
+    raises one), and the person has not moved on to searching about it."""
+    last = events[-1].text if events else ""
+    if read_event(last).queries and _SEARCH.search(last):
+        return False  # a search after the error: what they search for comes first
+    return any(_SHOWS.search(e.text) for e in events[-2:])
+
+
+_NOT_MODULES = frozenset(
+    """this test tests string time random copy code site types select signal token queue wave
+    glob array calendar numbers email html http mailbox parser platform profile secrets shelve
+    symbol tabnanny trace turtle uuid venv warnings weakref zipapp abc ast bisect cmd colorsys
+    contextvars dataclasses decimal fractions graphlib keyword locale operator pickle pprint
+    resource sched stat struct""".split()
+)
+
+
+def _library(query: str) -> str | None:
+    """A library the query names: a dotted name ('json.dumps') or a standard module's name."""
+    dotted = re.search(r"\b([a-z_]\w*\.[a-z_]\w*)\b", query)
+    if dotted:
+        return dotted.group(1)
+    for word in re.findall(r"[a-z_][a-z0-9_]{3,}", query.lower()):
+        if word in sys.stdlib_module_names and word not in _NOT_MODULES:
+            return word
+    return None
+
+
+_REARRANGE = re.compile(
+    r"\b(?:drags?|dragged|dragging|reorders?|rearrang\w*|moves? (?:the |some )?(?:bullets?|items?|"
+    r"lines?|rows?|entries|notes?)|sorts? (?:the )?(?:bullets?|items?|lines?|entries|notes?))\b",
+    re.I,
+)
+
+
+def _rearrange_cue(events: Sequence[Event], last: str) -> Draft | None:
+    """Items dragged or reordered by hand in a document just opened: organise it."""
+    if not _REARRANGE.search(last):
+        return None
+    documents = _recent_files(events, DOCUMENT_EXTENSIONS | DATA_EXTENSIONS)
+    if not documents:
+        return None
+    heading = next(
+        (t[0] for e in reversed(events[-RECENT:]) for t in [heading_typed(e.text)] if t), None
+    )
+    start = f", starting with '{heading}'" if heading else ""
+    task = f"Organise '{documents[0]}' under headings{start}."
+    thoughts = f"The person is rearranging '{documents[0]}' by hand."
+    return _draft(task, "organise", thoughts, "items rearranged by hand")
+
+
+_PROJECT_SEARCH = re.compile(
+    r"\b(?:search panel|find in files|ctrl\+shift\+f|grep|searches the (?:project|repo\w*|code\w*)"
+    r"|project-wide search)\b",
+    re.I,
+)
+
+
+def _project_search_cue(events: Sequence[Event]) -> Draft | None:
+    """A search through the project's own files (in the last two events): find every place it
+    matches."""
+    searched = [e.text for e in events[-2:] if _PROJECT_SEARCH.search(e.text)]
+    if not searched:
+        return None
+    facts = read_event(searched[-1])
+    terms = [q for q in (*facts.queries, *facts.quoted) if q not in facts.files and len(q) <= 60]
+    if not terms:
+        return None
+    task = f"Find examples of '{terms[0]}' in the project, with the file and line of each."
+    thoughts = f"The person is searching the project for '{terms[0]}'."
+    return _draft(task, "find_examples", thoughts, "a search of the project")
 
 
 def _formula_cue(events: Sequence[Event]) -> Draft | None:
@@ -212,10 +311,17 @@ def _formula_cue(events: Sequence[Event]) -> Draft | None:
 
 def _code_question_cue(events: Sequence[Event], last: str) -> Draft | None:
     facts = read_event(last)
-    if not facts.queries or not _SEARCH.search(last):
+    searched = _SEARCHED_FOR.search(last)
+    if not _SEARCH.search(last) or not (facts.queries or searched):
         return None
-    query = facts.queries[0]
-    if not _CODE_QUESTION.search(query):
+    query = facts.queries[0] if facts.queries else searched.group(1).strip() if searched else ""
+    name = _library(query)
+    if name and _recent_files(events, CODE_EXTENSIONS):
+        task = f"Look up '{name}' in the installed documentation for '{query}'."
+        thoughts = f"The search '{query}' asks about {name}."
+        return _draft(task, "lookup_docs", thoughts, "a question about a library on screen")
+    ran = any(re.search(r"\bruns?\b|\bran\b|\boutput\b", e.text) for e in events[-RECENT:])
+    if not _CODE_QUESTION.search(query) and not (ran and len(query.split()) >= 4):
         return None
     # Tests exercise the code in question: the module and its names come before them.
     code = sorted(_recent_files(events, CODE_EXTENSIONS), key=_is_test)
@@ -228,7 +334,7 @@ def _code_question_cue(events: Sequence[Event], last: str) -> Draft | None:
         task = f"Explain what {subject} does, piece by piece."
     else:
         subject = f"the code in '{code[0]}'"
-        task = f"Explain {subject} that the search '{query}' is about, piece by piece."
+        task = f"Explain why {subject} does what the search '{query}' describes, piece by piece."
     thoughts = f"The search '{query}' is about {subject}."
     return _draft(task, "explain", thoughts, "a question about the code on screen")
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backends.local.activity import Activity, describe
-from backends.local.cues import cue_draft
+from backends.local.cues import cue_draft, error_on_screen
 from backends.local.entities import NAME_WINDOW, Entities, extract_entities
 from backends.local.features import user_events, window_features
 from backends.local.kinds import KINDS
 from backends.local.linear import ArtifactError, LinearModel, load_linear, softmax
 from backends.local.text import _FILE as _FILE_NAME
-from backends.local.text import read_event
+from backends.local.text import command_files, read_event
 from graphs.state import Draft, Event
 
 ARTIFACT = "drafter.json"
@@ -418,6 +418,9 @@ def _slot_values(
             "page": ents.pages,
             "title": tuple(titles),
         }[slot]
+    if slot == "file":
+        # A quoted command line ('python export.py') names the file it runs.
+        values = tuple(dict.fromkeys(f for v in values for f in command_files(v)))
     if slot == "file" and source_only:
         values = tuple(v for v in values if v.rsplit(".", 1)[-1].lower() not in DATA_EXTENSIONS)
     shown = (_display(v, slot) for v in values[:3])
@@ -504,6 +507,9 @@ class Drafter:
         # The last action names the help outright (a heading typed, a question about the code on
         # screen): that draft comes first, whatever the window's kinds rank.
         cue = cue_draft(seen)
+        fix = next((d for d in drafts if d.kind == "fix_error"), None)
+        if shown and fix is not None and error_on_screen(seen):
+            cue = fix.model_copy(update={"cue": "an error on screen"})
         if cue is not None and cue.kind not in avoid_kinds and _normalise(cue.task) not in avoided:
             cue = cue.model_copy(update={"purpose": activity.purpose})
             chosen = [cue, *(d for d in chosen if d.kind != cue.kind)][:k]

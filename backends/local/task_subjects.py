@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from backends.local.text import FILE_EXTENSIONS, content_words, read_event
+from backends.local.text import COMMAND, FILE_EXTENSIONS, command_files, content_words, read_event
 from graphs.state import Event
 
 DATA_EXTENSIONS = frozenset({"csv", "tsv", "json", "yaml", "yml", "toml"})
@@ -205,21 +205,6 @@ def _title(task: str, names: Sequence[str], files: Sequence[str], pages: Sequenc
     return ""
 
 
-_COMMAND = re.compile(
-    r"^(?:python3?|py|pytest|node|npm|npx|deno|bash|sh|zsh|ruby|perl|php|java|go|cargo|make"
-    r"|pip3?|uv|poetry|git|cat|less|head|tail|open|code|vim|nano|jq|csvlook|sqlite3|Rscript)\s",
-    re.IGNORECASE,
-)
-
-
-def _command_files(name: str) -> list[str]:
-    """A quoted command line read as a file name ('python app.py data.txt'): the files it
-    names; any other name as it is."""
-    if not _COMMAND.match(name):
-        return [name]
-    return [t for t in name.split()[1:] if "." in t.strip("./") and not t.startswith("-")]
-
-
 def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) -> TaskSubjects:
     """The names `task` and the last `window` non-agent events mention."""
     recent = [e.text for e in events if e.source != "agent"][-window:]
@@ -241,8 +226,8 @@ def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) ->
     ]
     # A quoted command line names the files it runs on ('python app.py logs/access.log').
     commands = [q for q in (*own.quoted, *(q for fact in facts for q in fact.quoted))]
-    files += [f for q in commands if _COMMAND.match(q) for f in _command_files(q)]
-    files = [f for name in files for f in _command_files(name)]
+    files += [f for q in commands if COMMAND.match(q) for f in command_files(q)]
+    files = [f for name in files for f in command_files(name)]
     errors = [*own_errors, *(e for fact in facts for e in fact.errors)]
     # The events first: they carry the file and line; the task usually only names the error.
     error_events = [
@@ -332,7 +317,10 @@ _LEADING_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "lookup_docs",
             r"look\s+up|check\s+(?:in\s+)?the\s+(?:python\s+)?(?:docs|documentation)"
-            r"|consult\s+the\s+(?:docs|documentation)|read\s+the\s+(?:docs|documentation)",
+            r"|consult\s+the\s+(?:docs|documentation)|read\s+the\s+(?:docs|documentation)"
+            # "Using the Python documentation of re.sub, explain ...": the source named first
+            r"|(?:using|with|from|per|according\s+to|based\s+on)\s+(?:the\s+)?(?:[\w.]+\s+){0,2}"
+            r"(?:docs|documentation|docstrings?|pydoc)\b",
         ),
         (
             "organise",

@@ -310,3 +310,18 @@ def read_event(text: str) -> EventFacts:
         pages=tuple(dict.fromkeys(pages)),
         quoted=tuple(dict.fromkeys(quoted)),
     )
+
+
+COMMAND = re.compile(
+    r"^(?:python3?|py|pytest|node|npm|npx|deno|bash|sh|zsh|ruby|perl|php|java|go|cargo|make"
+    r"|pip3?|uv|poetry|git|cat|less|head|tail|open|code|vim|nano|jq|csvlook|sqlite3|Rscript)\s",
+    re.IGNORECASE,
+)
+
+
+def command_files(name: str) -> list[str]:
+    """A quoted command line read as a file name ('python app.py data.txt'): the files it
+    names; any other name as it is."""
+    if not COMMAND.match(name):
+        return [name]
+    return [t for t in name.split()[1:] if "." in t.strip("./") and not t.startswith("-")]
