@@ -59,7 +59,7 @@ KIND_TOOLS: dict[str, frozenset[str]] = {
         "lookup_docs": "python_docs docs_for_need apply_to_column find_usages find_calls "
         "evaluate_formula",
         "explain": "module_outline explain_regex import_cycles python_docs summarise_document "
-        "find_usages explain_schedule evaluate_formula trace_function",
+        "find_usages explain_schedule evaluate_formula trace_function trace_logging",
         "find_examples": "find_calls find_usages find_mentions code_markers python_docs",
         "summarise": "summarise_document digest_notes digest_thread group_totals module_outline",
         "draft_text": "write_outline script_interface read_message free_slots note_facts "

@@ -414,6 +414,8 @@ OWN_CASES = (
     "find-calls-with-keyword-value",
     "find-client-mentions-alias",
     "find-mentions-alias-in-notes",
+    "find-letters-where-i-said-no",
+    "find-loans-overdue-deposit",
 )
 
 
@@ -433,6 +435,7 @@ def test_the_plans_do_the_work_through_the_real_command(tmp_path: Path) -> None:
     assert {"find_calls", "find_definitions", "find_mentions", "import_cycles"} <= tools
     assert "explain_regex" in tools
     assert "code_markers" in tools
+    assert {"find_statements", "filter_rows"} <= tools
     assert report["summary"]["seconds_per_task"]["median"] < 0.2
 
 
@@ -545,3 +548,93 @@ def test_aliases_the_notes_state_are_read_and_look_alikes_are_not() -> None:
         "Met Brightwater Farms (Leeds) today.",
     ]
     assert _stated_aliases("Brightwater Farms", lines) == ["BWF Produce", "BW Group"]
+
+
+# --- sentences that do an act, rows that meet a task's conditions ------------------------------
+
+REPLIES = {
+    "sent/a.txt": (
+        "Subject: Re: Invitation to judge\n\nThanks! Sadly I must decline, the date clashes.\n"
+    ),
+    "sent/b.txt": "Hi Jo,\nHappy to join the panel - count me in.\n",
+    "sent/c.txt": "Dear Ana,\nI'm honoured, but I can't take on the chair role this year.\n",
+    "sent/d.txt": "Dear Sam,\nI will not accept late entries. Could you remind the team?\n",
+    "sent/e.txt": "Could you send me the agenda?\n",
+}
+
+
+def test_sentences_are_found_by_what_they_do_not_by_one_word(tmp_path: Path) -> None:
+    for name, text in REPLIES.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    declines = call(tmp_path, "find_statements", act="decline", path="sent/")
+    assert declines.splitlines()[1:3] == [
+        "sent/a.txt:3: Sadly I must decline, the date clashes.",
+        "sent/c.txt:2: I'm honoured, but I can't take on the chair role this year.",
+    ]
+    assert "Invitation" not in declines  # a Subject: line quotes the other side
+    accepts = call(tmp_path, "find_statements", act="accept", path="sent/")
+    assert "sent/b.txt:2: Happy to join the panel - count me in." in accepts
+    assert "late entries" not in accepts  # "will not accept" accepts nothing
+    assert call(tmp_path, "find_statements", act="sing", path="sent/").startswith("Error: act")
+    assert "outside" in call(tmp_path, "find_statements", act="decline", path="../")
+
+
+def test_the_act_a_task_asks_for_is_read_from_its_verb() -> None:
+    from backends.local.plans_statements import asked_act
+
+    assert asked_act("Find the emails where I turned an invitation down") == "decline"
+    assert asked_act("Which letters did I say no in?") == "decline"
+    assert asked_act("Suggest a polite way to say no") == ""  # nobody said it yet
+    assert asked_act("List the replies in which we apologised") == "apologise"
+    assert asked_act("Find every call of open( without encoding=") == ""
+    assert asked_act("Find my replies that decline an invitation") == "decline"
+    assert asked_act("Find the function that accepts a list") == ""  # code, not writing
+
+
+ROWS = """\
+ref,customer,total,due,shipped_on
+A1,Birch,1200.50,2026-03-01,
+A2,Cedar,800.00,2026-02-01,
+A3,Birch,2000.00,2026-04-30,
+A4,Alder,1500.00,2026-02-15,2026-02-10
+A5,Alder,3000.00,2026-01-20,
+"""
+
+
+def test_a_tasks_conditions_become_filters_on_the_tables_own_columns() -> None:
+    from datetime import date
+
+    from backends.local.plans_rows import read_conditions
+
+    rows = [line.split(",") for line in ROWS.splitlines()]
+    header, body = rows[0], rows[1:]
+    task = "Which orders over 1,000 are not shipped and past their due date?"
+    assert read_conditions(task, header, body, date(2026, 3, 15)) == [
+        "> 1000",  # no column named beside the number: the tool's amount column
+        "shipped_on is empty",
+        "due < 2026-03-15",
+    ]
+    assert read_conditions("Every order from Birch with a total under 2k", header, body, None) == [
+        "total < 2000",
+        "customer = Birch",
+    ]
+
+
+def test_rows_meeting_every_condition_are_listed_and_totalled(tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(ROWS, encoding="utf-8")
+    out = call(
+        tmp_path,
+        "filter_rows",
+        path="orders.csv",
+        conditions=["> 1000", "shipped_on is empty", "due < 15 March 2026"],
+    )
+    assert out.splitlines() == [
+        "orders.csv: 2 of 5 rows where total > 1000; shipped_on is empty; due < 15 March 2026",
+        "line 2: ref=A1, customer=Birch, total=1200.50, due=2026-03-01, shipped_on=",
+        "line 6: ref=A5, customer=Alder, total=3000.00, due=2026-01-20, shipped_on=",
+        "Total total: 4,200.50",
+    ]
+    said = call(tmp_path, "filter_rows", path="orders.csv", conditions=["colour = red"])
+    assert said.startswith("Error: orders.csv: no column 'colour'")
+    assert call(tmp_path, "filter_rows", path="../x.csv", conditions=["> 1"]).startswith("Error")

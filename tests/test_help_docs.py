@@ -97,11 +97,22 @@ def test_a_bad_crontab_line_is_named_and_the_rest_explained(tmp_path: Path) -> N
     )
     out = call(tmp_path, "explain_schedule", path="jobs.cron")
     assert "jobs.cron:2:" in out and "minute field value '61' is not between 0 and 59" in out
-    assert "runs /bin/backup at 00:00, every day." in out
+    assert "runs /bin/backup at 00:00, every day (once a day on those days)." in out
     assert "MAILTO" not in out
     with pytest.raises(CronError):
         describe("* * *")
     assert call(tmp_path, "explain_schedule", path="../etc/passwd").startswith("Error:")
+
+
+def test_each_entry_says_how_many_times_it_runs_on_its_days(tmp_path: Path) -> None:
+    (tmp_path / "jobs.cron").write_text(
+        "*/15 8-11 * * 1-5 /bin/poll\n0 */8 * * * /bin/sync\n5 4 * * 0 /bin/weekly\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "explain_schedule", path="jobs.cron")
+    assert "runs /bin/poll every 15 minutes" in out and "(16 times a day on those days)" in out
+    assert "/bin/sync every 8 hours" in out and "(3 times a day on those days)" in out
+    assert "(once a day on those days)" in out
 
 
 # --- spreadsheet formulas -------------------------------------------------------------------------
@@ -127,6 +138,112 @@ def test_a_formula_is_worked_out_against_the_sheet_with_the_rows_left_out(tmp_pa
     assert "no CSV export of the sheet 'Nowhere' found" in out
     typed = call(tmp_path, "evaluate_formula", formula='=COUNTIF(Sales!D:D, "<>Paid")')
     assert "= 1:" in typed
+
+
+def test_unnamed_ranges_read_the_csv_the_formula_file_names_and_dates_compare(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "visits.csv").write_text(
+        "Clinic,Day,Patients\nEast,2025-11-28,12\nEast,2025-12-02,7\nWest,2025-12-03,9\n"
+        "East,2025-12-15,5\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (tmp_path / "cell.txt").write_text(
+        'Cell D4 of the dashboard:\n=SUMIFS(C:C, A:A, "East", B:B, ">="&DATE(2025,12,1))\n'
+        "Data columns as in visits.csv.\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "evaluate_formula", path="cell.txt")
+    assert "= 12.00: SUMIFS of Patients (column C)" in out, out
+    assert "Day (column B) is '>=2025-12-01'" in out
+    assert "visits.csv:2: East,2025-11-28,12 (Day is '2025-11-28', not '>=2025-12-01')" in out
+    # Two CSV files and none named: which sheet is meant is not guessed.
+    (tmp_path / "cell.txt").write_text("=SUM(C:C)\n", encoding="utf-8")
+    assert "no CSV export of the sheet '(this sheet)' found" in call(
+        tmp_path, "evaluate_formula", path="cell.txt"
+    )
+
+
+# --- plain numbers, parameters named by the need, the source named first -------------------------
+
+
+def test_a_file_of_plain_numbers_is_one_column_and_an_even_median_is_shown(tmp_path: Path) -> None:
+    (tmp_path / "waits.txt").write_text("7\n3\n\n12\n5\n", encoding="utf-8")
+    out = call(tmp_path, "apply_to_column", name="statistics.median", path="waits.txt")
+    assert out.startswith("statistics.median(the numbers of waits.txt) = 6.0"), out
+    assert "the two middle values are 5 and 7; their average (5 + 7) / 2 = 6.0" in out
+    low = call(tmp_path, "apply_to_column", name="statistics.median_low", path="waits.txt")
+    assert "= 5" in low and "median_low takes the lower one" in low
+    (tmp_path / "waits.txt").write_text("7\nn/a\n", encoding="utf-8")
+    bad = call(tmp_path, "apply_to_column", name="statistics.median", path="waits.txt")
+    assert bad == "Error: waits.txt holds 'n/a', not a number (name a CSV column)"
+
+
+def test_a_parameter_the_need_names_part_by_part_is_chosen(tmp_path: Path) -> None:
+    need = "make it raise when the command fails\ncapture the command's error output to log it"
+    out = call(tmp_path, "docs_for_need", name="subprocess.run", need=need, other_functions=False)
+    assert "check=True" in out and "capture_output=True" in out, out
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "Using the Python documentation of subprocess.run, explain how to make sync in 'mirror.py' "
+        "raise an error when rsync fails",
+        "Using the documentation of json.loads, show why 'load.py' fails on the NaN values",
+        "According to the docs of csv.DictReader, say what happens to extra fields",
+    ],
+)
+def test_a_task_that_names_the_documentation_first_is_a_look_up(task: str) -> None:
+    from backends.local.task_subjects import kind_of_edit  # noqa: PLC0415
+
+    assert kind_of_edit(task, "review") == "lookup_docs"
+
+
+# --- logging configurations ----------------------------------------------------------------------
+
+
+def test_a_log_call_is_followed_through_logger_handler_levels_and_propagation(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "log.ini").write_text(
+        "[loggers]\nkeys=root,jobs\n\n[handlers]\nkeys=out,disk\n\n[logger_root]\n"
+        "level=DEBUG\nhandlers=out\n\n[logger_jobs]\nlevel=INFO\nhandlers=disk\n"
+        "qualname=jobs\npropagate=0\n\n[handler_out]\nclass=StreamHandler\nlevel=DEBUG\n\n"
+        "[handler_disk]\nclass=FileHandler\nlevel=ERROR\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "run.py").write_text(
+        'import logging\nlog = logging.getLogger("jobs.nightly")\nlog.info("started")\n'
+        'log.error("failed")\nlogging.debug("plain")\n',
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "trace_logging", config_file="log.ini", script="run.py", message="fail")
+    first = out.splitlines()[1]
+    assert first.startswith('run.py line 4: log.error("failed")'), out  # asked-about first
+    assert "logger 'jobs.nightly' lets INFO through (level=INFO of 'jobs' (log.ini line 12))" in out
+    assert (
+        "handler 'disk' (FileHandler) of logger 'jobs' drops it: INFO is below its level ERROR "
+        "(log.ini line 23: level=ERROR)"
+    ) in out
+    assert "logger 'jobs' does not propagate (log.ini line 15: propagate=0)" in out
+    assert "run.py line 5: logging.debug(\"plain\"): a DEBUG record of logger 'root'" in out
+    assert "handler 'out' (StreamHandler) of logger 'root' writes it" in out
+    # Not a logging configuration, or a path out of the root: one plain line.
+    (tmp_path / "other.json").write_text('{"name": 1}', encoding="utf-8")
+    bad = call(tmp_path, "trace_logging", config_file="other.json", script="run.py")
+    assert bad == "Error: other.json holds no logging configuration (loggers, root, handlers)"
+    out = call(tmp_path, "trace_logging", config_file="../log.ini", script="run.py")
+    assert out.startswith("Error:") and "\n" not in out
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    levels += [
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]"
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    (tmp_path / "bomb.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    out = call(tmp_path, "trace_logging", config_file="bomb.yaml", script="run.py")
+    assert out.startswith("Error: bomb.yaml: refused, its aliases expand") and "\n" not in out
 
 
 # --- a regex over the person's own lines ----------------------------------------------------------
@@ -204,6 +321,12 @@ OWN_CASES = (
     "docs-math-trunc-instead",
     "explain-trace-poll-backoff",
     "docs-statistics-mean-column",
+    "docs-run-capture-check-archive",
+    "docs-median-plain-readings",
+    "explain-cron-runs-per-day",
+    "explain-formula-unnamed-sheet-dates",
+    "explain-default-dict-remembers",
+    "explain-logging-dictconfig-propagate",
 )
 
 
@@ -221,5 +344,5 @@ def test_the_project_cases_of_these_capabilities_pass_grounded(tmp_path: Path) -
     assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
     tools = {call["tool"] for c in report["cases"] for call in c["calls"]}
     assert {"explain_schedule", "evaluate_formula", "docs_for_need", "explain_regex"} <= tools
-    assert {"trace_function", "apply_to_column"} <= tools
+    assert {"trace_function", "apply_to_column", "trace_logging", "check_python"} <= tools
     assert report["summary"]["seconds_per_task"]["median"] < 0.2

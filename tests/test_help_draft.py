@@ -397,3 +397,32 @@ def test_a_count_before_the_problem_word_is_a_claim_too(tmp_path: Path) -> None:
     )
     out = call(tmp_path, "claim_amount", message="m.txt", table="o.csv")
     assert out.endswith("3 x Wine Glass (line 2) at 8.00 = 24.00")
+
+
+# --- a template's headings, an email that counts the days -------------------------------------
+
+
+def test_a_template_gives_the_notes_title_and_headings_and_the_task_the_file(
+    draft_results: dict[str, dict],
+) -> None:
+    case = draft_results["draft-release-notes-from-template"]
+    assert case["passed"], case["failures"]
+    assert "--- NOTES-0.10.0.md ---" in case["result"]  # the file the task names, not drafts/
+
+
+def test_an_email_counts_weekdays_less_the_holidays_another_file_lists(
+    draft_results: dict[str, dict],
+) -> None:
+    case = draft_results["draft-email-days-off-holidays"]
+    assert case["passed"], case["failures"]
+    assert "10 weekdays" in case["result"]  # the span's Monday-to-Friday days, shown
+
+
+def test_a_span_with_a_year_on_both_ends_is_one_range_with_its_weekdays() -> None:
+    from tools.facts import read_facts
+
+    lines = read_facts("Away: Monday 13 July 2026 to Friday 24 July 2026.\n", "x").lines
+    assert lines == [
+        "line 1: dates: Monday 13 July 2026 to Friday 24 July 2026 "
+        "(2026-07-13 to 2026-07-24, 12 days, 11 nights, 10 weekdays)"
+    ]

@@ -161,3 +161,33 @@ def test_the_fix_cases_pass_through_the_real_command(tmp_path: Path) -> None:
     by_id = {c["id"]: c for c in report["cases"]}
     for name in ("fix-json-price-string", "fix-csv-date-dotted", "fix-zero-division-empty-shift"):
         assert "error_records" in {call["tool"] for call in by_id[name]["calls"]}, name
+
+
+# --- round 3: a key or section a settings file writes nearly right ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("exc", "message", "wanted"),
+    [
+        ("NoOptionError", "No option 'port' in section: 'db'", ("port", "db", False)),
+        ("NoSectionError", "No section: 'smtp'", ("smtp", None, True)),
+        ("KeyError", "'timeout'", ("timeout", None, False)),
+        ("ValueError", "'timeout'", None),
+    ],
+)
+def test_the_missing_key_is_read_from_the_error(
+    exc: str, message: str, wanted: tuple[str, str | None, bool] | None
+) -> None:
+    from backends.local.plans_keys import missing_key  # noqa: PLC0415
+
+    assert missing_key(exc, message) == wanted
+
+
+def test_a_key_with_nothing_close_gives_no_rename(tmp_path: Path) -> None:
+    from backends.local.plans_keys import _near_miss  # noqa: PLC0415
+
+    lines = {1: "[db]", 2: "host = x", 3: "prot = 1", 4: "[cache]", 5: "port = 2"}
+    assert _near_miss(lines, "port", "db", False) == (3, "prot")
+    assert _near_miss(lines, "port", "cache", False) is None  # there it is written right
+    assert _near_miss(lines, "username", "db", False) is None
+    assert _near_miss(lines, "dB", None, True) == (1, "db")

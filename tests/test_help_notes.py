@@ -517,3 +517,155 @@ def test_sections_a_task_lists_are_the_only_ones_and_their_topics_place_the_entr
     assert "## Budget" not in out and "## Travel" not in out
     # Unasked, entries that share a common topic get its section.
     assert "## Travel" in call(project, "sort_notes", path="party.md", sections=sections)
+
+
+# --- round 3: tables described, pronoun owners, A-Z lists, due-date sections, kinds of edits ----
+
+
+SURVEY = """\
+member,branch,score,visits,note
+m1,North,2,3,Showers too cold
+m2,South,5,1,
+m3,North,3,3,Cold showers again
+m4,South,4,2,Friendly staff
+m5,North,1,3,The showers are cold
+"""
+
+
+def test_a_table_is_described_by_averages_groups_common_values_and_themes(project: Path) -> None:
+    (project / "club.csv").write_text(SURVEY, encoding="utf-8")
+    out = call(project, "profile_table", path="club.csv", question="average score per branch")
+    assert out.splitlines()[0].startswith("club.csv: 5 rows")
+    assert "- score: average 3.00 over 5 rows (lowest 1, highest 5)" in out
+    assert "3 is the most common visits value (3 rows)" in out
+    assert "Average score by branch: North 2.00 (3 rows), South 4.50 (2 rows)" in out
+    assert "lowest North 2.00, highest South 4.50" in out
+    # 'shower'/'showers' and 'cold' recur in three notes (lines 2, 4, 6); ids are not averaged.
+    assert "'showers' in 3 rows (lines 2, 4, 6)" in out or "'cold' in 3 rows" in out
+    assert "member:" not in out and "average" not in out.split("visits")[0].split("score")[0]
+
+
+def test_a_table_that_cannot_be_read_is_one_plain_line(project: Path) -> None:
+    assert call(project, "profile_table", path="missing.csv").startswith("Error:")
+    (project / "empty.csv").write_text("a,b\n", encoding="utf-8")
+    out = call(project, "profile_table", path="empty.csv")
+    assert out == "Error: empty.csv has a header but no rows."
+    assert call(project, "profile_table", path="link.md").startswith("Error:")
+
+
+def test_an_action_said_by_he_or_she_is_owned_by_who_the_sentence_before_began_with(
+    project: Path,
+) -> None:
+    (project / "notes" / "sync.md").write_text(
+        "# Sync 3 May 2027\nPetra reported the backups are slow. She will move them to the"
+        " night by 10 May.\nThey will look at it later.\n",
+        encoding="utf-8",
+    )
+    out = call(project, "digest_notes", path="notes/sync.md")
+    actions = out.split("Action items:")[1].split("Open questions:")[0]
+    assert "She will move them to the night by 10 May. | owner: Petra | due: 10 May 2027" in actions
+    # A pronoun with nobody named before it in its paragraph is no action of anyone's.
+    assert "They will look" not in actions
+
+
+def test_an_edit_that_makes_a_file_doing_a_kind_of_work_is_that_kind() -> None:
+    from backends.local.task_subjects import kind_of_edit  # noqa: PLC0415
+
+    grouping = "Create 'by_crop.md' that groups the harvest by crop with a total per crop."
+    assert kind_of_edit(grouping, "draft_text") == "organise"
+    assert kind_of_edit("Write a page that summarises the thread.", "draft_text") == "summarise"
+    assert kind_of_edit("Write a reply that says yes to Ana.", "summarise") == "draft_text"
+    assert kind_of_edit("Put the list in 'a/b.md' in A-Z order.", "lookup_docs") == "organise"
+
+
+ROUND3_CASES = (
+    "summarise-log-errors-by-component",
+    "summarise-minutes-pronoun-owner",
+    "summarise-feedback-csv-stats",
+    "organise-glossary-alphabetical",
+    "organise-bills-by-when-due",
+    "organise-create-file-grouping-rows",
+    "summarise-thread-quote-discount",
+    "organise-notes-by-their-own-labels",
+    "organise-reading-list-rows-by-year",
+    "summarise-thread-wrap-up-page",
+)
+"""The project's cases of errors per component, pronoun owners, a table described, an A-Z list
+with repeats dropped, due-date sections counted from today, a file made to group rows, a price a
+thread changes by a difference, notes sorted under their own labels, a table's rows in the
+order of one column, and a page titled as a wrap-up after a thread (no task: the drafter's cue)."""
+
+
+def test_the_round3_cases_pass_through_the_real_command(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "bench" / "help_cases"
+    for case in ROUND3_CASES:
+        (cases / f"{case}.yaml").write_text(
+            (shipped / f"{case}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
+    assert not failing, failing
+    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    written = {c["id"]: c["result"] for c in report["cases"]}
+    assert "--- drafts/glossary.md ---" in written["organise-glossary-alphabetical"]
+    assert "--- docs/glossary.md ---" not in written["organise-glossary-alphabetical"]
+
+
+def test_a_thread_works_out_an_amount_a_later_message_changes_by_a_difference(
+    project: Path,
+) -> None:
+    (project / "hire.txt").write_text(
+        THREAD.replace("£80 per day instead", "£80 per day instead, or £5 less if you collect"),
+        encoding="utf-8",
+    )
+    out = call(project, "digest_thread", path="hire.txt")
+    assert "- £80 (line 17) - £5 (line 17) = £75" in out
+    # A thread that only states amounts changes none.
+    assert "Amounts changed" not in call(project, "digest_thread", path="mail.txt")
+
+
+def test_notes_labelled_by_topic_go_under_those_labels_and_others_stay_apart(
+    project: Path,
+) -> None:
+    (project / "notes" / "bio.md").write_text(
+        "- cells: the unit of life\n- exam: room 4\n- cells divide (cells)\n- exam: 2 pens\n"
+        "- osmosis moves water\n",
+        encoding="utf-8",
+    )
+    out = call(project, "sort_notes", path="notes/bio.md")
+    assert "## Cells\n- cells: the unit of life\n- cells divide (cells)" in out
+    assert "## Exam\n- exam: room 4\n- exam: 2 pens" in out
+    assert "## Other\n- osmosis moves water" in out
+
+
+def test_rows_sort_by_the_column_named_numbers_by_value_and_blanks_last(project: Path) -> None:
+    (project / "stock.csv").write_text(
+        "item,qty,added\nbolts,9,2027-03-02\nnuts,10,2027-01-15\nwashers,,2027-02-01\n"
+        "Anchors,100,2026-12-30\n",
+        encoding="utf-8",
+    )
+    out = call(project, "sort_rows", path="stock.csv", by="quantity qty", descending=True)
+    assert out.split("\n\n", 1)[1] == (
+        "item,qty,added\nAnchors,100,2026-12-30\nnuts,10,2027-01-15\nbolts,9,2027-03-02\n"
+        "washers,,2027-02-01\n"
+    )
+    by_day = call(project, "sort_rows", path="stock.csv", by="added").split("\n\n", 1)[1]
+    assert [r.split(",")[0] for r in by_day.splitlines()[1:]] == [
+        "Anchors",
+        "nuts",
+        "washers",
+        "bolts",
+    ]
+    by_name = call(project, "sort_rows", path="stock.csv", by="item").split("\n\n", 1)[1]
+    assert [r.split(",")[0] for r in by_name.splitlines()[1:]] == [
+        "Anchors",
+        "bolts",
+        "nuts",
+        "washers",
+    ]
+    missing = call(project, "sort_rows", path="stock.csv", by="colour")
+    assert missing == "Error: stock.csv has no column 'colour' (its columns: item, qty, added)"

@@ -537,3 +537,109 @@ def test_a_floor_division_count_and_a_range_that_stops_short(project: Path) -> N
     assert "chunks.py:3: `range(1, chunks)` counts from 1 but stops before chunks" in out
     # A range from 1 whose variable indexes the sequence (pairs of neighbours) is deliberate.
     assert not line(out, 13) and not line(out, 8)
+
+
+# --- round 3: statements of one document that contradict each other -----------------------------
+
+POLICY = """\
+# Lending policy
+
+## Loans
+Books may be borrowed for 21 days at a time.
+Late fees are 0.50 EUR per day.
+
+## Renewals
+Borrowed books are due back after 14 days and can be renewed once.
+
+## Summary
+| Rule | Value |
+|---|---|
+| Late fees, per day | 0.20 EUR |
+| Books per card | 8 |
+"""
+
+AGREEING = """\
+# Lending policy
+
+## Loans
+Books may be borrowed for 21 days at a time. Late fees are 0.50 EUR per day.
+
+## Summary
+| Rule | Value |
+|---|---|
+| Late fees, per day | 0.50 EUR |
+| Room hire, per hour | 12 EUR |
+"""
+
+
+def test_statements_that_contradict_are_quoted_with_both_sections(project: Path) -> None:
+    (project / "policy.md").write_text(POLICY, encoding="utf-8")
+    out = call(project, "fact_check", path="policy.md")
+    days = line(out, 4)
+    assert "contradicts line 8" in days, out
+    assert "'## Loans'" in days and "'## Renewals'" in days and "21 days" in days, out
+    fees = line(out, 5)
+    assert "contradicts line 13" in fees and "0.20 EUR" in fees and "'## Summary'" in fees, out
+
+
+def test_agreeing_amounts_and_other_subjects_are_no_contradiction(project: Path) -> None:
+    (project / "agree.md").write_text(AGREEING, encoding="utf-8")
+    out = call(project, "fact_check", path="agree.md")
+    assert "contradicts" not in out, out
+
+
+def test_in_all_before_a_noun_is_not_a_total(project: Path) -> None:
+    (project / "rates.md").write_text(
+        "# Rates\n\nRooms cost up to 150 EUR per night in all cities.\n\n"
+        "| Item | Cost |\n|---|---|\n| Room | 120 |\n| Meals | 45 |\n",
+        encoding="utf-8",
+    )
+    assert "given as the total" not in call(project, "fact_check", path="rates.md")
+
+
+# --- round 3: arithmetic against its promise, compose ports against the listening port -----------
+
+
+def test_the_logic_evaluator_works_out_slices_and_counts() -> None:
+    import ast as pyast  # noqa: PLC0415
+
+    from backends.local.plans_logic import Seq, _call, _slips  # noqa: PLC0415
+
+    source = (
+        "def part(xs, n, size=4):\n"
+        '    """Part `n` of xs, 1-based."""\n'
+        "    start = n * size\n"
+        "    return xs[start:start + size]\n"
+    )
+    function = pyast.parse(source).body[0]
+    assert isinstance(function, pyast.FunctionDef)
+    slips, fixed = _slips(function, "")
+    assert [s.line for s in slips] == [3] and "(n - 1) * size" in slips[0].message
+    assert _call(function, [Seq("xs", 10), 1], {}) == Seq("xs", 10, 4, 8)
+    assert _call(fixed, [Seq("xs", 10), 1], {}) == Seq("xs", 10, 0, 4)
+    assert _call(fixed, [Seq("xs", 10), 3], {}).shown() == "xs[8:10] (the items 9 to 10, 2 of them)"
+
+
+def test_halving_and_a_zero_based_index_are_no_slip() -> None:
+    import ast as pyast  # noqa: PLC0415
+
+    from backends.local.plans_logic import _slips  # noqa: PLC0415
+
+    source = "def middle(xs, i, size=3):\n    return xs[len(xs) // 2], xs[i * size]\n"
+    function = pyast.parse(source).body[0]
+    assert isinstance(function, pyast.FunctionDef)
+    assert _slips(function, "")[0] == []
+
+
+def test_code_is_never_run_only_read(tmp_path: Path) -> None:
+    import ast as pyast  # noqa: PLC0415
+
+    from backends.local.plans_logic import Seq, _call, _Unsupported  # noqa: PLC0415
+
+    marker = tmp_path / "ran"
+    source = f"def page_count(xs):\n    open({str(marker)!r}, 'w')\n    return len(xs) // 2\n"
+    function = pyast.parse(source).body[0]
+    assert isinstance(function, pyast.FunctionDef)
+    with pytest.raises(_Unsupported):
+        _call(function, [Seq("xs", 5)], {})
+    assert not marker.exists()

@@ -33,6 +33,7 @@ from tools.factcheck import fact_check_tools
 from tools.facts import fact_tools
 from tools.formulas import formula_tools
 from tools.lint import lint_tools
+from tools.logtrace import logging_tools
 from tools.markers import marker_tools
 from tools.memory_search import search_memory_tool
 from tools.mentions import mention_tools
@@ -47,10 +48,12 @@ from tools.pyquery import pyquery_tools
 from tools.regex_explain import regex_tools
 from tools.reminders import REMINDERS_FILE, reminder_tools
 from tools.reorganise import reorganise_tools
+from tools.rowfilter import row_filter_tools
 from tools.runner import MAX_OUTPUT_CHARS, ToolRunner, truncate
 from tools.schedules import schedule_tools
 from tools.scripts import script_tools
 from tools.shell import run_shell_tool
+from tools.statements import statement_tools
 from tools.summary import summary_tools
 from tools.tables import table_tools
 from tools.timeline import timeline_tools
@@ -90,12 +93,17 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "import_cycles",
     "explain_regex",
     "explain_schedule",
+    "trace_logging",
     "evaluate_formula",
     "trace_function",
     "find_mentions",
+    "find_statements",
+    "filter_rows",
     "digest_notes",
     "digest_thread",
     "group_totals",
+    "profile_table",
+    "sort_rows",
     "dated_items",
     "script_interface",
     "read_message",
@@ -171,9 +179,12 @@ def build_tools(
         *pyquery_tools(project, skip),
         *regex_tools(project),
         *schedule_tools(project),
+        *logging_tools(project),
         *formula_tools(project),
         *trace_tools(project),
         *mention_tools(project, skip),
+        *statement_tools(project, skip),
+        *row_filter_tools(project),
         *summary_tools(project),
         *digest_tools(project),
         *table_tools(project),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from langchain_core.tools import BaseTool, StructuredTool
@@ -61,6 +62,16 @@ _OWNER_WILL = re.compile(
     r"|takes|owns|handles|picks up|is taking|takes on|takes over)"
     r"\s+(?!be\b|have\b)[a-z]",
 )
+_PRONOUN_WILL = re.compile(
+    r"^(?:He|She|They)\s+(?:will|is going to|has to|needs to|must|agreed to|offered to"
+    r"|volunteered to|takes|owns|handles)\s+(?!be\b|have\b)[a-z]"
+)
+"""An action whose doer is a pronoun: the person the sentence before began with does it."""
+_SUBJECT_NAME = re.compile(
+    r"^(?P<owner>[A-ZÀ-Þ][a-zß-ÿ'’-]+)\s+(?:[a-z]+(?:s|ed)|said|told|asked|thought|found|took"
+    r"|gave|made|saw|knew|will|to|is|was|has|had)\b"
+)
+"""A sentence that begins with a person doing something ('Jonas thinks ...')."""
 _OWNER_LEAD = re.compile(rf"^(?P<owner>{_NAME}(?:\s(?:and|&)\s{_NAME})?)\s+[a-z]+s\b")
 _AT_OWNER = re.compile(r"(?<![\w.])@(?P<owner>[A-Za-z][\w.-]*[A-Za-z0-9])")
 _OWNER_FIELD = re.compile(rf"\b(?:owner|assignee|assigned to|who)\s*[:=]\s*(?P<owner>{_NAME})")
@@ -262,16 +273,21 @@ def digest_notes_of(text: str, name: str, given: date | None = None) -> NotesDig
         if not listed and any(_QUESTION.search(s) for s in sentences):
             digest.questions.append(Item(number, _cut(entry), heading))
             continue
+        named = ""
         for sentence in sentences:
             item = Item(number, _cut(sentence), heading)
-            if listed or _is_action(sentence):
-                item.owner = _owner(sentence, listed)
+            said = _PRONOUN_WILL.match(sentence) if named else None
+            if listed or _is_action(sentence) or said:
+                item.owner = _owner(sentence, listed) or (named if said else "")
                 item.due = _due(sentence, reference, year)
                 digest.actions.append(item)
             elif _DECISION.search(sentence):
                 digest.decisions.append(item)
             elif find_dates(sentence, year) or find_clock(sentence):
                 digest.dated.append(item)
+            lead = _SUBJECT_NAME.match(sentence)
+            if lead and lead["owner"] not in _NOT_NAMES:
+                named = lead["owner"]
     return digest
 
 
@@ -515,6 +531,76 @@ def _still_standing(sentences: list[list[tuple[int, str]]], current: int) -> lis
     return [item for kept in standing for item in kept]
 
 
+_MONEY = re.compile(
+    r"(?P<pre>[£$€¥])\s?(?P<n>\d[\d,]*(?:\.\d+)?)(?![\d,])"
+    r"|(?<![\w.,])(?P<n2>\d[\d,]*(?:\.\d+)?)\s?(?P<code>EUR|USD|GBP|CHF|CAD|AUD|SEK|NOK|DKK"
+    r"|euros?|dollars?|pounds?|francs?|kr)\b",
+    re.IGNORECASE,
+)
+"""An amount of money with its currency ('2,400 EUR', '£95')."""
+_DELTA_BEFORE = re.compile(
+    r"\b(?P<verb>up|down|increase[sd]?|decrease[sd]?|rises?|rose|raised?|drops?|dropped|falls?"
+    r"|fell|reduced?|cut|lowered|higher|lower|cheaper|more|less)\s+by\s+$"
+    r"|\b(?P<extra>extra|additional|further|surcharge of|discount of|rebate of)\s+(?:of\s+)?$",
+    re.IGNORECASE,
+)
+_DELTA_AFTER = re.compile(r"^\s+(?P<word>more|extra|on top|less|cheaper|off)\b", re.IGNORECASE)
+_MINUS = re.compile(
+    r"down|decrease|drop|fall|fell|reduc|cut|lower|cheaper|less|discount|rebate|off", re.IGNORECASE
+)
+
+
+def _currency(match: re.Match[str]) -> str:
+    unit = (match["pre"] or match["code"]).upper().rstrip("S")
+    return {"€": "EUR", "EURO": "EUR", "$": "USD", "DOLLAR": "USD", "£": "GBP", "POUND": "GBP"}.get(
+        unit, unit
+    )
+
+
+_REQUEST = re.compile(r"\bplease\b|\bcould you\b|\bcan you\b|\bkindly\b|\bremember to\b", re.I)
+"""A sentence that asks someone to do something."""
+
+
+def _amounts_moved(sentences: list[tuple[int, str]]) -> list[str]:
+    """Each amount a later message changes by a difference ('the price goes up by 300 EUR'),
+    worked out from the latest amount in the same currency stated before it."""
+    last: dict[str, tuple[int, Decimal, str]] = {}
+    out: list[str] = []
+    for number, sentence in sentences:
+        for match in _MONEY.finditer(sentence):
+            raw = match["n"] or match["n2"]
+            try:
+                value = Decimal(raw.replace(",", ""))
+            except InvalidOperation:
+                continue
+            unit = _currency(match)
+            before = _DELTA_BEFORE.search(sentence[: match.start()])
+            after = _DELTA_AFTER.match(sentence[match.end() :])
+            shown = match.group(0).strip()
+            if (before or after) and unit in last:
+                base_line, base, base_shown = last[unit]
+                word = (before.group(0) if before else "") + (after.group(0) if after else "")
+                sign = -1 if _MINUS.search(word) else 1
+                new = base + sign * value
+                places = len(raw.rpartition(".")[2]) if "." in raw else 0
+                places = max(places, len(base_shown.rpartition(".")[2]) if "." in base_shown else 0)
+                total = (
+                    f"{new:,.{places}f}"
+                    if "," in base_shown or new >= 10_000
+                    else f"{new:.{places}f}"
+                )
+                symbol = base_shown[0] if not base_shown[0].isdigit() else ""
+                total = f"{symbol}{total}" if symbol else f"{total} {unit}"
+                out.append(
+                    f"- {base_shown} (line {base_line}) {'-' if sign < 0 else '+'} {shown} "
+                    f"(line {number}) = {total}"
+                )
+                last[unit] = (number, new, total)
+            else:
+                last[unit] = (number, value, shown)
+    return out[:MAX_ITEMS]
+
+
 def digest_thread(root: Path, path: str) -> str:
     """A thread's final state and what it superseded, as text, or 'Error: ...'."""
     try:
@@ -557,6 +643,20 @@ def digest_thread(root: Path, path: str) -> str:
     if changes:
         lines.append("What changed:")
         lines += [f"- line {n}: {s}" for n, s in changes][:MAX_ITEMS]
+    shown_now = {line.split(": ", 1)[-1] for line in lines}
+    asked = [
+        f"- line {n}: {s} (asked by {m.sender})"
+        for m, found in zip(thread[current:], sentences[current:], strict=True)
+        for n, s in found
+        if _REQUEST.search(s) and s not in shown_now
+    ]
+    if asked:
+        lines.append("Asked of someone in the final messages:")
+        lines += asked[:MAX_ITEMS]
+    moved = _amounts_moved([s for found in sentences for s in found])
+    if moved:
+        lines.append("Amounts changed along the thread (worked out from the messages):")
+        lines += moved
     standing = _still_standing(sentences, current)
     if standing:
         lines.append("Still standing from earlier messages (nothing later changed it):")

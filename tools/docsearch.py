@@ -227,7 +227,10 @@ def matching_params(
     chosen: dict[str, tuple[str, str, str, float]] = {}
     for unit in need_units(need):
         unit_stems = _unit_stems(unit, own)
-        scores = {name: _overlap(unit_stems, w, weights) for name, w in words.items()}
+        scores = {
+            name: _overlap(unit_stems, w, weights) + _named(name, unit_stems)
+            for name, w in words.items()
+        }
         top = max(scores.values(), default=0.0)
         if top < MIN_PARAM_SCORE:
             continue
@@ -242,6 +245,17 @@ def matching_params(
             if param.name not in chosen or chosen[param.name][3] < score:
                 chosen[param.name] = (value, best, unit, score)
     return [(p.name, *chosen[p.name][:3]) for p in params if p.name in chosen]
+
+
+NAMED_BONUS = 1.0
+"""Added to a parameter's score when the need says every part of its name ("capture the
+error output" asks for capture_output): its own name outweighs words its paragraph shares."""
+
+
+def _named(param: str, unit_stems: set[str]) -> float:
+    """NAMED_BONUS when the need unit names every part of a (multi-part) parameter's name."""
+    parts = {stem(p) for p in param.split("_") if len(p) >= 3 and p.lower() not in _STOP}
+    return NAMED_BONUS if len(parts) >= 2 and parts <= unit_stems else 0.0
 
 
 def _first_paragraph(obj: Any) -> str:
@@ -376,8 +390,55 @@ MAX_COLUMN_VALUES = 100_000
 """Most values of a column read."""
 
 
-def apply_to_column(root: Path, name: str, path: str, column: str) -> str:
-    """`name` (a function of statistics or math) applied to the numbers of a CSV column."""
+def _column_values(text: str, column: str, shown: str) -> list[float] | str:
+    """The numbers of a CSV column, or (no column) of a file holding one number a line or
+    numbers separated by spaces or commas; an error line when one is not a number."""
+    values: list[float] = []
+    if not column:
+        for token in re.split(r"[\s,;]+", text.strip()):
+            try:
+                values.append(float(token))
+            except ValueError:
+                return f"Error: {shown} holds '{token[:40]}', not a number (name a CSV column)"
+            if len(values) >= MAX_COLUMN_VALUES:
+                break
+        return values or f"Error: {shown} holds no numbers"
+    reader = csv.DictReader(io.StringIO(text))
+    if column not in (reader.fieldnames or []):
+        columns = ", ".join(reader.fieldnames or [])
+        return f"Error: {shown} has no column '{column}' (columns: {columns})"
+    for row in reader:
+        try:
+            values.append(float((row.get(column) or "").strip()))
+        except ValueError:
+            return f"Error: {shown} column '{column}' holds '{row.get(column)}'"
+        if len(values) >= MAX_COLUMN_VALUES:
+            break
+    return values
+
+
+def _how(short: str, values: list[float], result: Any) -> str:
+    """How a median came out of the values: the middle one, or the two averaged."""
+    if short not in ("median", "median_low", "median_high") or not values:
+        return ""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return f"\nthe middle value of the {len(ordered)} in order is {ordered[middle]:g}"
+    low, high = ordered[middle - 1], ordered[middle]
+    if short == "median":
+        how = f"their average ({low:g} + {high:g}) / 2 = {result!r}"
+    else:
+        how = f"{short} takes the {'lower' if short == 'median_low' else 'higher'} one"
+    return (
+        f"\nan even number of values ({len(ordered)}): the two middle values are {low:g} and "
+        f"{high:g}; {how}"
+    )
+
+
+def apply_to_column(root: Path, name: str, path: str, column: str = "") -> str:
+    """`name` (a function of statistics or math) applied to the numbers of a CSV column, or of
+    a file of plain numbers when no column is given."""
     module = name.split(".", 1)[0]
     if module not in PURE_MODULES or name.count(".") != 1:
         return f"Error: only functions of {', '.join(sorted(PURE_MODULES))} are applied to data"
@@ -388,26 +449,20 @@ def apply_to_column(root: Path, name: str, path: str, column: str) -> str:
         return f"Error: {err}"
     if not callable(obj):
         return f"Error: {name} is not a function"
-    reader = csv.DictReader(io.StringIO(text))
-    if column not in (reader.fieldnames or []):
-        shown = ", ".join(reader.fieldnames or [])
-        return f"Error: {relative(root, real)} has no column '{column}' (columns: {shown})"
-    values: list[float] = []
-    for row in reader:
-        try:
-            values.append(float((row.get(column) or "").strip()))
-        except ValueError:
-            return f"Error: {relative(root, real)} column '{column}' holds '{row.get(column)}'"
-        if len(values) >= MAX_COLUMN_VALUES:
-            break
+    shown = relative(root, real)
+    values = _column_values(text, column, shown)
+    if isinstance(values, str):
+        return values
+    what = f"column '{column}' of {shown}" if column else f"the numbers of {shown}"
     try:
         result = obj(values)
     except (TypeError, ValueError, ArithmeticError) as err:
-        return f"Error: {name} on column '{column}': {err}"
+        return f"Error: {name} on {what}: {err}"
     ordered = ", ".join(f"{v:g}" for v in sorted(values)[:30])
     return (
-        f"{name}(column '{column}' of {relative(root, real)}) = {result!r}\n"
+        f"{name}({what}) = {result!r}\n"
         f"the {len(values)} values in order: {ordered}"
+        f"{_how(name.rsplit('.', 1)[-1], values, result)}"
     )
 
 
@@ -416,7 +471,11 @@ class ApplyToColumnInput(BaseModel):
 
     name: str = Field(description="A function of statistics or math, e.g. 'statistics.median'.")
     path: str = Field(description="A CSV file under the project root.")
-    column: str = Field(description="The column whose numbers it is applied to.")
+    column: str = Field(
+        default="",
+        description="The CSV column whose numbers it is applied to; empty for a file of plain "
+        "numbers (one a line).",
+    )
 
 
 class DocsForNeedInput(BaseModel):

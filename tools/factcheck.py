@@ -24,6 +24,7 @@ from pathlib import Path
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from tools.contradictions import contradiction_messages
 from tools.project import ProjectFileError, clip, read_text, relative
 
 MAX_FACT_BYTES = 1_000_000
@@ -67,7 +68,9 @@ _ANNOUNCED_AFTER = re.compile(
 )
 """'Attendees (5): ...'."""
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S")
-_TOTAL_WORD = re.compile(r"\b(?:total|in all|altogether|combined|overall|all told)\b", re.I)
+_TOTAL_WORD = re.compile(
+    r"\b(?:total|in all(?!\s+[a-z])|altogether|combined|overall|all told)\b", re.I
+)
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:%|percent\b|per cent\b)", re.I)
 _MONTHS = (
     "january february march april may june july august september october november december".split()
@@ -727,6 +730,7 @@ def check_facts(text: str, year: int | None = None) -> list[Finding]:
     found += _announced_counts(lines)
     found += _equations(lines)
     found += _percent_changes(lines)
+    found += [Finding(line, message) for line, message in contradiction_messages(lines)]
     weekdays = {f.line for f in found if "not a date that exists" in f.message}
     found += [f for f in _impossible_dates(lines, own_year) if f.line not in weekdays]
     unique = {(f.line, f.message): f for f in found}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from langchain_core.tools import BaseTool, StructuredTool
@@ -28,7 +28,8 @@ _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _ORD = r"(?:st|nd|rd|th)?"
 _DASH = r"\s*(?:-|–|—|to|until|through)\s*"
 _DATE_RANGE = re.compile(
-    rf"\b{_WD}(?P<d1>[0-3]?\d){_ORD}(?:\s+(?P<m1>{_MON}))?{_DASH}{_WD}(?P<d2>[0-3]?\d){_ORD}\s+"
+    rf"\b{_WD}(?P<d1>[0-3]?\d){_ORD}(?:\s+(?P<m1>{_MON})(?:,?\s+(?P<y0>20\d\d))?)?{_DASH}{_WD}"
+    rf"(?P<d2>[0-3]?\d){_ORD}\s+"
     rf"(?P<m2>{_MON})(?:,?\s+(?P<y>20\d\d))?"
     rf"|\b(?P<m3>{_MON})\s+(?P<d3>[0-3]?\d){_ORD}{_DASH}(?:(?P<m4>{_MON})\s+)?(?P<d4>[0-3]?\d)"
     rf"{_ORD}\b(?:,?\s+(?P<y2>20\d\d))?"
@@ -163,6 +164,12 @@ def _amounts(line: str, number: int) -> list[_Amount]:
     return out
 
 
+def weekdays(first: date, last: date) -> int:
+    """Monday-to-Friday days from `first` to `last`, both counted."""
+    days = (last - first).days + 1
+    return sum(1 for n in range(max(days, 0)) if (first + timedelta(days=n)).weekday() < 5)
+
+
 def _date_range(match: re.Match[str], year_hint: int | None) -> tuple[date, date] | None:
     try:
         if match["iso1"]:
@@ -170,10 +177,11 @@ def _date_range(match: re.Match[str], year_hint: int | None) -> tuple[date, date
         if match["d1"]:
             m2 = _MONTHS.index(match["m2"][:3].lower()) + 1
             m1 = _MONTHS.index(match["m1"][:3].lower()) + 1 if match["m1"] else m2
-            year = int(match["y"]) if match["y"] else year_hint
+            year = int(match["y"] or match["y0"] or 0) or year_hint
             if year is None:
                 return None
-            return date(year, m1, int(match["d1"])), date(year, m2, int(match["d2"]))
+            start_year = int(match["y0"]) if match["y0"] else year
+            return date(start_year, m1, int(match["d1"])), date(year, m2, int(match["d2"]))
         m3 = _MONTHS.index(match["m3"][:3].lower()) + 1
         m4 = _MONTHS.index(match["m4"][:3].lower()) + 1 if match["m4"] else m3
         year = int(match["y2"]) if match["y2"] else year_hint
@@ -251,7 +259,8 @@ def read_facts(text: str, shown: str) -> _Facts:
             if span and span[1] >= span[0]:
                 count = (span[1] - span[0]).days
                 extra = f" ({span[0].isoformat()} to {span[1].isoformat()}, {count + 1} days"
-                extra += f", {count} night{'s' if count != 1 else ''})"
+                extra += f", {count} night{'s' if count != 1 else ''}"
+                extra += f", {weekdays(span[0], span[1])} weekdays)"
                 if facts.nights is None and not nights:
                     facts.nights, facts.days = (count, number), (count + 1, number)
             out.append(clip(f"line {number}: dates: {' '.join(match.group(0).split())}{extra}"))

@@ -34,6 +34,10 @@ _RANGE = re.compile(
     r"^(?:'?(?P<sheet>[^'!]+)'?!)?\$?(?P<col>[A-Z]{1,3})\$?(?P<r1>\d*):\$?(?P<col2>[A-Z]{1,3})\$?(?P<r2>\d*)$"
 )
 _CELL = re.compile(r"^\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d{1,6})$")
+_DATE_CALL = re.compile(
+    r"DATE\(\s*(?P<y>\d{4})\s*,\s*(?P<m>\d{1,2})\s*,\s*(?P<d>\d{1,2})\s*\)", re.I
+)
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 _CONDITION = re.compile(r"^(?P<op><>|>=|<=|=|>|<)?(?P<value>.*)$", re.S)
 SUPPORTED = (
     "SUM",
@@ -77,8 +81,8 @@ def _letter_index(letters: str) -> int:
     return index - 1
 
 
-def _split_args(text: str) -> list[str]:
-    """A formula's arguments, split on commas outside quotes and parentheses."""
+def _split_args(text: str, seps: str = ",;") -> list[str]:
+    """A formula's arguments, split on commas outside quotes and parentheses (or on `seps`)."""
     args, depth, quote, current = [], 0, False, ""
     for char in text:
         if char == '"':
@@ -87,7 +91,7 @@ def _split_args(text: str) -> list[str]:
             depth += 1
         elif not quote and char in ")":
             depth -= 1
-        if char in ",;" and not quote and depth == 0:
+        if char in seps and not quote and depth == 0:
             args.append(current.strip())
             current = ""
         else:
@@ -107,11 +111,24 @@ def _number(text: str) -> float | None:
 class Workbook:
     """The sheets a formula reads: CSV files of the project by name, cells of its own file."""
 
-    def __init__(self, root: Path, cells: dict[str, str], near: Path | None) -> None:
+    def __init__(
+        self, root: Path, cells: dict[str, str], near: Path | None, text: str = ""
+    ) -> None:
         self.root = root
         self.cells = cells
         self.near = near
+        self.text = text
+        """The formula's own file: a CSV it names is the sheet its unnamed ranges read."""
         self._sheets: dict[str, tuple[str, list[list[str]]]] = {}
+
+    def _unnamed(self) -> Path | None:
+        """The sheet of ranges with no sheet name (`C:C`): the CSV file the formula's file
+        names, else the project's only CSV file."""
+        exports = [p for p in iter_files(self.root) if p.suffix.lower() in (".csv", ".tsv")]
+        named = [p for p in exports if re.search(rf"(?<![\w.-]){re.escape(p.name)}\b", self.text)]
+        if len(named) == 1:
+            return named[0]
+        return exports[0] if len(exports) == 1 else None
 
     def _csv_for(self, sheet: str) -> Path | None:
         wanted = re.sub(r"\W+", "_", sheet.strip().lower())
@@ -127,7 +144,7 @@ class Workbook:
 
     def sheet(self, name: str) -> tuple[str, list[list[str]]]:
         if name not in self._sheets:
-            path = self._csv_for(name) if name else None
+            path = self._csv_for(name) if name else self._unnamed()
             if path is None:
                 raise FormulaError(f"no CSV export of the sheet '{name or '(this sheet)'}' found")
             real, text = read_text(self.root, relative(self.root, path))
@@ -154,6 +171,13 @@ class Workbook:
     def value(self, arg: str) -> str:
         """A criterion's text: a quoted string, a number, or a cell of the formula's sheet."""
         arg = arg.strip()
+        pieces = _split_args(arg, "&") if "&" in arg else [arg]
+        if len(pieces) > 1:  # ">="&DATE(2026,2,1) or "<"&B1: the pieces joined
+            return "".join(self.value(piece) for piece in pieces)
+        date = _DATE_CALL.fullmatch(arg)
+        if date:
+            year, month, day = (int(date[k]) for k in ("y", "m", "d"))
+            return f"{year:04d}-{month:02d}-{day:02d}"
         if len(arg) >= 2 and arg[0] == arg[-1] == '"':
             return arg[1:-1]
         if _CELL.match(arg):
@@ -168,6 +192,9 @@ def _matches(cell: str, condition: str) -> bool:
     parsed = _CONDITION.match(condition)
     op, wanted = (parsed["op"] or "="), parsed["value"]
     left, right = _number(cell), _number(wanted)
+    if left is None and right is None:
+        # Dates compare as dates (a sheet's dates are day numbers; its CSV export writes ISO)
+        left, right = _date_number(cell), _date_number(wanted)
     if left is not None and right is not None:
         return {
             "=": left == right,
@@ -182,6 +209,12 @@ def _matches(cell: str, condition: str) -> bool:
         pattern = re.escape(wanted.lower()).replace(r"\*", ".*").replace(r"\?", ".")
         same = re.fullmatch(pattern, cell.strip().lower()) is not None
     return same if op == "=" else not same if op == "<>" else False
+
+
+def _date_number(text: str) -> float | None:
+    """An ISO date (2026-02-01) as a number that orders like the date; None otherwise."""
+    match = _ISO_DATE.match(text)
+    return int(match[1]) * 10_000 + int(match[2]) * 100 + int(match[3]) if match else None
 
 
 def _shown(value: float) -> str:
@@ -332,7 +365,7 @@ def evaluate_formula(root: Path, formula: str = "", path: str = "") -> str:
         texts.append(("", 0, "", formula))
     else:
         return "Error: give a formula, or the path of a file that shows formulas"
-    book = Workbook(root, cells, near)
+    book = Workbook(root, cells, near, text if path else "")
     out: list[str] = []
     for file, number, cell, text in texts[:MAX_FORMULAS]:
         where = f"{file}:{number}: " if file else ""

@@ -434,6 +434,22 @@ _NAMED_SYNONYMS = {
 }
 
 
+_LABEL = re.compile(r"^([A-Za-z][A-Za-z -]{1,24}?)\s*:\s+\S")
+"""An entry's own leading label ('exam: bring a calculator')."""
+
+
+def _own_labels(entries: list[str]) -> list[str]:
+    """Topics the entries name themselves: a leading label whose word recurs in two entries or
+    more ('meiosis: ...', '... (meiosis)'), in order of first use."""
+    labels = dict.fromkeys(m[1].strip().lower() for e in entries if (m := _LABEL.match(e)))
+    found = []
+    for label in labels:
+        pattern = re.compile(rf"\b{re.escape(label)}\b", re.IGNORECASE)
+        if sum(bool(pattern.search(e)) for e in entries) >= 2:
+            found.append(label[:1].upper() + label[1:])
+    return found
+
+
 def _words_of(section: str) -> tuple[str, ...]:
     """The words that point to a section: its own name, and those of the topic it names."""
     key = section.strip().lower()
@@ -487,8 +503,20 @@ def sort_notes(
             continue
         if sum(_score(e, words) > 0 for e in entries) >= 2:
             chosen.append(topic)
+    if not (only_named and named):
+        chosen += [
+            t
+            for t in _own_labels(entries)
+            if all(_words_of(c) != (t.lower(),) and t.lower() not in _words_of(c) for c in chosen)
+        ]
     placed: dict[str, list[str]] = {c: [] for c in [*chosen, "Other"]}
     for entry in entries:
+        label = _LABEL.match(entry)
+        own = label and next((c for c in chosen if c.lower() == label[1].lower()), None)
+        if own:
+            # An entry labelled with a section's name ('exam: ...') belongs there.
+            placed[own].append(entry)
+            continue
         scores = [(_score(entry, _words_of(c)), -i, c) for i, c in enumerate(chosen)]
         best = max(scores) if scores else (0, 0, "Other")
         placed[best[2] if best[0] > 0 else "Other"].append(entry)

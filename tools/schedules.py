@@ -173,6 +173,14 @@ def describe(when: str) -> str:
     return f"{_times(fields[0], minutes, hours)}, {_days(dom, months, dow)}"
 
 
+def runs_a_day(when: str) -> str:
+    """How many times an entry fires on a day it runs ("4 times"): every minute value at every
+    hour value; what people ask next after when."""
+    fields = when.split()
+    runs = len(expand(fields[0], *_FIELDS[0])) * len(expand(fields[1], *_FIELDS[1]))
+    return "once" if runs == 1 else "twice" if runs == 2 else f"{runs} times"
+
+
 def explain_schedule(root: Path, path: str) -> str:
     """Every crontab entry of the file `path`, with when it runs in plain words."""
     try:
@@ -199,7 +207,10 @@ def explain_schedule(root: Path, path: str) -> str:
             if any(c.isdigit() or c == "*" for c in when.split()[0]):
                 out.append(f"{name}:{number}: {clip(stripped)}\n  not a valid schedule: {err}")
             continue
-        out.append(f"{name}:{number}: {clip(stripped)}\n  runs {command.strip()} {words}.")
+        out.append(
+            f"{name}:{number}: {clip(stripped)}\n  runs {command.strip()} {words} "
+            f"({runs_a_day(when)} a day on those days)."
+        )
         if len(out) >= MAX_ENTRIES:
             break
     if not out:

@@ -202,8 +202,9 @@ def _shown(value: Decimal, places: int) -> str:
     return f"{value:,.{places}f}"
 
 
-def group_totals(root: Path, path: str, by: str = "", amount: str = "") -> str:
-    """Totals of a project CSV's amount column per category, as text, or 'Error: ...'."""
+def group_totals(root: Path, path: str, by: str = "", amount: str = "", rows: bool = False) -> str:
+    """Totals of a project CSV's amount column per category, as text, or 'Error: ...';
+    `rows`: each group's rows listed under it (line and cells as written)."""
     try:
         real, text = read_text(root, path)
     except ProjectFileError as err:
@@ -249,9 +250,18 @@ def group_totals(root: Path, path: str, by: str = "", amount: str = "") -> str:
     if date_at is not None:
         grouped = f"{period} of {grouped}"
     lines = [f"Totals of '{column}' by '{grouped}' in {name} ({sum(counts.values())} rows):"]
+    members: dict[str, list[str]] = {}
+    for number, fields in table.rows if rows else ():
+        if to_number(fields[value_at]) is None:
+            continue
+        label = fields[group_at].strip() or "(blank)"
+        key = (_period_of(label, period) if date_at is not None else label).lower()
+        cells = [f.strip() for i, f in enumerate(fields) if i != group_at and f.strip()]
+        members.setdefault(key, []).append(f"  - line {number}: {', '.join(cells)}")
     for key in ranked[:MAX_GROUPS]:
-        rows = "row" if counts[key] == 1 else "rows"
-        lines.append(f"- {labels[key]}: {_shown(totals[key], places)} ({counts[key]} {rows})")
+        said = "row" if counts[key] == 1 else "rows"
+        lines.append(f"- {labels[key]}: {_shown(totals[key], places)} ({counts[key]} {said})")
+        lines += members.get(key, [])
     if len(ranked) > MAX_GROUPS:
         rest = ranked[MAX_GROUPS:]
         other = sum((totals[k] for k in rest), Decimal(0))
@@ -314,6 +324,266 @@ def _changes(table: Table, value_at: int, group_at: int, places: int) -> list[st
     ]
 
 
+# --- profile_table: what a table holds, for a summary -------------------------------------------
+
+_ID_HEADER = re.compile(r"^(?:id|no|nr|#|key|uuid)$|_id$|^id_|\bid$", re.IGNORECASE)
+"""A column of identifiers: its numbers are not quantities to average."""
+_THEME_STOP = frozenset(
+    """a an the and or but if of to in on at for with from by as is are was were be been am it its
+    this that these those there here not no nor so too very again always never more most less much
+    many some any all each every our we you your i me my they them their he she his her us do does
+    did done have has had can could would should will just only also than then please really still
+    get got new""".split()
+)
+_WORD = re.compile(r"[a-zà-ÿ][a-zà-ÿ'-]*")
+MAX_PROFILED = 8
+"""Most columns described."""
+MIN_THEME = 2
+"""Rows that must share a phrase for it to be a theme."""
+
+
+def _mean(values: list[Decimal]) -> str:
+    """An average to two decimals."""
+    return f"{sum(values, Decimal(0)) / len(values):,.2f}"
+
+
+def _plain(value: Decimal) -> str:
+    """A number as the file would write it: whole numbers bare, else two decimals."""
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def _kinds(table: Table) -> dict[int, str]:
+    """Each column's kind: 'number', 'category' (few values that repeat), 'text' (free text,
+    mostly distinct phrases), or 'id'."""
+    kinds: dict[int, str] = {}
+    for i, name in enumerate(table.header):
+        cells = [f[i].strip() for _, f in table.rows if f[i].strip()]
+        if not cells:
+            continue
+        numbers = [to_number(c) for c in cells]
+        distinct = len({c.lower() for c in cells})
+        numeric = sum(n is not None for n in numbers) >= 0.8 * len(cells)
+        unique_words = distinct == len(cells) == len(table.rows) and all(
+            len(c.split()) == 1 for c in cells
+        )
+        if _ID_HEADER.search(name.strip()) or (unique_words and not numeric):
+            kinds[i] = "id"
+        elif numeric:
+            kinds[i] = "number"
+        elif distinct <= max(1, len(cells) // 2):
+            kinds[i] = "category"
+        elif sum(len(c.split()) for c in cells) >= 2 * len(cells):
+            kinds[i] = "text"
+    return kinds
+
+
+def _named(header: list[str], question: str) -> list[int]:
+    """The columns the question names (by the words of their header), in header order."""
+    asked = {w.rstrip("s") for w in re.findall(r"[a-z]+", question.lower()) if len(w) > 2}
+    return [
+        i
+        for i, name in enumerate(header)
+        if {w.rstrip("s") for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 2} & asked
+    ]
+
+
+def _themes(cells: list[tuple[int, str]]) -> list[tuple[str, list[int]]]:
+    """Phrases (two words, else one) that several rows' free text share, with those rows' lines;
+    a plural and its singular count as one."""
+    found: dict[str, list[int]] = {}
+    shown: dict[str, str] = {}
+    for line, text in cells:
+        words = [w.strip("'-") for w in _WORD.findall(text.lower())]
+        grams: set[tuple[str, str]] = set()
+        for a, b in zip(words, words[1:], strict=False):
+            if a not in _THEME_STOP and b not in _THEME_STOP:
+                grams.add((f"{a.rstrip('s')} {b.rstrip('s')}", f"{a} {b}"))
+        for w in words:
+            if w not in _THEME_STOP and len(w) > 3:
+                grams.add((w.rstrip("s"), w))
+        for key, surface in sorted(grams):
+            found.setdefault(key, []).append(line)
+            shown.setdefault(key, surface)
+    ranked = sorted(
+        ((k, v) for k, v in found.items() if len(v) >= MIN_THEME),
+        key=lambda kv: (-len(kv[1]), -len(kv[0].split()), kv[0]),
+    )
+    out: list[tuple[str, list[int]]] = []
+    for key, lines in ranked:
+        # A word inside a phrase already listed with the same rows adds nothing.
+        if any(key in k and set(lines) <= set(ls) for k, ls in out):
+            continue
+        out.append((shown[key], lines))
+    return [(shown.get(k, k), ls) for k, ls in out][:3]
+
+
+def profile_table(root: Path, path: str, question: str = "") -> str:
+    """A project CSV described for a summary: its row count; each number column's average,
+    range and most common value; each category column's groups with their averages (lowest
+    and highest); each free-text column's recurring themes. Columns the question names first."""
+    try:
+        real, text = read_text(root, path)
+    except ProjectFileError as err:
+        return f"Error: {err}"
+    name = relative(root, real)
+    delimiter = "\t" if name.lower().endswith(".tsv") else ","
+    first = text.split("\n", 1)[0]
+    if delimiter == "," and first.count(";") > first.count(","):
+        delimiter = ";"
+    try:
+        table = read_table(text, delimiter)
+    except (TableError, csv.Error) as err:
+        return f"Error: {name} cannot be read as a table: {err}"
+    if not table.rows:
+        return f"Error: {name} has a header but no rows."
+    kinds = _kinds(table)
+    named = [i for i in _named(table.header, question) if i in kinds]
+    order = [*named, *(i for i in kinds if i not in named)][:MAX_PROFILED]
+    numbers = [i for i in order if kinds[i] == "number"]
+    head = table.header
+    lines = [f"{name}: {len(table.rows)} rows (columns: {', '.join(head)})."]
+    for i in numbers:
+        values = [v for _, f in table.rows if (v := to_number(f[i])) is not None]
+        counts: dict[Decimal, int] = {}
+        for v in values:
+            counts[v] = counts.get(v, 0) + 1
+        mode, times = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        line = (
+            f"- {head[i]}: average {(_mean(values))} over {len(values)} rows "
+            f"(lowest {_plain(min(values))}, highest {_plain(max(values))})"
+        )
+        if times > 1:
+            line += f"; {_plain(mode)} is the most common {head[i]} value ({times} rows)"
+        lines.append(line + ".")
+    for g in [i for i in order if kinds[i] == "category"][:2]:
+        for i in numbers[:3]:
+            groups: dict[str, list[Decimal]] = {}
+            for _, f in table.rows:
+                value = to_number(f[i])
+                if value is not None and f[g].strip():
+                    groups.setdefault(f[g].strip(), []).append(value)
+            if len(groups) < 2:
+                continue
+            ranked = sorted(
+                groups.items(), key=lambda kv: (sum(kv[1], Decimal(0)) / len(kv[1]), kv[0])
+            )
+            listed = ", ".join(f"{k} {(_mean(v))} ({len(v)} rows)" for k, v in ranked)
+            low, high = ranked[0], ranked[-1]
+            lines.append(
+                f"- Average {head[i]} by {head[g]}: {listed}; lowest {low[0]} "
+                f"{(_mean(low[1]))}, highest {high[0]} {(_mean(high[1]))}."
+            )
+    for i in [i for i in order if kinds[i] == "text"]:
+        cells = [(n, f[i]) for n, f in table.rows if f[i].strip()]
+        themes = _themes(cells)
+        line = f"- {head[i]}: filled in {len(cells)} of {len(table.rows)} rows"
+        if themes:
+            said = "; ".join(
+                f"'{t}' in {len(ls)} rows (lines {', '.join(map(str, ls))})" for t, ls in themes
+            )
+            line += f"; recurring themes: {said}"
+        lines.append(line + ".")
+    if table.repaired or table.skipped:
+        lines.append("Malformed rows:")
+        lines += [f"- {said}" for said in [*table.repaired, *table.skipped]]
+    return "\n".join(lines)
+
+
+# --- sort_rows: a table's rows in the order asked -----------------------------------------------
+
+_SORT_DAY = re.compile(r"^\s*(\d{4})-(\d\d)-(\d\d)")
+"""An ISO date at a cell's start, sorted by its day."""
+
+
+def _order_key(cell: str, numeric: bool) -> tuple[int, Decimal, str]:
+    """A cell's sort key: numbers by value, ISO dates by day, else text without case; blanks
+    last."""
+    if not cell.strip():
+        return (2, Decimal(0), "")
+    if numeric:
+        value = to_number(cell)
+        return (0, value, "") if value is not None else (1, Decimal(0), cell.casefold())
+    day = _SORT_DAY.match(cell)
+    if day:
+        return (0, Decimal("".join(day.groups())), "")
+    return (1, Decimal(0), " ".join(cell.casefold().split()))
+
+
+def _wanted_column(header: list[str], wanted: str) -> int | None:
+    """The column a phrase names: its exact header, else the header sharing its words."""
+    exact = _column(header, wanted)
+    if exact is not None:
+        return exact
+    words = {w.rstrip("s") for w in re.findall(r"[a-z]+", wanted.lower()) if len(w) > 1}
+    scored = [
+        (len(words & {w.rstrip("s") for w in re.findall(r"[a-z]+", h.lower())}), -i, i)
+        for i, h in enumerate(header)
+    ]
+    best = max(scored, default=(0, 0, -1))
+    return best[2] if best[0] else None
+
+
+def sort_rows(root: Path, path: str, by: str, descending: bool = False) -> str:
+    """A project CSV's rows sorted by the column `by` names (numbers by value, ISO dates by day,
+    text A-Z without case), the header kept on top, as a report and then the new CSV text."""
+    try:
+        real, text = read_text(root, path)
+    except ProjectFileError as err:
+        return f"Error: {err}"
+    name = relative(root, real)
+    delimiter = "\t" if name.lower().endswith(".tsv") else ","
+    first = text.split("\n", 1)[0]
+    if delimiter == "," and first.count(";") > first.count(","):
+        delimiter = ";"
+    try:
+        table = read_table(text, delimiter)
+    except (TableError, csv.Error) as err:
+        return f"Error: {name} cannot be read as a table: {err}"
+    at = _wanted_column(table.header, by)
+    if at is None:
+        return f"Error: {name} has no column '{by}' (its columns: {', '.join(table.header)})"
+    cells = [f[at] for _, f in table.rows if f[at].strip()]
+    numeric = bool(cells) and all(to_number(c) is not None for c in cells)
+    ordered = sorted(table.rows, key=lambda row: (_order_key(row[1][at], numeric), row[0]))
+    if descending:
+        filled = [r for r in ordered if r[1][at].strip()][::-1]
+        ordered = filled + [r for r in ordered if not r[1][at].strip()]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(table.header)
+    writer.writerows(f for _, f in ordered)
+    how = "largest first" if descending and numeric else "descending" if descending else "ascending"
+    head = f"{len(ordered)} rows of {name} sorted by '{table.header[at]}' ({how})"
+    moved = ", ".join(str(n) for n, _ in ordered[:MAX_GROUPS])
+    head += f"; the file's lines in the new order: {moved}."
+    if table.skipped:
+        head += " Left out: " + "; ".join(table.skipped) + "."
+    return f"{head}\n\n{out.getvalue()}"
+
+
+class SortRowsInput(BaseModel):
+    """Arguments of sort_rows."""
+
+    path: str = Field(min_length=1, description="A CSV or TSV file, relative to the project root.")
+    by: str = Field(min_length=1, description="The column to sort by (its header or its words).")
+    descending: bool = Field(default=False, description="Largest, latest or Z first.")
+    part: int = Field(
+        default=1, ge=1, le=50, description="Which part of a long answer to return (1: the first)."
+    )
+
+
+class ProfileTableInput(BaseModel):
+    """Arguments of profile_table."""
+
+    path: str = Field(min_length=1, description="A CSV or TSV file, relative to the project root.")
+    question: str = Field(
+        default="", description="What the summary is for; the columns it names come first."
+    )
+    part: int = Field(
+        default=1, ge=1, le=50, description="Which part of a long answer to return (1: the first)."
+    )
+
+
 class GroupTotalsInput(BaseModel):
     """Arguments of group_totals."""
 
@@ -322,19 +592,47 @@ class GroupTotalsInput(BaseModel):
         default="", description="The column to group by; empty: a category-like column."
     )
     amount: str = Field(default="", description="The column to total; empty: the amount column.")
+    rows: bool = Field(default=False, description="List each group's rows under its total.")
     part: int = Field(
         default=1, ge=1, le=50, description="Which part of a long answer to return (1: the first)."
     )
 
 
 def table_tools(root: Path) -> list[BaseTool]:
-    """group_totals over the project folder `root`."""
+    """group_totals, profile_table and sort_rows over the project folder `root`."""
     root = Path(root).resolve()
 
-    def group_totals_tool(path: str, by: str = "", amount: str = "", part: int = 1) -> str:
-        return paged(group_totals(root, path, by, amount), part)
+    def group_totals_tool(
+        path: str, by: str = "", amount: str = "", rows: bool = False, part: int = 1
+    ) -> str:
+        return paged(group_totals(root, path, by, amount, rows), part)
+
+    def profile_table_tool(path: str, question: str = "", part: int = 1) -> str:
+        return paged(profile_table(root, path, question), part)
+
+    def sort_rows_tool(path: str, by: str, descending: bool = False, part: int = 1) -> str:
+        return paged(sort_rows(root, path, by, descending), part)
 
     return [
+        StructuredTool.from_function(
+            func=sort_rows_tool,
+            name="sort_rows",
+            description=(
+                "Sort a CSV's rows by one column (numbers by value, ISO dates by day, text A-Z), "
+                "the header kept on top; returns the sorted CSV text."
+            ),
+            args_schema=SortRowsInput,
+        ),
+        StructuredTool.from_function(
+            func=profile_table_tool,
+            name="profile_table",
+            description=(
+                "Describe a CSV for a summary: row count, each number column's average, range "
+                "and most common value, averages per category (lowest, highest) and the themes "
+                "that recur in free-text columns."
+            ),
+            args_schema=ProfileTableInput,
+        ),
         StructuredTool.from_function(
             func=group_totals_tool,
             name="group_totals",
@@ -343,5 +641,5 @@ def table_tools(root: Path) -> list[BaseTool]:
                 "each malformed row with its line and repairing it only when unambiguous."
             ),
             args_schema=GroupTotalsInput,
-        )
+        ),
     ]

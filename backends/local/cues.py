@@ -38,7 +38,11 @@ _CODE_QUESTION = re.compile(
 _SEARCHED_FOR = re.compile(
     r"\bsearch\w*\b[^'\"]{0,40}?\bfor\s+['\"]([^'\"]{1,60})['\"]", re.IGNORECASE
 )
-_SUMMARY_NAME = re.compile(r"summar|recap|minutes|digest|tl-?dr|overview|key-?points", re.I)
+_SUMMARY_NAME = re.compile(
+    r"summar|recap|minutes|digest|tl-?dr|overview|key-?points|key[- ]findings|takeaways"
+    r"|highlights|where we (?:landed|are|stand)|wrap-?up|debrief|outcomes?\b",
+    re.I,
+)
 _CREATES = re.compile(r"\b(?:creates?|created|starts?|started|opens? a new|new)\b", re.I)
 _REQUEST_TITLE = re.compile(
     r"\b(?:pull|merge) request\s+(?:#?\d+\s+)?['\"]([^'\"]{3,80})['\"]", re.I
@@ -171,7 +175,8 @@ def _last_search(events: Sequence[Event]) -> str | None:
 def _summary_cue(events: Sequence[Event], last: str) -> Draft | None:
     """A new document named for a summary, right after reading something: summarise that."""
     facts = read_event(last)
-    made = [f for f in facts.files if _SUMMARY_NAME.search(f)]
+    # A file named for a summary, or a page/slide titled as one ('Offsite - where we landed').
+    made = [f for f in [*facts.files, *facts.quoted] if _SUMMARY_NAME.search(f)]
     if not made or not _CREATES.search(last):
         return None
     earlier = events[:-1][-RECENT:]

@@ -295,6 +295,10 @@ def related_memory(work: Work, subjects: TaskSubjects, events: Sequence[Event]) 
 def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
     """Locate the error, read the code there, re-parse the data it reads, and say the fix."""
     from backends.local import plans_code  # noqa: PLC0415 (it imports this module)
+    from backends.local.plans_keys import (  # noqa: PLC0415 (same)
+        empty_group_finding,
+        settings_key_finding,
+    )
 
     if plans_code.wants_import_cycle(subjects):  # the fault is in the import graph, not a line
         cycle = plans_code.import_cycle(work, subjects, events)
@@ -344,13 +348,24 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     records = _error_records(work, exc, error, path, line_no)
     if records:
         lines += ["The data record(s) that cause it:", *records]
-    found = _parse_fault(broken, line_no) or _key_finding(data, exc, values, code, line_no)
+    found = (
+        _parse_fault(broken, line_no)
+        or _key_finding(data, exc, values, code, line_no)
+        or settings_key_finding(work, subjects, exc, message)
+        or (
+            empty_group_finding(work, path, line_no, code)
+            if exc == "ZeroDivisionError" and path and line_no and code
+            else None
+        )
+    )
     generic = ("", "") if records else _cause(exc, values)  # the records say it better
     cause, fix = found or _attribute_finding(message, code) or generic
     if cause:
         lines.append(f"Cause: {cause}.")
     if fix:
-        lines.append(f"Fix: {fix}.")
+        # A fix may carry the corrected lines after its first line: they stand as they are.
+        said, *corrected = fix.split("\n")
+        lines += [f"Fix: {said}" + ("" if said.endswith((":", ".")) else "."), *corrected]
     lines += _extra_evidence(work, subjects, exc, values, path)
     if kind_of_none(message) and path and code and line_no:
         lines += _records_giving_none(work, subjects, path, code, line_no)
@@ -684,6 +699,13 @@ def _parse_fault(broken: list[tuple[str, str]], line_no: int | None) -> tuple[st
             f"({text.strip()}): JSON allows no comma after the last item before "
             f"'{shown[number].strip()[:1]}' on line {number}"
         )
+        # The corrected lines, so the fix can be pasted as it stands.
+        fixed = [
+            text.rstrip()[:-1] if n == before else shown[n]
+            for n in range(before, number + 1)
+            if n in shown
+        ]
+        fix += f" (lines {before}-{number} corrected below)\n" + "\n".join(fixed)
     elif "Expecting ',' delimiter" in message and number and number > 1:
         fix += f": a comma is missing after the value that ends line {number - 1}"
     elif "Expecting property name" in message:
@@ -932,6 +954,39 @@ def _python_docs(work: Work, subjects: TaskSubjects) -> tuple[str, str] | None:
     return None
 
 
+MAX_SCRIPTS = 2
+"""Most named Python files checked for the behaviour a look-up asks about."""
+_CITED_LINE = re.compile(r"\(line (\d+)\)")
+
+
+def script_findings(work: Work, subjects: TaskSubjects) -> list[str]:
+    """What check_python finds in the Python files the task or events name, each with the
+    code of its line and of the lines it cites; [] when it finds nothing."""
+    lines: list[str] = []
+    for name in subjects.files_with(frozenset({"py"}))[:MAX_SCRIPTS]:
+        path = work.resolve(name)
+        lines += python_findings(work, path) if path else []
+    return lines
+
+
+def python_findings(work: Work, path: str) -> list[str]:
+    """What check_python finds in one Python file, each finding under the code of its line
+    and of the lines it cites; [] when it finds nothing."""
+    hits = [h for h in _hits(work.output("check_python", path=path)) if _HIT.match(h)]
+    if not hits:
+        return []
+    source = _read_all(work, path, 400)
+    lines = [f"What {_code(path)} does that explains it:"]
+    for hit in hits[:MAX_LISTED]:
+        found = _HIT.match(hit)
+        numbers = [int(found["line"]), *map(int, _CITED_LINE.findall(found["text"]))]
+        for number in sorted(set(numbers)):
+            if number in source:
+                lines.append(f"{_code(path)} line {number}: {source[number].strip()}")
+        lines.append(f"  {found['text'].strip()}")
+    return lines
+
+
 def _usages(work: Work, name: str) -> list[str]:
     return _hits(work.output("find_usages", name=name))[:MAX_LISTED]
 
@@ -945,7 +1000,17 @@ def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> 
         return worked
     found = _python_docs(work, subjects)
     if found is None:
-        return _offline_search(work, subjects, events, "Docs", what="look this up on the web")
+        searched = _offline_search(work, subjects, events, "Docs", what="look this up on the web")
+        # A behaviour asked about in words ("default list keeps old values") is often the
+        # person's own script doing it: what a check of that script finds answers it first.
+        behaviour = script_findings(work, subjects)
+        if not behaviour:
+            return searched
+        return Outcome(
+            title=searched.title,
+            lines=[*behaviour, "", *searched.lines],
+            did=f"checked the code the task names and {searched.did}".strip(),
+        )
     name, doc = found
     short = name.rsplit(".", 1)[-1]
     uses = _usages(work, short)
@@ -1049,7 +1114,10 @@ def _docs_answer(
         "docs_for_need", name=name, need=_need_text(work, subjects, events), other_functions=other
     )
     if not found or found.startswith(("Error", "The documentation of")):
-        return []
+        # No argument to change, but what the project's call computes still answers "which
+        # value does it print"
+        computed = _computed(work, name, [], uses)
+        return [*computed, ""] if computed else []
     lines = found.splitlines()
     keywords = [(m["param"], m["value"]) for m in map(_PARAM_LINE.match, lines) if m]
     siblings = [m["name"] for m in map(_SIBLING_LINE.match, lines) if m]
@@ -1080,6 +1148,7 @@ MAX_ALTERNATIVES = 6
 """Most other functions applied to the data."""
 _COLUMN_OF = re.compile(r"\[\s*[\"']([^\"'\]]+)[\"']\s*\]")
 _CSV_NAME = re.compile(r"[\"']([^\"'\s]+\.csv)[\"']")
+_OPENED = re.compile(r"\bopen\(\s*[\"']([^\"'\s]+\.\w+)[\"']")
 
 
 def _computed(work: Work, name: str, siblings: Sequence[str], uses: Sequence[str]) -> list[str]:
@@ -1097,15 +1166,21 @@ def _computed(work: Work, name: str, siblings: Sequence[str], uses: Sequence[str
         csv_name = next((m[1] for t in source.values() for m in [_CSV_NAME.search(t)] if m), "")
         data = work.resolve(csv_name) if csv_name and column else None
         if not data:
+            # No CSV column: a file of plain numbers the script opens ("times.txt")
+            column = ""
+            opened = [m[1] for t in source.values() for m in _OPENED.finditer(t)]
+            data = next((p for name in opened if (p := work.resolve(name))), None)
+        if not data:
             continue
         out = work.output("apply_to_column", name=name, path=data, column=column)
         if not out or out.startswith("Error"):
             continue
         first, _, rest = out.partition("\n")
+        ordered = rest.partition("\n")[0]
         value = first.rsplit(" = ", 1)[-1]
         lines = [
-            f"{_code(hit['path'])} line {hit['line']} computes {first}{_in_column(value, rest)}",
-            rest,
+            f"{_code(hit['path'])} line {hit['line']} computes {first}{_in_column(value, ordered)}",
+            *rest.splitlines(),
         ]
         printed = _printed(hit["text"], short, value)
         if printed:
@@ -1114,13 +1189,14 @@ def _computed(work: Work, name: str, siblings: Sequence[str], uses: Sequence[str
             alt = work.output("apply_to_column", name=f"{module}.{other}", path=data, column=column)
             if alt and not alt.startswith("Error"):
                 gives = alt.splitlines()[0].rsplit(" = ", 1)[-1]
-                lines.append(f"{module}.{other} instead gives {gives}{_in_column(gives, rest)}")
+                lines.append(f"{module}.{other} instead gives {gives}{_in_column(gives, ordered)}")
         return [*lines, ""]
     return []
 
 
 def _in_column(value: str, ordered: str) -> str:
-    """Whether a computed value is one of the column's own values (listed in `ordered`)."""
+    """Whether a computed value is one of the column's own values (listed in `ordered`; a
+    file of plain numbers is one column)."""
     try:
         number = float(value)
         values = [float(v) for v in ordered.partition(": ")[2].split(", ") if v]
@@ -1134,7 +1210,12 @@ def _printed(code: str, short: str, value: str) -> str:
     ('' when the line prints no f-string or has other fields)."""
     match = re.search(r"print\(\s*f([\"'])(.*)\1\s*\)", code)
     if not match:
-        return ""
+        # print("label:", module.short(x)): print joins its arguments with a space
+        plain = re.search(
+            rf"print\(\s*([\"'])([^\"'{{}}]*)\1\s*,\s*[\w.]*\b{re.escape(short)}\(\w*\)\s*\)",
+            code,
+        )
+        return f"{plain[2]} {value}" if plain else ""
     fields = re.findall(r"\{[^{}]*\}", match[2])
     if len(fields) != 1 or f"{short}(" not in fields[0]:
         return ""
@@ -1274,8 +1355,9 @@ def _summary_of(work: Work, path: str, label: str) -> Outcome:
 
 def wants_reminder(kind: str, task: str) -> bool:
     """Whether the task asks for a reminder or a follow-up."""
-    if kind == "summarise" and not re.search(r"\bremind", task, re.IGNORECASE):
-        return False  # "each action with its due date" asks for a summary, not a reminder
+    if kind in ("summarise", "find_examples") and not re.search(r"\bremind", task, re.I):
+        # "each action with its due date", "invoices past their due date" ask for no reminder
+        return False
     # Quoted names are not the request: 'visits/schedule.md' asks for no reminder.
     return bool(_REMIND.search(_QUOTED_VALUE.sub("", task)))
 

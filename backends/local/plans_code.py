@@ -29,7 +29,10 @@ from backends.local.plans import (
     formulas_worked_out,
     lookup_docs,
     python_candidates,
+    python_findings,
 )
+from backends.local.plans_rows import table_rows
+from backends.local.plans_statements import asked_act, statements
 from backends.local.task_subjects import (
     DOCUMENT_EXTENSIONS,
     EVENT_WINDOW,
@@ -72,12 +75,17 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
         # A file whose extension is not a known one ('jobs.crontab') is still the person's file.
         quoted = [n for n in subjects.names if "/" in n or "." in n]
         target = next((p for p in (work.resolve(n) for n in quoted[:2]) if p), None)
+    logged = _logging_trace(work, subjects)
+    if logged is not None:
+        return logged
     if target and extension(target) in ("py", "pyi"):
         outline = work.output("module_outline", path=target)
         if outline:
             first = _regex_lines(work, subjects, events, target, outline)
             first += _traced(work, subjects, target, outline)
             first += _function_lines(work, subjects, target, outline)
+            # What the code does that people do not expect (a shared default list, a None used)
+            first += python_findings(work, target)
             lines = [*first, *([""] if first else [])]
             lines += [f"What {_code(target)} holds, function by function:", *outline.splitlines()]
             findings = _hits(work.output("lint_file", path=target))
@@ -124,6 +132,37 @@ def _traced(work: Work, subjects: TaskSubjects, target: str, outline: str) -> li
     return []
 
 
+_CONFIG_EXTENSIONS = frozenset({"ini", "cfg", "conf", "json", "yaml", "yml", "toml"})
+_QUOTED = re.compile(r"\"([^\"]{3,200})\"|'([^']{3,200})'")
+
+
+def _logging_trace(work: Work, subjects: TaskSubjects) -> Outcome | None:
+    """Where a script's logging calls end up under the logging configuration the task names
+    (a message the task quotes first); None when no named file is a logging configuration."""
+    scripts = [p for p in map(work.resolve, subjects.files_with(frozenset({"py"}))[:2]) if p]
+    configs = [p for p in map(work.resolve, subjects.files_with(_CONFIG_EXTENSIONS)[:3]) if p]
+    if not scripts or not configs:
+        return None
+    quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(subjects.task)]
+    message = next((q for q in quoted if extension(q) not in (*_CONFIG_EXTENSIONS, "py")), "")
+    for config in configs:
+        for script in scripts:
+            found = work.output("trace_logging", config_file=config, script=script, message=message)
+            if found and not found.startswith("Error") and "record of logger" in found:
+                lines = [_code_lines(line) for line in found.splitlines()]
+                return Outcome(
+                    title=f"Explain: where the logging of {script} goes"[:180],
+                    lines=lines,
+                    did=f"traced the logging calls of {script} through {config}",
+                )
+    return None
+
+
+def _code_lines(line: str) -> str:
+    """'app.py line 7' written as the project cites a place: `app.py` line 7."""
+    return re.sub(r"(?<![`\w/.-])([\w./-]+\.\w+) line (\d+)", r"`\1` line \2", line)
+
+
 def _schedule(work: Work, target: str) -> Outcome | None:
     """When each crontab entry of `target` runs, in plain words (None when it holds none)."""
     found = work.output("explain_schedule", path=target)
@@ -147,6 +186,13 @@ def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -
     installed documentation."""
     if marker_words(subjects.task):
         found = marker_comments(work, subjects)
+        if found is not None:
+            return found
+    rows = table_rows(work, subjects, events)
+    if rows is not None:
+        return rows
+    if asked_act(subjects.task):
+        found = statements(work, subjects)
         if found is not None:
             return found
     query = read_code_query(subjects.task, events)

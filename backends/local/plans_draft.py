@@ -23,6 +23,7 @@ from backends.local.plans import (
     _listed,
 )
 from backends.local.plans_draft_sources import source_draft
+from backends.local.plans_email import notes_email
 from backends.local.task_subjects import TaskSubjects, extension
 from graphs.state import Event
 
@@ -106,6 +107,8 @@ _CATEGORIES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("prices", "Prices", re.compile(r"price|ticket|entry|admission|menu|sale", re.I)),
 )
 """Which facts a section holds, by its name; the name a section gets when the task names none."""
+_ADDRESSED = re.compile(r"\b(?:e-?mail|letter|message)\b", re.I)
+"""A short text sent to someone (an announcement or a post is not)."""
 _TYPED_HEADING = re.compile(r"'#{2,3}\s+([^'\n]{1,60})'")
 
 
@@ -128,6 +131,11 @@ def draft_text(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> O
     names_notes = any(f in subjects.task for f in subjects.files)
     # A short text (an email) is built from notes only when the task points at them.
     facts = _notes_facts(work, subjects) if names_notes or not short else []
+    if short and names_notes and _ADDRESSED.search(subjects.task) and not _weighed(facts):
+        # An email from notes that hold no options or costs to weigh: their own lines, addressed.
+        email = notes_email(work, subjects, events, title)
+        if email is not None:
+            return email
     if facts:
         return notes_draft(work, subjects, events, title, facts)
     if _SHORT_TEXT.search(subjects.task) and not subjects.sections:
@@ -148,6 +156,12 @@ def draft_text(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> O
         written=path or "drafts/",
         did=f"wrote the outline '{title}' with the sections {', '.join(sections)}",
     )
+
+
+def _weighed(facts: list[tuple[str, str]]) -> bool:
+    """Whether the notes hold more than dates: options, costs, counts, decisions, goals."""
+    kinds = {m.group(2) for _, text in facts for m in map(_FACT.match, text.splitlines()) if m}
+    return bool(kinds - {"title", "date", "dates"})
 
 
 def _default_sections(text: str) -> tuple[str, ...]:

@@ -38,6 +38,8 @@ _TITLES = {
 _TOOL_GROUP = {title: group for group, title in _TITLES.items()}
 _ENTRY = re.compile(r"^line (?P<line>\d+): (?P<text>.+) \((?P<commit>[^()]+)\)$")
 _LEFT = re.compile(r"^line (?P<line>\d+): (?P<commit>\S+) (?P<kind>[^:]+): (?P<text>.+)$")
+_HASH = re.compile(r"^[0-9a-f]{6,40}$")
+"""A commit hash (a changelog's entries have none)."""
 _INVITE = re.compile(
     r"\binvit\w*|\bmeeting\b|\bschedul\w*|\bbook\w*\b|\bset up a (?:call|meeting)\b", re.I
 )
@@ -49,6 +51,13 @@ _ALL_FREE = re.compile(
 )
 _SLOT = re.compile(r"^(?P<iso>\d{4}-\d\d-\d\d) (?P<day>\w+ \d+ \w+ \d{4}): (?P<slot>\S+)")
 _PEOPLE = re.compile(r"^(?P<path>.+?): (?:available hours|busy times.*?) of (?P<names>.+?); ")
+_NUMBERED = re.compile(r"^\d+: ?(.*)$")
+"""A line of read_lines' output."""
+_H1 = re.compile(r"^#(?!#)")
+_PLACEHOLDER = re.compile(
+    r"<\s*version\s*>|\{\{?\s*version\s*\}?\}|\$\{?version\}?|\bX\.Y(?:\.Z)?\b", re.I
+)
+"""Where a template's title takes the version."""
 _NEED_LINE = re.compile(r"^\s*(?:need|purpose|goal|topic|agenda)\s*:\s*(.+)$", re.I | re.M)
 
 
@@ -71,10 +80,12 @@ def source_draft(
     return None
 
 
-def _written(work: Work, title: str, lines: list[str], did: str) -> Outcome:
-    """The draft written to drafts/<slug>.md."""
+def _written(
+    work: Work, title: str, lines: list[str], did: str, path: str | None = None
+) -> Outcome:
+    """The draft written to `path`, else to drafts/<slug>.md."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "draft"
-    path = f"drafts/{slug}.md"
+    path = path or f"drafts/{slug}.md"
     done = work.call("write_file", file_path=path, text="\n".join(lines) + "\n")
     return Outcome(title=title, lines=lines, written=path if done.ok else None, did=did)
 
@@ -95,13 +106,46 @@ def _version(subjects: TaskSubjects, events: Sequence[Event]) -> str:
     return ""
 
 
+def _template(work: Work, subjects: TaskSubjects) -> tuple[str, str, list[str]] | None:
+    """(path, title line, section names) of the markdown template the task names: a file
+    called a template, or one that holds only headings."""
+    for name in _candidate_files(subjects, frozenset({"md", "markdown", "txt"})):
+        resolved = work.resolve(name)
+        text = work.output("read_lines", path=resolved) if resolved else None
+        if not resolved or not text:
+            continue
+        lines = [m.group(1).strip() for m in map(_NUMBERED.match, text.splitlines()[1:]) if m]
+        body = [line for line in lines if line]
+        headings = [line for line in body if line.startswith("#")]
+        if not headings or ("template" not in resolved.lower() and len(headings) < len(body)):
+            continue
+        title = next((h.lstrip("#").strip() for h in headings if _H1.match(h)), "")
+        sections = [h.lstrip("#").strip() for h in headings if not _H1.match(h)]
+        if sections:
+            return resolved, title, sections
+    return None
+
+
+def _named_output(work: Work, subjects: TaskSubjects, skip: set[str]) -> str | None:
+    """A new markdown / text file the task asks the draft to go to ("in 'NOTES.md'")."""
+    for name in subjects.files:
+        if name in subjects.task and extension(name) in {"md", "txt"} and name not in skip:
+            if work.resolve(name) is None and ".." not in name and not name.startswith("/"):
+                return name
+    return None
+
+
 def release_notes_draft(
     work: Work, subjects: TaskSubjects, events: Sequence[Event]
 ) -> Outcome | None:
-    """Release notes from the commit log the task or events name, in the sections the task
-    names (else breaking changes, features, fixes, performance); chores and docs left out."""
-    for path in _candidate_files(subjects, _LOG_TYPES)[:3]:
+    """Release notes from the commit log the task or events name, in the sections a template
+    the task names holds (else the sections the task names, else breaking changes, features,
+    fixes, performance); chores and docs left out; written where the task says."""
+    template = _template(work, subjects)
+    for path in _candidate_files(subjects, _LOG_TYPES)[:4]:
         resolved = work.resolve(path) or path
+        if template and resolved == template[0]:
+            continue
         output = work.output("release_notes", path=resolved)
         if not output or "commits" not in output.splitlines()[0]:
             continue
@@ -118,18 +162,23 @@ def release_notes_draft(
                 continue
             entry = _ENTRY.match(line)
             if current == "left" and (out := _LEFT.match(line)):
-                left.append(f"{out['commit']} ({out['kind']})")
+                said = out["commit"] if _HASH.match(out["commit"]) else out["text"]
+                left.append(f"{said} ({out['kind']})")
             elif entry and current:
-                groups.setdefault(current, []).append(f"- {entry['text']} ({entry['commit']})")
+                # A changelog line has no commit hash, only its type: no need to repeat that.
+                hashed = _HASH.match(entry["commit"])
+                item = f"- {entry['text']}" + (f" ({entry['commit']})" if hashed else "")
+                groups.setdefault(current, []).append(item)
         if not groups:
             continue
         version = _version(subjects, events)
-        named = [
-            (name, next((g for g, p in _GROUP_OF if p.search(name)), ""))
-            for name in subjects.sections
-        ]
+        wanted = list(template[2]) if template else list(subjects.sections)
+        named = [(name, next((g for g, p in _GROUP_OF if p.search(name)), "")) for name in wanted]
         sections = named or [(_TITLES[g], g) for g in _TITLES if g in groups]
-        lines = [f"# Release notes {version}".rstrip(), ""]
+        heading = f"Release notes {version}".rstrip()
+        if template and template[1]:
+            heading = _PLACEHOLDER.sub(version, template[1]) if version else template[1]
+        lines = [f"# {heading}", ""]
         for name, group in sections:
             lines += [f"## {name[:1].upper()}{name[1:]}"]
             lines += groups.get(group) or ["- Nothing in the log for this section."]
@@ -141,7 +190,9 @@ def release_notes_draft(
         if left:
             lines.append(f"Left out of the notes ({resolved}): {', '.join(left)}.")
         title = f"Release notes {version}".rstrip()
-        return _written(work, title, lines, f"drafted release notes from {resolved}")
+        target = _named_output(work, subjects, {path})
+        source = f"{resolved}, following {template[0]}" if template else resolved
+        return _written(work, title, lines, f"drafted release notes from {source}", target)
     return None
 
 

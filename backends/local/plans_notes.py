@@ -11,8 +11,9 @@ written to the drafts, never over the person's own.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from backends.local.plans import (
     _EXCEPTION,
@@ -37,6 +38,7 @@ from backends.local.task_subjects import (
 )
 from backends.local.text import read_event
 from graphs.state import Event
+from tools.dates import day_heading, document_year, find_dates
 from tools.paging import next_part, without_part_line
 
 
@@ -54,6 +56,15 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
                     lines=[f"What {_code(path)} holds:", *outline.splitlines()],
                     did=f"outlined {path}",
                 )
+        asks_stats = _STATS.search(subjects.task) and not _ADDED_UP.search(subjects.task)
+        if extension(path) in TABLE_EXTENSIONS and asks_stats:
+            profile = _whole(work, "profile_table", path=path, question=subjects.task)
+            if profile and not profile.startswith("Error:"):
+                return Outcome(
+                    title=f"Summary: {path}",
+                    lines=profile.splitlines(),
+                    did=f"described the columns of {path}",
+                )
         if extension(path) in TABLE_EXTENSIONS and _TOTALS.search(subjects.task):
             totals = _group_totals(work, path, subjects.task)
             if totals:
@@ -63,6 +74,9 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
             if report:
                 lines = [report]
                 if extension(path) in TABLE_EXTENSIONS and "parses cleanly" in report:
+                    profile = _whole(work, "profile_table", path=path, question=subjects.task)
+                    if profile and not profile.startswith("Error:"):
+                        lines += ["", *profile.splitlines()[1:]]
                     totals = _group_totals(work, path, subjects.task)
                     lines += ["", *totals.lines] if totals else []
                 return Outcome(title=f"Summary: {path}", lines=lines, did=f"checked {path}")
@@ -82,6 +96,17 @@ def summarise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
         if paths:
             return _summary_of(work, paths[0], "Summary")
     return _offline_search(work, subjects, events, "Summary", what="open web pages")
+
+
+_STATS = re.compile(
+    r"\baverages?\b|\bmean\b|\bmedian\b|\bmost (?:common|frequent|popular)\b|\bhow many\b"
+    r"|\bnumber of\b|\blowest\b|\bhighest\b|\bthemes?\b|\bfindings\b|\bstatistics\b|\bstats\b"
+    r"|\btypical\b|\bdistribution\b|\bresponses\b|\bresults\b",
+    re.I,
+)
+"""A summary of a table that asks what its columns hold, not totals per category."""
+_ADDED_UP = re.compile(r"\b(?:sub)?totals?\b|\bsum\b|\bspend\w*|\badd(?:ed)? up\b", re.I)
+"""A task that wants amounts added up (group_totals answers it)."""
 
 
 def _document_holding(work: Work, quoted: Sequence[str]) -> str | None:
@@ -164,6 +189,7 @@ def _log_summary(work: Work, path: str) -> Outcome:
             "Most often in the failing lines: "
             + ", ".join(f"{k} ({v} of {len(failing)})" for k, v in repeated[:5])
         )
+    lines += _by_source(numbered, failing)
     incident = _incident(numbered, failing)
     if failing:
         lines += ["", "The failing lines:"]
@@ -173,6 +199,45 @@ def _log_summary(work: Work, path: str) -> Outcome:
         lines=[*incident, *([""] if incident else []), *lines],
         did=f"counted the errors in {path}",
     )
+
+
+_SOURCE = re.compile(r"^[\s\]:|-]*\[?([A-Za-z][\w./-]*)\]?:?\s+(.*)$")
+"""The name a log line gives after its level (a service, a logger), then its message."""
+_VARIABLE = re.compile(r"\b[\w.-]+=\S+|\b\d[\d.,:]*\b|\s+")
+"""The parts of a log message that change from line to line (ids, counts, key=value)."""
+
+
+def _after_level(text: str) -> tuple[str, str] | None:
+    level = _LEVEL.search(text)
+    match = _SOURCE.match(text[level.end() :]) if level else None
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _by_source(numbered: dict[int, str], failing: list[tuple[int, str]]) -> list[str]:
+    """Error lines counted per source (the name a log puts after the level, when its lines keep
+    to a few such names), and the most frequent error message with its count."""
+    parsed = [p for t in numbered.values() if (p := _after_level(t))]
+    sources = {s for s, _ in parsed}
+    if len(parsed) < 3 or len(sources) * 2 > len(parsed):
+        return []
+    counts: dict[str, int] = {}
+    messages: dict[str, list[int]] = {}
+    for number, text in failing:
+        part = _after_level(text)
+        if part is None:
+            continue
+        counts[part[0]] = counts.get(part[0], 0) + 1
+        message = _VARIABLE.sub(" ", part[1]).strip(" :-,;")
+        messages.setdefault(f"{part[0]}: {message}", []).append(number)
+    if not counts:
+        return []
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines = ["Error lines by source: " + ", ".join(f"{k} {v}" for k, v in ranked)]
+    top = sorted(messages.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))[0]
+    if len(top[1]) > 1:
+        where = ", ".join(map(str, top[1][:MAX_LISTED]))
+        lines.append(f"Most frequent error: {top[0]} ({len(top[1])} times, lines {where})")
+    return lines
 
 
 def _stamp(text: str) -> datetime | None:
@@ -257,14 +322,25 @@ def organise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Out
         categorised = _categorised(work, path, subjects) if path else None
         if categorised:
             return categorised
+        rows_sorted = _rows_sorted(work, path, subjects.task) if path else None
+        if rows_sorted:
+            return rows_sorted
         totals = _group_totals(work, path, subjects.task) if path else None
         if totals:
             return totals
     documents = [] if lines else _resolved(work, subjects.files_with(DOCUMENT_EXTENSIONS))
     for path in documents[:1]:
+        alphabetised = _alphabetised(work, path, subjects.task)
+        if alphabetised:
+            return alphabetised
+    for path in documents[:1]:
         regrouped = _regrouped(work, path, subjects, events)
         if regrouped:
             return regrouped
+    for path in documents[:1]:
+        bucketed = _due_buckets(work, path, subjects.task, events)
+        if bucketed:
+            return bucketed
     if documents and _DATED.search(subjects.task):
         timeline = _timeline(work, documents, events)
         if timeline:
@@ -582,10 +658,18 @@ def _key_facts(work: Work, path: str) -> Outcome:
 # --- organise: tables and dated items -----------------------------------------------------------
 
 
+_ITEMISED = re.compile(
+    r"\blist(?:ing|ed)? (?:each|every|all)\b|\beach \w+ under\b|\bunder (?:its|their|each)\b"
+    r"|\bitemi[sz]\w*|\bline by line\b|\bwith (?:the|its|their) (?:rows|items|entries)\b",
+    re.I,
+)
+"""A task that wants each group's rows listed under its total, not the totals alone."""
+
+
 def _group_totals(work: Work, path: str, task: str) -> Outcome | None:
     """A table's amounts totalled per the column the task names (else a category column)."""
     by = next((m.group(1) for m in _BY_COLUMN.finditer(task) if m.group(1).isalpha()), "")
-    report = _whole(work, "group_totals", path=path, by=by)
+    report = _whole(work, "group_totals", path=path, by=by, rows=bool(_ITEMISED.search(task)))
     if report is None or report.startswith("Error:"):
         return None
     return Outcome(
@@ -777,3 +861,200 @@ def _categorised(work: Work, path: str, subjects: TaskSubjects) -> Outcome | Non
         if report and not report.startswith("Error:"):
             return _rewritten(work, path, report, "categorised the rows of", "Categorised")
     return None
+
+
+_ALPHA_TASK = re.compile(
+    r"\balphabeti\w*|\bA\s*(?:-|–|to)\s*Z\b|\b(?:sort|order)\w*(?: [\w']+){0,4}? by (?:the |their "
+    r"|each \w+'s |first )*(?:author|surname|last name|family name|name|title)s?\b",
+    re.I,
+)
+"""A task that asks for a list's entries in alphabetical order."""
+_NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+")
+
+
+def _sort_key(entry: str) -> str:
+    """An entry's alphabetical key: its text without bullet, numbering or markup, case and
+    accents folded."""
+    text = _BULLET.sub("", entry).lstrip("*_[\"'( ")
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def _alphabetised(work: Work, path: str, task: str) -> Outcome | None:
+    """A list's entries (one a line) in alphabetical order, exact repeats dropped when the task
+    asks for duplicates removed; headings stay on top, a numbered list is renumbered."""
+    if not _ALPHA_TASK.search(task):
+        return None
+    numbered = _read_all(work, path)
+    heads = [t for t in numbered.values() if t.lstrip().startswith("#")]
+    entries = [(n, t.rstrip()) for n, t in numbered.items() if t.strip() and t not in heads]
+    if len(entries) < 2:
+        return None
+    kept: dict[str, tuple[int, str]] = {}
+    dropped: list[str] = []
+    dedupe = bool(_MERGE_TASK.search(task) or re.search(r"\brepeat|\btwice\b", task, re.I))
+    for number, text in entries:
+        key = " ".join(_sort_key(text).split())
+        if dedupe and key in kept:
+            dropped.append(f"line {number} repeats line {kept[key][0]}")
+            continue
+        kept[f"{key}\0{number}" if key in kept else key] = (number, text)
+    ordered = [kept[k] for k in sorted(kept)]
+    renumber = all(_NUMBERED.match(t) for _, t in ordered)
+    body = [
+        _NUMBERED.sub(f"{i}. ", t, count=1) if renumber else t
+        for i, (_, t) in enumerate(ordered, start=1)
+    ]
+    head = f"{len(ordered)} entries of {path} in alphabetical order"
+    head += f"; removed {len(dropped)} duplicate(s): {'; '.join(dropped)}." if dropped else "."
+    if dedupe and not dropped:
+        head += " No entry appears twice."
+    report = "\n".join([head, "", *heads, *body])
+    return _rewritten(work, path, report, "sorted alphabetically", "Sorted")
+
+
+_BUCKETS = (
+    ("past", r"over-?due|past[ -]due|late|missed|expired"),
+    ("today", r"(?<!as of )(?<!from )(?:due )?today(?!\s+is\b|'s\b)"),
+    ("tomorrow", r"(?:due )?tomorrow"),
+    ("week", r"this week|(?:the )?(?:next|coming) (?:7|seven) days|the rest of the week"),
+    ("next_week", r"next week"),
+    ("month", r"(?:later )?this month"),
+    ("later", r"later|upcoming|someday|future|afterwards|the rest"),
+    ("none", r"no (?:due )?date|undated|unscheduled"),
+)
+"""Sections a task may ask dated items sorted into, by when they fall against today."""
+_BUCKET = re.compile("|".join(rf"(?P<{k}>'(?:{p})'|\b(?:{p})\b)" for k, p in _BUCKETS), re.I)
+_TODAY_CUE = re.compile(r"\b(?:today is|as of|it is|it's|now is|current date(?: is)?:?)\s+", re.I)
+_UNTIL_CUE = re.compile(r"\b(?:up to|until|till|through|to|ending|ends)\s+", re.I)
+
+
+def _buckets_asked(task: str) -> list[tuple[str, str]]:
+    """(bucket, heading) of each time section the task names, in its order; the heading is the
+    task's own words for it."""
+    found: dict[str, str] = {}
+    for match in _BUCKET.finditer(task):
+        kind = match.lastgroup or ""
+        words = match.group(0).strip("'")
+        found.setdefault(kind, words[:1].upper() + words[1:])
+    return list(found.items())
+
+
+def _today_of(task: str, events: Sequence[Event]) -> tuple[date | None, date | None]:
+    """The day the task counts from (a date it says is today, else the events' day) and the
+    last day of 'this week' it gives ('up to Sunday 14 June'), else None."""
+    day = _events_day(events)
+    year = day.year if day else date.today().year
+    dates = find_dates(task, year)
+    today = next(
+        (
+            d.day
+            for d in dates
+            if (c := _TODAY_CUE.search(task[: d.start]))
+            and not task[c.end() : d.start].strip(" ,").count(" ") > 1
+        ),
+        None,
+    )
+    if today is None and day is not None:
+        today = day.date()
+    until = next(
+        (d.day for d in dates if _UNTIL_CUE.search(task[max(0, d.start - 20) : d.start])), None
+    )
+    return today, until
+
+
+def _due_buckets(work: Work, path: str, task: str, events: Sequence[Event]) -> Outcome | None:
+    """A list's dated entries put in the time sections the task names (overdue, this week,
+    later...), counted from today, each section in date order; entries without a date apart."""
+    asked = _buckets_asked(task)
+    kinds = [k for k, _ in asked]
+    if len(asked) < 2 or not {"past", "today", "week", "next_week"} & set(kinds):
+        return None
+    today, until = _today_of(task, events)
+    if today is None:
+        return None
+    week_end = until if until and until >= today else today + timedelta(days=6 - today.weekday())
+    numbered = _read_all(work, path)
+    year = document_year("\n".join(numbered.values()), today.year)
+    placed: dict[str, list[tuple[date, int, str]]] = {k: [] for k in kinds}
+    undated: list[tuple[int, str]] = []
+    for number, text in numbered.items():
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        found = find_dates(text, year)
+        if not found:
+            undated.append((number, text.strip()))
+            continue
+        due = found[-1].day
+        kind = _bucket_of(due, today, week_end, kinds)
+        if kind is None:
+            undated.append((number, text.strip()))
+        else:
+            placed[kind].append((due, number, text.strip()))
+    if sum(map(len, placed.values())) < 2:
+        return None
+    head = [
+        f"Dated entries of {path} sorted against today, {day_heading(today)}"
+        f" (this week up to {day_heading(week_end)}):"
+    ]
+    body = [t.strip() for t in numbered.values() if t.lstrip().startswith("#")][:1]
+    for kind, heading in asked:
+        if kind == "none":
+            continue
+        body += [f"## {heading}", *(t for _, _, t in sorted(placed[kind]))]
+        body += [] if placed[kind] else ["(nothing)"]
+        head.append(f"- {heading}: {len(placed[kind])} entries")
+    if undated:
+        name = dict(asked).get("none", "No date")
+        body += [f"## {name}", *(t for _, t in undated)]
+        head.append(
+            f"- {name}: {len(undated)} entries (lines {', '.join(str(n) for n, _ in undated)})"
+        )
+    report = "\n".join(["\n".join(head), "", *body])
+    return _rewritten(work, path, report, "sorted by due date", "By due date")
+
+
+def _bucket_of(due: date, today: date, week_end: date, kinds: Sequence[str]) -> str | None:
+    """The narrowest time section asked for that a due date falls in (whatever the task's
+    order: 'later' takes only what no nearer section does)."""
+    tests = {
+        "past": due < today,
+        "today": due == today,
+        "tomorrow": due == today + timedelta(days=1),
+        "week": today <= due <= week_end,
+        "next_week": week_end < due <= week_end + timedelta(days=7),
+        "month": due >= today and (due.year, due.month) == (today.year, today.month),
+        "later": due >= today,
+    }
+    return next((k for k, _ in _BUCKETS if k in kinds and tests.get(k)), None)
+
+
+_ROW_SORT = re.compile(
+    r"\b(?:sort|order|rank|arrange|list)\w*\b(?:[^.;]|\.(?=\w)){0,60}?\bby\s+(?:the\s+|their\s+"
+    r"|its\s+|each\s+\w+'s\s+)?(?P<by>[\w -]{1,30}?)(?=\s*[,.;:()]|\s+(?:and|with|from|in|so"
+    r"|descending|ascending|largest|smallest|highest|lowest|newest|oldest|latest|earliest"
+    r"|first|then|order)\b|\s*$)",
+    re.I,
+)
+"""A task that asks for a table's rows in the order of one column ('sort by due date')."""
+_DESCENDING = re.compile(
+    r"\bdescending\b|\b(?:largest|highest|biggest|newest|latest|most recent|most|best)\s+"
+    r"(?:one\s+|ones\s+)?(?:first|on top|at the top)\b|\bfrom (?:the )?(?:highest|largest|newest"
+    r"|latest|most)\b|\bz\s*(?:-|to)\s*a\b|\breverse\b",
+    re.I,
+)
+_NOT_A_SORT = re.compile(r"\b(?:sub)?totals?\b|\bgroup\w*|\bper\b|\bsum\b", re.I)
+
+
+def _rows_sorted(work: Work, path: str, task: str) -> Outcome | None:
+    """A table's rows in the order of the column the task names (largest or latest first when
+    it asks), written to the drafts; not when it asks for groups or totals."""
+    asked = _ROW_SORT.search(task)
+    if not asked or _NOT_A_SORT.search(task):
+        return None
+    report = _whole(
+        work, "sort_rows", path=path, by=asked["by"], descending=bool(_DESCENDING.search(task))
+    )
+    if report is None or report.startswith("Error:"):
+        return None
+    return _rewritten(work, path, report, "sorted the rows of", "Sorted")

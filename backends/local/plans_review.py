@@ -22,6 +22,8 @@ from backends.local.plans import (
     _parse_fault,
     _read_all,
 )
+from backends.local.plans_logic import review_logic
+from backends.local.plans_ports import port_findings
 from backends.local.task_subjects import DATA_EXTENSIONS, TaskSubjects, extension
 from graphs.state import Event
 from tools.factcheck import show
@@ -37,6 +39,8 @@ def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outco
             lines=[f"'{name}' is not under your project root, so I could not review it."],
             did=f"looked for {name}",
         )
+    if target is None:  # a change named by its title ('Add docker compose setup'): its files
+        target = _file_of_subject(work, subjects)
     if target is None:
         return _offline_search(work, subjects, events, "Review", what="open the work to review")
     ext = extension(target)
@@ -50,6 +54,9 @@ def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outco
         lines = _data_review(target, report, whole, rows)
         if ext != "csv" and ext != "tsv":
             lines = [*_config_review(work, subjects, target), *lines]
+        if ext in ("yaml", "yml"):  # a compose file's ports against what each service listens on
+            ports = port_findings(work, target)
+            lines = [*ports, *([""] if ports else []), *lines]
         lines += _against_limits(work, subjects, target, rows)
         if ext == "json":  # totals stated beside the items they should sum
             found = _hits(work.output("fact_check", path=target))
@@ -116,6 +123,25 @@ def _against_limits(
                 )
             break
     return ["", *found] if found else []
+
+
+_OWN_FILES = ("assistant-notes.md", "reminders", "drafts/")
+"""The assistant's own files: never the work under review."""
+
+
+def _file_of_subject(work: Work, subjects: TaskSubjects) -> str | None:
+    """The project file whose path shares the most words with the task (at least one), when the
+    task names the work by its title instead of by a file."""
+    wanted = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", f"{subjects.task} {subjects.subject}")}
+    best: tuple[int, str] | None = None
+    for path in _listed(work.output("file_search", pattern="*", dir_path=".")):
+        if path.startswith(_OWN_FILES):
+            continue
+        words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", path.rsplit(".", 1)[0])}
+        score = len(words & wanted)
+        if score and (best is None or score > best[0]):
+            best = (score, path)
+    return best[1] if best else None
 
 
 CONFIG_EXTENSIONS = frozenset({"env", "ini", "cfg", "conf", "properties"})
@@ -216,6 +242,8 @@ def _code_review(work: Work, target: str, task: str = "") -> list[str]:
     names = _names_in(work, target) if any(" F821 " in f for f in findings) else []
     lines: list[str] = []
     bugs = [_cited(finding) for finding in checked]
+    logic = review_logic(work, target, task) if extension(target) == "py" else []
+    bugs += [line for line in logic if line.startswith("`")]  # the slips; then their examples
     if findings:
         lines += [f"ruff finds {len(findings)} issue(s) in {_code(target)}:"]
         lines += [_explained(finding, names) for finding in findings]
@@ -226,6 +254,7 @@ def _code_review(work: Work, target: str, task: str = "") -> list[str]:
     if bugs:
         lines += ["", f"Reading the code, {len(bugs)} more problem(s) ruff does not check:", *bugs]
         lines += _worked_example(task, checked)
+        lines += [line for line in logic if not line.startswith("`")]
     elif not findings and lint is not None:
         lines.append(f"No problems found in {_code(target)}: the module is clean.")
     outline = work.output("module_outline", path=target)

@@ -280,6 +280,13 @@ def kind_of_edit(task: str, drafted: str) -> str:
     from backends.local.kinds import label_kind  # noqa: PLC0415 (kinds imports nothing here)
 
     lowered = task.lower()
+    made = _MADE_THAT.match(lowered)
+    if made and not read_sections(task):
+        # "Create 'x.md' that groups the expenses by category": the file is the vehicle, the
+        # verb after 'that' is the work.
+        inner = _leading_kind(re.sub(r"s\b", "", made.group(1), count=1) + made.group(2))
+        if inner in ("organise", "summarise"):
+            return inner
     leading = _leading_kind(lowered)
     if leading:
         return leading
@@ -324,7 +331,8 @@ _LEADING_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "organise",
-            r"re-?organi[sz]e|organi[sz]e|categori[sz]e|group|sort|tidy|arrange|order"
+            r"re-?organi[sz]e|organi[sz]e|categori[sz]e|group|sort|tidy|arrange|order|alphabeti[sz]e"
+            r"|put\b(?:[^.;:]|\.(?=\w)){0,60}\b(?:in|into)\s+(?:[\w-]+\s+){0,2}(?:order|sections?|groups?)\b"
             r"|merge|de-?dup\w*|de-?duplicate|remove\s+(?:the\s+)?duplicat",
         ),
         ("summarise", r"summari[sz]e|recap|sum\s+up|give\s+me\s+(?:a|the)\s+gist"),
@@ -338,18 +346,35 @@ _LEADING_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 """The kind a task's leading verb names outright ("Look up in the docs ...", "Reorganise ...")."""
 
 
+_SETTING = re.compile(
+    r"^(?:(?:today is|it is|it's|as of|now is|the date is|context:)[^.;!?]{0,60}[.;!?]\s+"
+    r"|(?:in|from|for|using|with|across|under)\s+(?:the\s+|my\s+)?'[^']{1,120}'\s*,\s*)+"
+)
+"""Sentences and phrases before a task's request that only set its scene."""
+
+
 def _leading_kind(lowered: str) -> str | None:
     """The kind the task's first verb names, after a polite opening; None when it names none.
     A leading "check"/"find" that a stronger word follows ("check the docs") is read as that."""
     text = re.sub(
         r"^(?:please|pls|kindly|can you|could you|would you)\b[\s,]*", "", lowered.strip()
     )
+    # "Today is 15 May. In 'a.csv', find ...": the request follows its setting.
+    text = _SETTING.sub("", text)
+    text = re.sub(r"^(?:please|pls|kindly)\b[\s,]*", "", text)
     for kind, verbs in _LEADING_VERBS:
         if verbs.match(text):
             return kind
     return None
 
 
+_MADE_THAT = re.compile(
+    r"^(?:please\s+)?(?:write|draft|create|make|produce|prepare|generate|build)\b"
+    r"(?:[^.;:]|[.:](?=\w)){0,80}?"
+    r"\b(?:that|which)\s+(\w+)(.*)$",
+    re.S,
+)
+"""A task that makes a file that does something ("Create X that groups ..."): the verb after."""
 _GROUP_WORDS = re.compile(
     r"\bsub-?totals?\b|\bgroup(?:ed)?\s+by\b|\btotals?\s+(?:per|by|for each)\b"
     r"|\b(?:per|by)\s+(?:category|project|person|month|week|team|region|owner|client)\b"
