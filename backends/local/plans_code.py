@@ -207,11 +207,13 @@ def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -
     names = [*python_candidates(subjects), *subjects.identifiers]
     lines: list[str] = []
     did = ""
+    shown = ""  # the title names what was found, not a guessed combination of names
     for name in names[:3]:
         uses = _usages(work, name.rsplit(".", 1)[-1])
         if uses:
-            lines += [f"Examples of {name.rsplit('.', 1)[-1]} in your project:", *uses]
-            did = f"found uses of {name} in the project"
+            shown = name.rsplit(".", 1)[-1]
+            lines += [f"Examples of {shown} in your project:", *uses]
+            did = f"found uses of {shown} in the project"
             break
     for name in subjects.files_with(CODE_EXTENSIONS)[:1]:
         path = work.resolve(name)
@@ -230,11 +232,10 @@ def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -
             lines += ["", f"How {_code(name)} is called (installed documentation):"]
             lines += _doc_excerpt(doc, [])[0][:8]
         did = did or f"read the documentation of {name}"
+        shown = shown or name
     if not lines:
         return _offline_search(work, subjects, events, "Examples", what="search the web")
-    return Outcome(
-        title=f"Examples: {names[0] if names else subjects.subject}", lines=lines, did=did
-    )
+    return Outcome(title=f"Examples: {shown or subjects.subject}"[:180], lines=lines, did=did)
 
 
 _MARKER_WORD = re.compile(r"(?<![\w-])(TODO|FIXME|XXX|HACK)(?:s|'s)?(?![\w-])")
