@@ -32,10 +32,10 @@ MAX_TOOL_STEPS = 6
 """Tool-calling rounds allowed to a chat model for one task."""
 MAX_NOTE_CHARS = 20_000
 """Longest note body the note tool takes."""
-DEFAULT_CONTEXT_TOKENS = 8192
-"""The model's context window assumed when PROACTIVE_LLM_CONTEXT does not say (a small local
-server's; llama-cpp-python 0.3.x crashes, taking every later request down, when a prompt
-exceeds its window: abetlen/llama-cpp-python#1759)."""
+DEFAULT_CONTEXT_TOKENS = 32_768
+"""The model's context window assumed when PROACTIVE_LLM_CONTEXT does not say. Set it to a
+small local server's window (`--n_ctx`): llama-cpp-python 0.3.x crashes, taking every later
+request down, when a prompt exceeds its window (abetlen/llama-cpp-python#1759)."""
 CHARS_PER_TOKEN = 3
 """A cautious estimate of characters per token (English prose runs about 4, code and JSON less)."""
 REPLY_SHARE = 0.25

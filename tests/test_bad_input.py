@@ -262,7 +262,10 @@ def test_a_bad_line_keeps_everything_stored_and_a_fixed_rerun_resumes(
     tmp_path: Path, capsys
 ) -> None:
     data_dir, events_file = tmp_path / "data", tmp_path / "events.jsonl"
+    # The assistant stays quiet (threshold 1): the checkpoint's window of EVENT_WINDOW events
+    # then holds every input, so the stored inputs can be compared with the file's whole.
     args = ["run", "--events", str(events_file), "--data-dir", str(data_dir), "--thread", "T"]
+    args += ["--threshold", "1"]
     processed = [good(i) for i in range(3)]
     events_file.write_bytes(b"".join(line(e) + b"\n" for e in processed))
     assert main(args) == 0

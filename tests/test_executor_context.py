@@ -60,7 +60,7 @@ def test_it_says_so_when_nothing_can_be_trimmed() -> None:
 
 def test_the_window_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROACTIVE_LLM_CONTEXT", raising=False)
-    assert context_tokens() == 8192
+    assert context_tokens() == 32_768
     monkeypatch.setenv("PROACTIVE_LLM_CONTEXT", "32768")
     assert context_tokens() == 32768
     monkeypatch.setenv("PROACTIVE_LLM_CONTEXT", "lots")

@@ -69,11 +69,14 @@ def _inputs(db: str, thread: str) -> int:
     import psycopg
 
     with psycopg.connect(db) as conn:
-        row = conn.execute(
-            "SELECT max((metadata->>'proactive_inputs')::int) FROM checkpoints "
-            "WHERE thread_id = %s",
-            (thread,),
-        ).fetchone()
+        try:
+            row = conn.execute(
+                "SELECT max((metadata->>'proactive_inputs')::int) FROM checkpoints "
+                "WHERE thread_id = %s",
+                (thread,),
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0  # the run has not created its tables yet
     return int(row[0] or 0)
 
 
@@ -121,7 +124,9 @@ def test_a_killed_run_resumes_from_postgres_exactly_once(db: str, tmp_path: Path
 def test_the_lease_is_held_in_the_database(db: str, tmp_path: Path) -> None:
     """Two runs of one thread with different data directories (as on two machines): the second
     is refused by the advisory lock, naming the first."""
-    events = events_file(tmp_path / "e.jsonl", 60)
+    # Enough events that the first run is still writing when the second starts (one process
+    # start, about 2 s here, is the time of some 60 events).
+    events = events_file(tmp_path / "e.jsonl", 600)
     args = [
         sys.executable,
         "-m",

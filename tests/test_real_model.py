@@ -62,6 +62,8 @@ def served() -> Iterator[str]:
 def endpoint(served: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("OPENAI_BASE_URL", served)
     monkeypatch.setenv("OPENAI_API_KEY", "no-key-needed")
+    # The server's window (`--n_ctx 8192`): the executor keeps its conversation within it.
+    monkeypatch.setenv("PROACTIVE_LLM_CONTEXT", "8192")
     return served
 
 
