@@ -56,7 +56,10 @@ def test_a_second_writer_of_a_thread_is_refused_and_nothing_is_done_twice(tmp_pa
 
     from graphs.persistence import lease_path
 
-    events = events_file(tmp_path, count=60)
+    # Enough events that the first run is still writing when the second process has started
+    # (a process start, about 2 s here, is the time of some 60 events).
+    count = 600
+    events = events_file(tmp_path, count=count)
     data = tmp_path / "data"
     args = [sys.executable, "-m", "cli.main", "run", "--events", str(events)]
     args += ["--data-dir", str(data)]
@@ -75,9 +78,9 @@ def test_a_second_writer_of_a_thread_is_refused_and_nothing_is_done_twice(tmp_pa
     assert f"thread 'cli' in {data} is being written by process {first.pid}" in second.stderr
     assert "Traceback" not in second.stderr and second.stdout.count("[") == 0
     # The first run took every event once; running the command again does nothing more.
-    assert "60 events" in out.splitlines()[-1]
+    assert f"{count} events" in out.splitlines()[-1]
     again = proactive("run", "--events", str(events), "--data-dir", str(data))
-    assert again.returncode == 0 and "skipped 60 events already processed" in again.stdout
+    assert again.returncode == 0 and f"skipped {count} events already processed" in again.stdout
 
 
 def test_the_lease_of_a_killed_writer_is_taken_over(tmp_path: Path) -> None:
