@@ -19,6 +19,12 @@ from tools import ToolRunner, build_tools
 MEMORY_KINDS = ("event", "execution")
 """Memory records the executor may search (feedback records are left out)."""
 
+ACTING_TOOLS = frozenset({"write_file", "write_note", "write_outline", "set_reminder", "run_shell"})
+"""Tools whose calls change the person's world (files, reminders, commands): each becomes its own
+event. Successful reads and analyses are named together in the closing event instead: an execution
+of twenty reads would otherwise push the person's own events out of the state's 64-event window
+and cost a memory record each."""
+
 
 def describe_call(call: ToolCall) -> str:
     """One sentence for the event log about a tool call."""
@@ -29,8 +35,37 @@ def describe_call(call: ToolCall) -> str:
     return f"The assistant called {call.tool} with {args} ({outcome})."
 
 
+def on_record(call: ToolCall) -> bool:
+    """Whether a call is its own event: it changed something, or it was refused (an attempt to
+    read outside the root stays visible in the event log)."""
+    return call.tool in ACTING_TOOLS or not call.ok
+
+
+def tools_used(calls: list[ToolCall]) -> str:
+    """The reads an execution made, in first-use order, with counts ("read_lines x2")."""
+    counts: dict[str, int] = {}
+    for call in calls:
+        if not on_record(call):
+            counts[call.tool] = counts.get(call.tool, 0) + 1
+    return ", ".join(f"{name} x{n}" if n > 1 else name for name, n in counts.items())
+
+
+def execution_events(calls: list[ToolCall], summary: str, now: float) -> list[Event]:
+    """The events an execution becomes: one per acting or refused call, then a closing event
+    with the outcome and the reads."""
+    records = [
+        Event(time=now, text=describe_call(c), source="agent") for c in calls if on_record(c)
+    ]
+    closing = summary or "The assistant finished."
+    used = tools_used(calls)
+    if used:
+        closing += f" (read with: {used})"
+    records.append(Event(time=now, text=closing, source="agent"))
+    return records
+
+
 def execute(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Run the executor on the draft; every tool call becomes an agent event."""
+    """Run the executor on the draft; what it changed and its outcome become agent events."""
     ctx = run_settings(runtime, state)
     draft = state.draft
     assert draft is not None, "execute follows an accepted draft"
@@ -77,10 +112,7 @@ def execute(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     # Tool calls a failed chat executor made before the fallback took over stay on record.
     records = [Event(time=now, text=describe_call(c), source="agent") for c in done]
     records += fell_back.get("events", [])
-    records += [Event(time=now, text=describe_call(c), source="agent") for c in result.calls]
-    records.append(
-        Event(time=now, text=result.summary or "The assistant finished.", source="agent")
-    )
+    records += execution_events(result.calls, result.summary, now)
     store.add_execution(
         user=user,
         thread=thread,
