@@ -197,7 +197,8 @@ def storage_failure(exc: BaseException, directory: str | Path) -> str | None:
             )
         return f"the database failed ({reason})"
     transport = any(c.__name__ == "TransportError" for c in type(exc).__mro__)
-    if module.startswith("httpx") and transport:
+    unanswered = type(exc).__name__ == "MemoryServerUnavailable"
+    if (module.startswith("httpx") and transport) or unanswered:
         # The Chroma server's client: the server went away or never answered.
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         return (

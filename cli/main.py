@@ -16,6 +16,7 @@ from cli import gym as gym_cli
 from cli import ingest as ingest_cli
 from cli import profile as profile_cli
 from cli import scenes as scenes_cli
+from cli import serve as serve_cli
 from cli import token as token_cli
 from cli import ui as ui_cli
 from cli import watch as watch_cli
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui_cli.add_parser(sub)
     watch_cli.add_parser(sub)
     worker_cli.add_parser(sub)
+    serve_cli.add_parser(sub)
     ingest_cli.add_parser(sub)
     token_cli.add_parser(sub)
     return parser
@@ -211,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "ui": ui_cli.run,
         "watch": watch_cli.run,
         "worker": worker_cli.run,
+        "serve": serve_cli.run,
         "ingest": ingest_cli.run,
         "token": token_cli.run,
     }

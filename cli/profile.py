@@ -1,4 +1,8 @@
-"""`proactive profile show|forget --user U`: what the assistant has learned about a person."""
+"""`proactive profile show|forget --user U`: what the assistant has learned about a person.
+
+On one machine the data directory holds it all. On the shared deployment (docs/deploy.md) the
+answers live on the memory server (`--memory http://host:port`: profiles are rebuilt from it, as
+workers do) and the users are those of the inbox (`list --db postgresql://...`)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,16 @@ def add_parser(sub: Any) -> None:
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("--data-dir", help="the data directory (default .proactive)")
+        if name == "list":
+            action.add_argument(
+                "--db", help="the shared deployment's PostgreSQL: list the users of its inbox"
+            )
+        else:
+            action.add_argument(
+                "--memory",
+                help="the shared deployment's memory server (http://host:port): the user's "
+                "answers and memories there",
+            )
         if name != "list":
             action.add_argument("--user", required=True, help="the user id")
         if name == "forget":
@@ -35,10 +49,26 @@ def add_parser(sub: Any) -> None:
         action.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _known(directory: str) -> list[str]:
+def _known(directory: str, db: str = "") -> list[str]:
+    """Users with a profile in the data directory, or (with `db`) with events in the inbox."""
+    if db:
+        return _inbox_users(db)
     from memory.profile import open_profiles  # noqa: PLC0415
 
     return open_profiles(directory).users()
+
+
+def _inbox_users(db: str) -> list[str]:
+    from service.events import EventInbox  # noqa: PLC0415
+
+    inbox = EventInbox(db)
+    try:
+        inbox.setup()
+        with inbox.conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT user_id FROM proactive_events ORDER BY user_id")
+            return [row["user_id"] for row in cur.fetchall()]
+    finally:
+        inbox.close()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,20 +76,27 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path  # noqa: PLC0415
 
     directory = data_dir(args)
-    if not Path(directory).is_dir():
+    shared = getattr(args, "memory", None) or ""
+    db = getattr(args, "db", None) or ""
+    if shared and not shared.startswith(("http://", "https://")):
+        print(f"error: --memory must be a memory server URL, got {shared!r}", file=sys.stderr)
+        return 2
+    if not Path(directory).is_dir() and not (shared or db):
         print(f"error: no data directory {directory}", file=sys.stderr)
         return 2
     if args.action == "list":
-        users = _known(directory)
+        with storage_errors(directory):
+            users = _known(directory, db)
         print(json.dumps({"users": users}) if args.json else "\n".join(users) or "(no profiles)")
         return 0
     from memory.profile import ProfileError  # noqa: PLC0415
 
     try:
         with storage_errors(directory):
-            report = show(directory, args.user) if args.action == "show" else None
-            if args.action == "forget":
-                report = forget(directory, args.user, everything=args.all)
+            if args.action == "show":
+                report = show(directory, args.user, shared=shared)
+            else:
+                report = forget(directory, args.user, everything=args.all, shared=shared)
     except ProfileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -68,18 +105,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stores(directory: str) -> tuple[Any, Any, Any]:
+def _stores(directory: str, shared: str = "") -> tuple[Any, Any, Any]:
+    """The profiles, the memory and the personal prior: the data directory's, or (with
+    `shared`) those rebuilt from the memory server."""
+    from pathlib import Path  # noqa: PLC0415
+
     from backends.local import load_models  # noqa: PLC0415
     from memory import open_memory  # noqa: PLC0415
     from memory.profile import open_profiles  # noqa: PLC0415
 
-    use_models_of(directory)  # the personal prior the data directory's training fitted
+    if Path(directory).is_dir():
+        use_models_of(directory)  # the personal prior the data directory's training fitted
+    if shared:
+        return open_profiles(None, shared=shared), open_memory(shared), load_models().personal
     return open_profiles(directory), open_memory(directory), load_models().personal
 
 
-def _unknown(directory: str, user: str) -> Exception:
+def _unknown(directory: str, user: str, shared: str = "") -> Exception:
     from memory.profile import ProfileError  # noqa: PLC0415
 
+    if shared:
+        return ProfileError(f"no remembered answers or memories for user {user!r} on {shared}")
     known = _known(directory)
     listed = ", ".join(repr(u) for u in known[:10]) or "none"
     return ProfileError(
@@ -88,23 +134,24 @@ def _unknown(directory: str, user: str) -> Exception:
     )
 
 
-def show(directory: str, user: str) -> dict[str, Any]:
+def show(directory: str, user: str, *, shared: str = "") -> dict[str, Any]:
     """The user's profile as a report (raises ProfileError for an unknown user)."""
     from memory.profile import ProfileError, remembered  # noqa: PLC0415
 
-    profiles, memory, prior = _stores(directory)
+    profiles, memory, prior = _stores(directory, shared)
     if not isinstance(user, str) or not user.strip():
         raise ProfileError("the user id must be a non-empty string")
     path = profiles.path(user)
-    if not path.exists() and not memory.recent_feedback(user=user, limit=1):
-        raise _unknown(directory, user)
+    stored = path is not None and path.exists()
+    if not stored and not memory.recent_feedback(user=user, limit=1):
+        raise _unknown(directory, user, shared)
     profile, notice = profiles.load(user, prior, remembered(memory))
     counts = profile.counts()
     answered = len(profile.answers)
     accepted = counts["accept"] + counts["edit"]
     return {
         "user": user,
-        "file": str(path),
+        "file": str(path) if path is not None else shared,
         "answers": answered,
         "counts": counts,
         "accept_rate": accepted / answered if answered else None,
@@ -119,13 +166,17 @@ def show(directory: str, user: str) -> dict[str, Any]:
     }
 
 
-def forget(directory: str, user: str, *, everything: bool = False) -> dict[str, Any]:
+def forget(
+    directory: str, user: str, *, everything: bool = False, shared: str = ""
+) -> dict[str, Any]:
     """Delete the user's profile and remembered answers (with `everything`, all their memory);
-    raises ProfileError for an unknown user."""
-    profiles, memory, _ = _stores(directory)
-    had_profile = profiles.path(user).exists()
+    raises ProfileError for an unknown user. On a memory server the profile is rebuilt from the
+    answers, so deleting those is what forgets it (workers rebuild from the server each time)."""
+    profiles, memory, _ = _stores(directory, shared)
+    path = profiles.path(user)
+    had_profile = path is not None and path.exists()
     if not had_profile and not memory.count(user=user):
-        raise _unknown(directory, user)
+        raise _unknown(directory, user, shared)
     profiles.forget(user)
     if everything:
         records = memory.count(user=user)

@@ -17,6 +17,7 @@ from cli.common import (
     redacted_url,
     storage_errors,
 )
+from cli.serve import address, serve_in_background
 
 
 def add_parser(sub: Any) -> None:
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     directory = data_dir(args)
     context = make_context(args, directory)
     context.memory_server = memory
-    listen = _address(args.listen) if args.listen else None
+    listen = address(args.listen) if args.listen else None
     stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     server = None
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             worker = Worker(db, context, data_dir=directory, name=args.name)
             print(f"{args.name}: working on {redacted_url(db)}, memory {memory}", flush=True)
             if listen is not None:
-                server = _serve(db, directory, context, *listen)
+                server = serve_in_background(db, directory, context, *listen)
                 print(f"{args.name}: serving http://{listen[0]}:{listen[1]}/events", flush=True)
             stats = worker.run(
                 poll=args.poll, until_idle=args.until_idle, stop=lambda: bool(stopping)
@@ -96,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{args.name}: {stats.events} events in {len(stats.threads)} threads "
         f"({stats.resumed} resumed, {stats.busy} busy looks, {stats.retried} retried, "
-        f"{stats.waiting} waiting for answers, {stats.dead} dead letters)",
+        f"{stats.waiting} waiting for answers, {stats.dead} dead letters, "
+        f"{stats.outages} outages waited out)",
         flush=True,
     )
     return 0
@@ -127,42 +129,3 @@ def _dead_letters(db: str, requeue: str | None) -> int:
         return 0
     finally:
         inbox.close()
-
-
-def _address(value: str) -> tuple[str, int]:
-    """HOST:PORT for --listen (the endpoint asks every request for a token, so any address
-    may be given; put it behind TLS when it is not loopback)."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise SettingsError(f"--listen must be HOST:PORT (port 1..65535), got {value!r}")
-    return host.strip("[]"), int(port)
-
-
-def _serve(db: str, directory: str, context: Any, host: str, port: int) -> Any:
-    """Start the HTTP endpoint in a background thread; returns the uvicorn server. A port that
-    is taken is a SettingsError."""
-    import socket  # noqa: PLC0415
-    import threading  # noqa: PLC0415
-    import time  # noqa: PLC0415
-
-    import uvicorn  # noqa: PLC0415
-
-    from service.http import ServiceSettings, create_app  # noqa: PLC0415
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise SettingsError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-    app = create_app(ServiceSettings(db=db, data_dir=directory, context=context))
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return server

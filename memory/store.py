@@ -156,6 +156,10 @@ def _stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}:{digest.hexdigest()}"
 
 
+class MemoryServerUnavailable(ConnectionError):
+    """The Chroma server does not answer (chromadb says so with a plain ValueError)."""
+
+
 class MemoryStore:
     """Per-user vector memory of events, feedback and executions over Chroma."""
 
@@ -197,12 +201,17 @@ class MemoryStore:
             self.url = path.rstrip("/")
             self._database = None
             self._scope = self.url
-            self._client = chromadb.HttpClient(
-                host=parts.hostname,
-                port=parts.port or (443 if secure else 8000),
-                ssl=secure,
-                settings=Settings(anonymized_telemetry=False),
-            )
+            try:
+                self._client = chromadb.HttpClient(
+                    host=parts.hostname,
+                    port=parts.port or (443 if secure else 8000),
+                    ssl=secure,
+                    settings=Settings(anonymized_telemetry=False),
+                )
+            except ValueError as exc:  # chromadb's own words when nothing answers
+                if "could not connect" not in str(exc).lower():
+                    raise
+                raise MemoryServerUnavailable(f"no answer from {self.url}") from None
             self._finalizer = None
         elif path is None:
             # All in-memory Chroma clients of a process share one system: a private database
@@ -235,6 +244,10 @@ class MemoryStore:
             self._journal = WriteJournal(self.path / JOURNAL_FILE)
             self._replay_journal()
             atexit.register(_flush_at_exit, weakref.ref(self))
+
+    def heartbeat(self) -> None:
+        """Raise when the memory's backing store does not answer (a Chroma server that is down)."""
+        self._client.heartbeat()
 
     def __repr__(self) -> str:
         return f"MemoryStore({self.url or (str(self.path) if self.path else None)!r})"

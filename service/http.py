@@ -14,7 +14,8 @@ come from the host's own settings, never from a request.
                                        waits, with the one that waits now)
     GET  /memory?q=...&k=4             your memories nearest to a query
     GET  /profile                      what the assistant has learned of your answers
-    GET  /health                       no token: whether the database answers
+    GET  /health                       no token: whether the database and the memory server
+                                       answer ({"ok", "database", "memory"}; 503 if not)
 
 Errors are JSON `{"error": "..."}`: 400 bad input, 401 no, wrong, expired or revoked token,
 403 another user's thread, 404 nothing there, 413 too large, 503 the database or the memory
@@ -224,12 +225,17 @@ def create_app(settings: ServiceSettings) -> Starlette:
         return JSONResponse({"user": user, "hits": await run_in_threadpool(_memory_call, search)})
 
     async def get_profile(request: Request) -> JSONResponse:
-        from nodes.personal import user_profile  # noqa: PLC0415
+        from memory import open_memory  # noqa: PLC0415
+        from nodes.personal import profiles, user_profile  # noqa: PLC0415
 
         user = await caller(request)
 
         def read() -> dict[str, Any]:
-            profile, notice = user_profile(context(user))
+            ctx = context(user)
+            if ctx.memory_server:  # workers and the operator write there: rebuild, never cached
+                open_memory(ctx.memory_server).drop_cache(user)
+                profiles(ctx).drop(user)
+            profile, notice = user_profile(ctx)
             if profile is None:
                 return {"user": user, "learning": False}
             answered = len(profile.answers)
@@ -247,8 +253,23 @@ def create_app(settings: ServiceSettings) -> Starlette:
         return JSONResponse(await run_in_threadpool(_memory_call, read))
 
     async def health(request: Request) -> JSONResponse:
-        await run_in_threadpool(database.call, lambda inbox: inbox.work(limit=1))
-        return JSONResponse({"ok": True})
+        from memory import open_memory  # noqa: PLC0415
+
+        checks: dict[str, str] = {}
+        try:
+            await run_in_threadpool(database.call, lambda inbox: inbox.work(limit=1))
+            checks["database"] = "ok"
+        except Problem as exc:
+            checks["database"] = str(exc)
+        url = settings.context.memory_server
+        if url:
+            try:
+                await run_in_threadpool(_memory_call, lambda: open_memory(url).heartbeat())
+                checks["memory"] = "ok"
+            except Problem as exc:
+                checks["memory"] = str(exc)
+        ok = all(value == "ok" for value in checks.values())
+        return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
 
     async def problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)

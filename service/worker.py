@@ -13,7 +13,9 @@ of their threads, so nothing acknowledged lives only in one worker.
 No event stops a worker: one it cannot process (a stored row that does not normalise, or one the
 graph fails on) becomes a dead letter (`EventInbox.dead_letter`), its thread is held there and the
 worker goes on with the others. A failure of what every event needs (the database, the memory
-server, the disk) is not the event's fault: it stops the worker as before, the event waits.
+server, the disk) is not the event's fault: the worker says what is down, waits with back-off
+(`OUTAGE_BACKOFF`), reopens its connections and goes on where the last commit left it (the
+exactly-once protocol above makes that the same as a takeover after a kill); the event waits.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from graphs.context import Context
 from graphs.persistence import USER_KEY, ThreadBusyError, build_durable_graph, thread_lease
 from nodes.observe import BadEventError, normalise_event
 from service.events import EventInbox
+
+OUTAGE_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Seconds a worker waits before each retry while the database or the memory server is down
+(the last one repeats): a brief outage costs half a second, a long one a look every 8 s."""
 
 BATCH = 50
 """Events a worker feeds to one thread before it lets go of the lease and looks again (so a
@@ -53,6 +59,8 @@ class Stats:
     next pass: what they committed stands, and the next drain goes on from there."""
     dead: int = 0
     """Events this worker could not process, held as dead letters."""
+    outages: int = 0
+    """Times the database, the memory server or the disk failed and the worker waited."""
 
 
 class EventFailure(RuntimeError):
@@ -81,6 +89,18 @@ def is_infrastructure(exc: BaseException, data_dir: str) -> bool:
     if module.startswith(("httpx", "httpcore", "chromadb")):
         return True
     return storage_failure(exc, data_dir) is not None
+
+
+def what_is_down(exc: BaseException) -> str:
+    """Which shared service an infrastructure failure is of, in words for the log."""
+    module = type(exc).__module__
+    if module.startswith("psycopg"):
+        return "the database"
+    if module.startswith(("httpx", "httpcore", "chromadb")):
+        return "the memory server"
+    if type(exc).__name__ == "MemoryServerUnavailable":
+        return "the memory server"
+    return "the storage"
 
 
 def _reason(exc: BaseException) -> str:
@@ -112,6 +132,17 @@ class Worker:
         self.stats = Stats()
         self.idle: set[str] = set()
         """Threads of the last pass that wait for an answer (nothing to do until it comes)."""
+
+    def reconnect(self) -> None:
+        """Reopen the inbox and checkpoint connections (after an outage they are dead)."""
+        for closing in (self.inbox.close, self.graph.checkpointer.conn.close):  # type: ignore[union-attr]
+            try:
+                closing()
+            except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is dropped
+                pass
+        self.inbox = EventInbox(self.db)
+        self.inbox.setup()
+        self.graph = build_durable_graph(self.data_dir, db=self.db)
 
     def _forget(self, user: str, context: Context) -> None:
         """Drop what this process cached about a user: another worker may have written since."""
@@ -214,14 +245,45 @@ class Worker:
         until_idle: bool = False,
         stop: Callable[[], bool] = lambda: False,
     ) -> Stats:
-        """Work until stopped (or, with `until_idle`, until a pass finds nothing to do)."""
+        """Work until stopped (or, with `until_idle`, until a pass finds nothing to do). While
+        the database, the memory server or the disk fails, wait with back-off and go on."""
+        down = 0  # failed looks in a row
         while not stop():
-            if self.run_once() == 0:
-                left = {w.thread for w in self.inbox.work()}
+            try:
+                if down:
+                    self.reconnect()
+                fed = self.run_once()
+                left = {w.thread for w in self.inbox.work()} if fed == 0 else set()
+            except Exception as exc:
+                if not is_infrastructure(exc, self.data_dir):
+                    raise
+                wait = OUTAGE_BACKOFF[min(down, len(OUTAGE_BACKOFF) - 1)]
+                if down == 0:
+                    self.stats.outages += 1
+                down += 1
+                self.out.write(
+                    f"{self.name}: {what_is_down(exc)} is unavailable ({_reason(exc)}); "
+                    f"waiting, retry {down} in {wait:g} s\n"
+                )
+                self.out.flush()
+                _sleep(wait, stop)
+                continue
+            if down:
+                self.out.write(f"{self.name}: back after {down} failed look(s)\n")
+                self.out.flush()
+                down = 0
+            if fed == 0:
                 if until_idle and left <= self.idle:
                     break  # nothing left but threads waiting for answers
                 time.sleep(poll)
         return self.stats
+
+
+def _sleep(seconds: float, stop: Callable[[], bool]) -> None:
+    """Sleep, looking at `stop` every 0.1 s (a SIGTERM during an outage ends the wait)."""
+    deadline = time.monotonic() + seconds
+    while not stop() and time.monotonic() < deadline:
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
 
 def ingest(db: str, user: str, thread: str, events: list[dict[str, Any]]) -> list[int]:

@@ -45,6 +45,29 @@ def wait_serving(
         time.sleep(pause)
 
 
+_OUTAGES: dict[int, Callable[[str], None]] = {}
+"""How to stop and start each server the tests started, by port (for outage tests)."""
+
+
+def _port_of(url: str) -> int:
+    from urllib.parse import urlsplit
+
+    port = urlsplit(url).port
+    assert port is not None, url
+    return port
+
+
+def outage(url: str, seconds: float) -> None:
+    """Stop the PostgreSQL cluster or Chroma server the tests started at `url`, keep it down
+    for `seconds`, and start it again on the same port with the same data."""
+    import time
+
+    control = _OUTAGES[_port_of(url)]
+    control("stop")
+    time.sleep(seconds)
+    control("start")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -109,9 +132,19 @@ def postgres() -> Iterator[str]:
         "-w",
         "start",
     )
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def control(action: str) -> None:
+        # Stopped "fast": the server ends every session at once, as a crash would for clients.
+        extra = ["-o", options, "-l", str(data / "server.log")] if action == "start" else []
+        extra += ["-m", "fast"] if action == "stop" else []
+        as_postgres(str(binaries / "pg_ctl"), "-D", str(data), *extra, "-w", action)
+
+    _OUTAGES[_port_of(url)] = control
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield url
     finally:
+        _OUTAGES.pop(_port_of(url), None)
         subprocess.run(
             [
                 "runuser",
@@ -146,29 +179,40 @@ def chroma_server() -> Iterator[str]:
     top = Path(tempfile.mkdtemp(prefix="proactive-chroma-"))
     port = _free_port()
     log = (top / "server.log").open("w")
-    server = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(top / "data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = [
+        str(chroma),
+        "run",
+        "--path",
+        str(top / "data"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    running = [server]
+
+    def control(action: str) -> None:
+        if action == "stop":
+            running[0].terminate()
+            running[0].wait(timeout=20)
+            return
+        running[0] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        wait_serving(
+            f"{url}/api/v2/heartbeat", running[0], "chroma run", (top / "server.log").read_text
+        )
+
+    _OUTAGES[port] = control
     try:
         wait_serving(
             f"{url}/api/v2/heartbeat", server, "chroma run", (top / "server.log").read_text
         )
         yield url
     finally:
-        stop(server, top)
+        _OUTAGES.pop(port, None)
+        stop(running[0], top)
 
 
 def stop(server: subprocess.Popen, top: Path) -> None:

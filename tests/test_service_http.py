@@ -231,6 +231,20 @@ def test_two_users_through_the_worker_host_each_denied_the_others_data(
         assert status == 200 and profile["user"] == "ana"
         _, theirs = call(base, "GET", "/profile", bo)
         assert profile["answers"] + theirs["answers"] == answered  # each learned their own
+
+        # The operator's view of the shared servers: users, a profile, and forgetting one.
+        memory = servers[1]
+        listed = proactive("profile", "list", "--db", db, "--json")
+        assert json.loads(listed.stdout) == {"users": ["ana", "bo"]}, listed.stderr
+        shown = proactive("profile", "show", "--memory", memory, "--user", "ana", "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["answers"] == profile["answers"]
+        gone = proactive("profile", "forget", "--memory", memory, "--user", "ana", "--json")
+        assert gone.returncode == 0, gone.stderr
+        assert json.loads(gone.stdout)["answers_deleted"] == profile["answers"]
+        assert call(base, "GET", "/profile", ana)[1]["answers"] == 0
+        unknown = proactive("profile", "show", "--memory", memory, "--user", "zed")
+        assert unknown.returncode == 2 and "no remembered answers" in unknown.stderr
     assert host.process.returncode == 0, host.err
     assert "Traceback" not in host.err
 
@@ -291,7 +305,7 @@ def test_bad_requests_get_a_status_and_a_json_reason(
         assert client.get("/health").status_code == 503
 
 
-def test_a_memory_server_that_goes_away_stops_the_worker_with_one_line_and_loses_no_event(
+def test_a_memory_server_that_goes_away_is_waited_for_and_no_event_is_lost(
     servers: tuple[str, str], tmp_path: Path
 ) -> None:
     import psycopg
@@ -316,11 +330,16 @@ def test_a_memory_server_that_goes_away_stops_the_worker_with_one_line_and_loses
         while committed(db) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert committed(db) >= 5
-    _, err = worker.communicate(timeout=120)  # the server is gone now
-    assert worker.returncode != 0
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "memory server is unavailable" in lines[0], err
-    assert committed(db) < len(events)
+    # The server is gone for good: the worker waits (it does not exit) and says why.
+    time.sleep(3)
+    assert worker.poll() is None
+    at_stop = committed(db)
+    worker.send_signal(signal.SIGTERM)  # an operator stops it during the outage
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0 and "Traceback" not in err, err
+    assert "the memory server is unavailable" in out and "waiting, retry" in out, out
+    assert "1 outages waited out" in out
+    assert committed(db) == at_stop < len(events)
     with psycopg.connect(db) as conn:
         kept = conn.execute("SELECT count(*) FROM proactive_events").fetchone()[0]
     assert kept == len(events)  # every event waits in the inbox for the next worker

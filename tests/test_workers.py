@@ -1,6 +1,7 @@
 """Workers on PostgreSQL and a Chroma server, started by the tests: every user's stream is
-processed exactly once, through a worker killed mid-stream and taken over, and ends exactly as
-a single process would have left it."""
+processed exactly once, through a worker killed mid-stream and taken over, a 10 s database outage
+and a memory-server restart (the workers wait and go on by themselves), and ends exactly as a
+single process would have left it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, proactive
-from tests.servers import chroma_server, postgres
+from tests.servers import chroma_server, outage, postgres
 
 pytestmark = pytest.mark.postgres
 
@@ -101,7 +102,7 @@ def committed(db: str) -> int:
     return int(row[0])
 
 
-def test_three_workers_a_kill_and_a_takeover_process_each_event_once(
+def test_three_workers_a_kill_outages_and_a_takeover_process_each_event_once(
     servers: tuple[str, str, str, str], tmp_path: Path
 ) -> None:
     from cli.runner import chain_digest
@@ -156,6 +157,18 @@ def test_three_workers_a_kill_and_a_takeover_process_each_event_once(
     at_kill = committed(db)
     assert 60 <= at_kill < len(USERS) * EVENTS_PER_USER  # killed mid-way, with work left
     workers.append(start("w3"))  # the replacement
+
+    def wait_committed(n: int) -> None:
+        deadline = time.monotonic() + 300
+        while committed(db) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert committed(db) < len(USERS) * EVENTS_PER_USER, "no work left for the outage"
+
+    # Then the database stops for 10 s and the memory server restarts; nobody restarts a worker.
+    wait_committed(at_kill + 60)
+    outage(db, 10)
+    wait_committed(committed(db) + 40)
+    outage(memory, 3)
     outputs = [w.communicate(timeout=600) for w in workers[1:]]
     for w, (_, err) in zip(workers[1:], outputs, strict=True):
         assert w.returncode == 0, err
@@ -176,6 +189,9 @@ def test_three_workers_a_kill_and_a_takeover_process_each_event_once(
     fed = [line.split() for out, _ in outputs for line in out.splitlines() if line.count(" ") == 2]
     fed_keys = [(parts[1], parts[2]) for parts in fed]
     assert len(fed_keys) == len(set(fed_keys))
+    logs = "".join(out for out, _ in outputs)
+    assert "the database is unavailable" in logs and "the memory server is unavailable" in logs
+    assert "back after" in logs
 
 
 def test_ingest_checks_its_input_and_the_threads_owner(
