@@ -1,7 +1,17 @@
 """Workers on one PostgreSQL and one Chroma server: events per second with 1, 2 and 3 worker
-processes, and what each event costs the two servers.
+processes, and what each event costs the two servers, against one plain process on the same
+events in the same run.
 
-    python -m benchmarks.workers [--users 8] [--events 56] [--workers 1 2 3] [--json FILE]
+    python -m benchmarks.workers [--users 8] [--events 56] [--workers 1 2 3]
+                                 [--worker-durability sync|exit] [--reference sync exit]
+                                 [--json FILE]
+
+The reference (`--reference`): one process, as `proactive run --durability D` is (the embedded
+memory and a SQLite checkpoint file in a fresh data directory, the same graph and models), feeds
+every user's stream as its own thread; its CPU counts its start-up as each worker's does. The
+table ends with the ratios the deployment is judged by: the whole deployment's CPU per event
+(PostgreSQL + Chroma server + workers) over the reference's, and the events per second of each
+worker count over the reference's.
 
 For each worker count: a fresh database and a fresh Chroma server (started here, on loopback,
 as the tests start them), `--users` streams of `--events` events ingested into the inbox, then
@@ -84,7 +94,9 @@ def committed(conn: Any) -> int:
     return int(conn.execute(COMMITTED).fetchone()[0])
 
 
-def one(base: str, workers: int, users: int, events: int) -> dict[str, Any]:
+def one(
+    base: str, workers: int, users: int, events: int, durability: str = "sync"
+) -> dict[str, Any]:
     """Drain `users` x `events` events with `workers` processes; returns the measurements."""
     import psycopg
 
@@ -122,6 +134,8 @@ def one(base: str, workers: int, users: int, events: int) -> dict[str, Any]:
                     "0.1",
                     "--name",
                     f"w{i}",
+                    "--durability",
+                    durability,
                 ],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
@@ -156,6 +170,7 @@ def one(base: str, workers: int, users: int, events: int) -> dict[str, Any]:
     worker_cpu = (own1.ru_utime + own1.ru_stime) - (own0.ru_utime + own0.ru_stime)
     return {
         "workers": workers,
+        "durability": durability,
         "events": total,
         "seconds": round(last - start, 2),
         "events_per_s": round(total / (last - start), 2),
@@ -166,19 +181,91 @@ def one(base: str, workers: int, users: int, events: int) -> dict[str, Any]:
     }
 
 
+def reference(users: int, events: int, durability: str) -> dict[str, Any]:
+    """One plain process (`--reference-run`, below) on the same streams: its CPU and time."""
+    with tempfile.TemporaryDirectory() as data:
+        own0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.workers", "--reference-run", data,
+             "--users", str(users), "--events", str(events), "--durability", durability],
+            cwd=ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        seconds = time.monotonic() - start
+        own1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"the reference run failed: {done.stderr[-2000:]}")
+    total = users * events
+    cpu = (own1.ru_utime + own1.ru_stime) - (own0.ru_utime + own0.ru_stime)
+    return {
+        "reference": durability,
+        "events": total,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(total / seconds, 2),
+        "cpu_ms_per_event": round(1000 * cpu / total, 2),
+    }
+
+
+def reference_run(data: str, users: int, events: int, durability: str) -> None:
+    """Feed every user's stream as `proactive run` does, in this one process."""
+    import dataclasses
+
+    from cli.runner import run_stream
+    from graphs.context import Context
+    from graphs.persistence import build_durable_graph
+    from tests.test_workers import stream
+
+    graph = build_durable_graph(data)
+    base = Context(memory_dir=data)
+    with open(os.devnull, "w") as out:
+        for u in range(users):
+            user = f"user{u}"
+            run_stream(
+                graph,
+                enumerate(stream(user, events)),
+                thread=f"t-{user}",
+                context=dataclasses.replace(base, user_id=user),
+                out=out,
+                resume=True,
+                keep_history=False,
+                durability=durability,  # type: ignore[arg-type]
+            )
+            print(f"\r  reference ({durability}): {(u + 1) * events}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--events", type=int, default=56, help="events per user")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument(
+        "--reference",
+        nargs="*",
+        default=["sync", "exit"],
+        choices=["sync", "exit"],
+        help="single-process references to run, by durability",
+    )
+    parser.add_argument(
+        "--worker-durability",
+        choices=["sync", "exit"],
+        default="sync",
+        help="the workers' --durability",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--reference-run", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--durability", default="sync", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.reference_run:
+        reference_run(args.reference_run, args.users, args.events, args.durability)
+        return 0
     from tests.servers import postgres
 
+    refs = [reference(args.users, args.events, d) for d in args.reference]
     rows = []
     with postgres() as base:
         for k in args.workers:
-            rows.append(one(base, k, args.users, args.events))
+            rows.append(one(base, k, args.users, args.events, args.worker_durability))
     single = next((r for r in rows if r["workers"] == 1), rows[0])
     print(f"{args.users} users x {args.events} events, {os.cpu_count()} cores")
     print("workers  events/s  steady/s  vs 1 (steady)  PG ms CPU/ev  Chroma ms/ev  worker ms/ev")
@@ -190,9 +277,32 @@ def main(argv: list[str] | None = None) -> int:
             f"{ratio:>13.2f}  {r['postgres_cpu_ms_per_event']:>12.1f}  "
             f"{r['chroma_cpu_ms_per_event']:>12.1f}  {r['worker_cpu_ms_per_event']:>12.1f}"
         )
-    print(json.dumps({"cores": os.cpu_count(), "rows": rows}))
+    for ref in refs:
+        print(
+            f"one process (durability {ref['reference']}): {ref['events_per_s']:.1f} events/s, "
+            f"{ref['cpu_ms_per_event']:.1f} ms CPU/event"
+        )
+    for r in rows:
+        cpu = (
+            r["postgres_cpu_ms_per_event"]
+            + r["chroma_cpu_ms_per_event"]
+            + r["worker_cpu_ms_per_event"]
+        )
+        r["deployment_cpu_ms_per_event"] = round(cpu, 2)
+        for ref in refs:
+            d = ref["reference"]
+            r[f"cpu_vs_run_{d}"] = round(cpu / ref["cpu_ms_per_event"], 2)
+            r[f"rate_vs_run_{d}"] = round(r["events_per_s"] / ref["events_per_s"], 2)
+        ratios = "  ".join(
+            f"vs run {ref['reference']}: CPU x{r['cpu_vs_run_' + ref['reference']]:.2f}, "
+            f"rate x{r['rate_vs_run_' + ref['reference']]:.2f}"
+            for ref in refs
+        )
+        print(f"{r['workers']} worker(s): deployment {cpu:.1f} ms CPU/event; {ratios}")
+    result = {"cores": os.cpu_count(), "rows": rows, "references": refs}
+    print(json.dumps(result))
     if args.json:
-        args.json.write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=2))
+        args.json.write_text(json.dumps(result, indent=2))
     return 0
 
 

@@ -37,6 +37,14 @@ def add_parser(sub: Any) -> None:
     )
     worker.add_argument("--name", default=f"worker-{os.getpid()}", help="name in the log")
     worker.add_argument(
+        "--durability",
+        choices=["exit", "sync"],
+        default="sync",
+        help="commit each thread's state after every node (sync, default: a killed worker's "
+        "event resumes inside itself) or once per event (exit: fewer commits; the event is "
+        "redone from its start, still exactly once)",
+    )
+    worker.add_argument(
         "--listen",
         metavar="HOST:PORT",
         help="also serve the HTTP endpoint (POST /events and each user's proposals, memory and "
@@ -78,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     server = None
     try:
         with storage_errors(directory):
-            worker = Worker(db, context, data_dir=directory, name=args.name)
+            worker = Worker(
+                db, context, data_dir=directory, name=args.name, durability=args.durability
+            )
             print(f"{args.name}: working on {redacted_url(db)}, memory {memory}", flush=True)
             if listen is not None:
                 server = serve_in_background(db, directory, context, *listen)

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from langgraph.types import Durability
+
 from cli.runner import DIGEST_KEY, INPUTS_KEY, AwaitingAnswer, chain_digest, step, thread_progress
 from graphs.context import Context
 from graphs.persistence import USER_KEY, ThreadBusyError, build_durable_graph, thread_lease
@@ -120,8 +122,13 @@ class Worker:
         data_dir: str,
         out: IO[str] | None = None,
         name: str = "worker",
+        durability: Durability = "sync",
     ) -> None:
         self.db = db
+        self.durability: Durability = durability
+        """LangGraph's: "sync" commits after every node (a cut-short event resumes inside
+        itself); "exit" once per event (one commit instead of about eight; a cut-short event is
+        fed again from its start, which the input count and digest make exactly once)."""
         self.base = context
         self.data_dir = data_dir
         self.inbox = EventInbox(db)
@@ -211,7 +218,14 @@ class Worker:
         """Feed one event (None: finish the cut-short one); a failure that is the event's own,
         not the infrastructure's, is an EventFailure for `seq`."""
         try:
-            step(self.graph, event, thread=thread, context=context, metadata=meta)
+            step(
+                self.graph,
+                event,
+                thread=thread,
+                context=context,
+                metadata=meta,
+                durability=self.durability,
+            )
         except AwaitingAnswer:
             raise
         except Exception as exc:

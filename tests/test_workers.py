@@ -310,3 +310,54 @@ def test_without_the_shared_memory_a_takeover_diverges(
     apart_events, apart_found = counts["apart"]
     assert shared_found and not apart_found  # the early event: found only in the shared memory
     assert apart_events < shared_events  # the first worker's records are not there
+
+
+def test_workers_committing_once_per_event_redo_a_killed_event_exactly_once(
+    servers: tuple[str, str, str, str], tmp_path: Path
+) -> None:
+    """`--durability exit`: one commit per event; the event a killed worker was in is fed again
+    from its start by the next worker, and the threads end as a single process leaves them."""
+    import psycopg
+
+    from service.worker import Worker, ingest
+
+    _, memory, _, reference_memory = servers
+    base = servers[0].rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute("CREATE DATABASE onceexit")
+        conn.execute("CREATE DATABASE onceref")
+    db, reference_db = f"{base}/onceexit", f"{base}/onceref"
+    users = ["x0", "x1"]
+    for user in users:
+        ingest(db, user, f"t-{user}", stream(user, 40))
+        ingest(reference_db, user, f"t-{user}", stream(user, 40))
+    reference = Worker(
+        reference_db,
+        context(reference_memory, tmp_path / "ref"),
+        data_dir=str(tmp_path / "ref"),
+        out=open(os.devnull, "w"),
+    )
+    reference.run(until_idle=True, poll=0.1)
+
+    def start(name: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "worker", "--db", db, "--memory", memory,
+             "--data-dir", str(tmp_path / name), "--until-idle", "--poll", "0.1",
+             "--name", name, "--durability", "exit"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    first = start("e0")
+    deadline = time.monotonic() + 120
+    while committed(db) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    assert 20 <= committed(db) < 80
+    second = start("e1")
+    _, err = second.communicate(timeout=300)
+    assert second.returncode == 0, err
+    for user in users:
+        got, want = thread_state(db, f"t-{user}"), thread_state(reference_db, f"t-{user}")
+        assert got["metadata"]["proactive_inputs"] == 40 and not got["next"]
+        assert comparable(got["values"]) == comparable(want["values"]), user
