@@ -35,17 +35,26 @@ def describe_call(call: ToolCall) -> str:
     return f"The assistant called {call.tool} with {args} ({outcome})."
 
 
+MISSING = ("does not exist", "not found", "no such file")
+"""Words of a tool's error for a path that is not there: a miss, not a refusal."""
+
+
+def missed(call: ToolCall) -> bool:
+    """A read of something that is not there (named in the closing event, not an event itself)."""
+    return not call.ok and call.tool not in ACTING_TOOLS and any(m in call.output for m in MISSING)
+
+
 def on_record(call: ToolCall) -> bool:
     """Whether a call is its own event: it changed something, or it was refused (an attempt to
-    read outside the root stays visible in the event log)."""
-    return call.tool in ACTING_TOOLS or not call.ok
+    read outside the root, or a tool not offered, stays visible in the event log)."""
+    return call.tool in ACTING_TOOLS or (not call.ok and not missed(call))
 
 
 def tools_used(calls: list[ToolCall]) -> str:
     """The reads an execution made, in first-use order, with counts ("read_lines x2")."""
     counts: dict[str, int] = {}
     for call in calls:
-        if not on_record(call):
+        if not on_record(call) and not missed(call):
             counts[call.tool] = counts.get(call.tool, 0) + 1
     return ", ".join(f"{name} x{n}" if n > 1 else name for name, n in counts.items())
 
@@ -60,6 +69,9 @@ def execution_events(calls: list[ToolCall], summary: str, now: float) -> list[Ev
     used = tools_used(calls)
     if used:
         closing += f" (read with: {used})"
+    absent = sorted({str(next(iter(c.args.values()), "")) for c in calls if missed(c)} - {""})
+    if absent:
+        closing += f" (not found: {', '.join(absent[:5])}{', ...' if len(absent) > 5 else ''})"
     records.append(Event(time=now, text=closing, source="agent"))
     return records
 

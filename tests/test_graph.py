@@ -19,7 +19,7 @@ from graphs.agent import (
 )
 from graphs.context import Context
 from graphs.state import Draft, Event, State, ToolCall
-from nodes.execute import ACTING_TOOLS, execution_events
+from nodes.execute import execution_events, on_record
 from tests.fakes import ScriptedChatModel, agent_json, judge_json
 
 _names = itertools.count()
@@ -116,10 +116,10 @@ def test_accepted_draft_is_executed_and_recorded(ctx: Context) -> None:
     assert execution.ok and execution.calls and execution.calls[-1].ok
     agent_events = [e for e in out["events"] if e.source == "agent"]
     # Each call that changed something, then one closing event naming the reads.
-    acting = [c for c in execution.calls if c.tool in ACTING_TOOLS or not c.ok]
+    acting = [c for c in execution.calls if on_record(c)]
     assert len(agent_events) == len(acting) + 1
     assert agent_events[-1].text.startswith(execution.summary)
-    reads = [c.tool for c in execution.calls if c.tool not in ACTING_TOOLS and c.ok]
+    reads = [c.tool for c in execution.calls if not on_record(c) and c.ok]
     assert all(name in agent_events[-1].text for name in reads)
     assert (ctx_workspace(ctx) / "assistant-notes.md").exists() or any(
         c.tool == "write_file" for c in execution.calls
@@ -130,11 +130,13 @@ def test_a_long_execution_leaves_the_persons_events_in_the_window(ctx: Context) 
     """Twenty reads become one closing event: the 64-event window keeps the person's own."""
     calls = [ToolCall(tool="read_lines", args={"path": f"f{i}.py"}) for i in range(20)]
     calls.append(ToolCall(tool="read_file", args={"file_path": "/etc/passwd"}, ok=False))
+    missing = "Error: mod_1.py does not exist under the project root"
+    calls.append(ToolCall(tool="read_lines", args={"path": "mod_1.py"}, output=missing, ok=False))
     calls.append(ToolCall(tool="write_note", args={"title": "t", "body": "b"}))
     records = execution_events(calls, "Done.", 5.0)
     assert [r.text.split(" ")[3] for r in records[:-1]] == ["read_file", "write_note"]
     assert "(refused:" in records[0].text
-    assert records[-1].text == "Done. (read with: read_lines x20)"
+    assert records[-1].text == "Done. (read with: read_lines x20) (not found: mod_1.py)"
     assert all(r.source == "agent" and r.time == 5.0 for r in records)
 
 
