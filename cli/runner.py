@@ -140,6 +140,8 @@ class RunSummary:
     """Input events skipped because the thread had already processed them (durable runs)."""
     waiting: bool = False
     """The run stopped at a proposal that waits for an answer in the inbox."""
+    waiting_task: str = ""
+    """The task of the proposal that waits (shown in the closing line)."""
     resumed: int = 0
     """Events whose handling was cut short by a stop and was finished in this run."""
 
@@ -166,8 +168,9 @@ class RunSummary:
             f"{self.refinements} refinements), {self.executed} executed. "
             f"Time per event: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms."
             + (
-                " A proposal waits for your answer in the inbox (`proactive ui`); the events "
-                "after it wait for that answer."
+                f' A proposal waits for your answer: "{self.waiting_task}". Answer it in '
+                "`proactive ui` (http://localhost:8765/); the events after it wait for that "
+                "answer, and the next run goes on from there."
                 if self.waiting
                 else ""
             )
@@ -404,7 +407,10 @@ def run_stream(
         task = request.get("action_request", {}).get("args", {}).get("task", "")
         out.write(f"thread {thread}: waiting for your answer to: {task}\n")
         out.flush()
-        summary.waiting = True
+        # The event was taken and a proposal made for it: it counts, the proposal waits.
+        summary.events += 1
+        summary.proposals += 1
+        summary.waiting, summary.waiting_task = True, task
         return summary
 
     if resume and progress.pending:

@@ -268,3 +268,19 @@ def test_annotated_rows_train_the_models(bench_data: Path, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["data"]["reward_rows_read"] == len(read_rows_file(shared)) + len(store.rows())
+
+
+def test_an_inbox_run_says_what_it_processed_and_where_the_proposal_waits(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(SCENARIO.read_text().splitlines()[:4]) + "\n")
+    data = tmp_path / "data"
+    done = proactive(
+        "run", "--events", str(events), "--feedback", "inbox", "--threshold", "0",
+        "--data-dir", str(data),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [summary] = [line for line in done.stdout.splitlines() if " events: silent at " in line]
+    assert summary.startswith("1 events: silent at 0, 1 proposals"), summary
+    waiting = done.stdout.split("waiting for your answer to: ", 1)[1].splitlines()[0]
+    assert f'A proposal waits for your answer: "{waiting}"' in summary
+    assert "proactive ui" in summary and "http://localhost:8765/" in summary
