@@ -47,25 +47,31 @@ TRIMMED = (
 
 COMMON_TOOLS = frozenset(
     """read_file list_directory file_search search_text read_lines write_file write_note
-    set_reminder search_memory run_shell""".split()
+    set_reminder list_reminders search_memory run_shell""".split()
 )
 """Tools offered to a chat model for every kind of task."""
 KIND_TOOLS: dict[str, frozenset[str]] = {
     kind: frozenset(names.split())
     for kind, names in {
-        "fix_error": "locate_error check_data_file check_csv_rows lint_file check_python "
-        "python_docs find_usages module_outline",
-        "review": "lint_file check_python fact_check check_csv_rows check_data_file module_outline",
+        "fix_error": "locate_error suggest_fix error_records check_data_file check_csv_rows "
+        "lint_file check_python python_docs find_usages module_outline",
+        "review": "lint_file check_python review_patch check_checklist check_dependencies "
+        "check_against check_config fact_check check_csv_rows check_data_file module_outline",
         "lookup_docs": "python_docs docs_for_need apply_to_column find_usages find_calls "
-        "evaluate_formula",
+        "evaluate_formula open_items",
         "explain": "module_outline explain_regex import_cycles python_docs summarise_document "
-        "find_usages explain_schedule evaluate_formula trace_function trace_logging",
-        "find_examples": "find_calls find_usages find_mentions code_markers python_docs",
-        "summarise": "summarise_document digest_notes digest_thread group_totals module_outline",
+        "find_usages explain_schedule evaluate_formula evaluate_function trace_function "
+        "trace_logging",
+        "find_examples": "find_calls find_definitions find_usages find_mentions find_statements "
+        "filter_rows open_items code_markers python_docs",
+        "summarise": "summarise_document digest_notes digest_thread group_totals profile_table "
+        "module_outline",
         "draft_text": "write_outline script_interface read_message free_slots note_facts "
-        "release_notes code_markers common_slots claim_amount summarise_document",
+        "release_notes code_markers common_slots claim_amount apply_policy apply_caps "
+        "summarise_document",
         "organise": "group_totals dated_items digest_notes write_outline check_csv_rows"
-        " regroup_checklist merge_duplicates sort_notes categorise_rows",
+        " regroup_checklist merge_duplicates sort_notes sort_rows categorise_rows pick_columns"
+        " dedupe_lines tidy_imports sort_by_deadline sort_by_priority fill_template",
     }.items()
 }
 """The source tools a chat model is offered per kind of help: every tool's description is in

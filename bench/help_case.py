@@ -109,7 +109,7 @@ class HelpCase(BaseModel):
     @classmethod
     def _texts(cls, value: Any) -> Any:
         if isinstance(value, list):
-            return [{"text": item} if isinstance(item, str) else item for item in value]
+            return [_event_item(item) for item in value]
         return value
 
     @field_validator("id")
@@ -172,6 +172,22 @@ def _compile(pattern: str) -> re.Pattern[str]:
         return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
     except re.error as exc:
         raise ValueError(f"not a valid regex {pattern!r:.60} ({exc})") from None
+
+
+EVENT_FIELDS = frozenset({"text", "time"})
+
+
+def _event_item(item: Any) -> Any:
+    """An event as a mapping: a sentence becomes {"text": ...}. An unquoted sentence holding
+    ': ' reaches here as a one-entry mapping (YAML read "opens 'a': b" as a key and a value):
+    when its key is no event field, it is the sentence, read back whole."""
+    if isinstance(item, str):
+        return {"text": item}
+    if isinstance(item, dict) and len(item) == 1:
+        [(key, rest)] = item.items()
+        if isinstance(key, str) and key not in EVENT_FIELDS and isinstance(rest, str | int | float):
+            return {"text": f"{key}: {rest}"}
+    return item
 
 
 def path_problem(name: str) -> str | None:

@@ -69,6 +69,21 @@ def test_a_good_case_loads_with_times_filled_in(tmp_path: Path) -> None:
     assert case.id == "tiny" and event.time == 100.0 and case.workspace == {"notes/a.md": "hello\n"}
 
 
+def test_an_unquoted_sentence_holding_a_colon_is_read_back_whole(tmp_path: Path) -> None:
+    """YAML reads `- The user types '# TODO: check it'` as a one-entry mapping; that is the
+    sentence, not a malformed event (a mapping with event fields is checked as before)."""
+    text = GOOD_CASE.replace(
+        "  - The user opens 'notes/a.md'.\n",
+        "  - The user types '# TODO: check it' in 'notes/a.md'.\n  - text: Saved.\n    time: 7\n",
+    )
+    case = load_case(write(tmp_path, text))
+    first, second = case.timed_events(100.0)
+    assert first.text == "The user types '# TODO: check it' in 'notes/a.md'."
+    assert (second.text, second.time) == ("Saved.", 7.0)
+    with pytest.raises(CaseError, match="field events.0"):
+        load_case(write(tmp_path, GOOD_CASE.replace("- The user opens 'notes/a.md'.", "- time: 5")))
+
+
 @pytest.mark.parametrize(
     ("text", "named"),
     [

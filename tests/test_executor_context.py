@@ -68,12 +68,13 @@ def test_the_window_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
         context_tokens()
 
 
-def test_every_tool_offered_per_kind_exists(tmp_path: Path) -> None:
+def test_every_tool_offered_per_kind_exists_and_every_tool_is_offered(tmp_path: Path) -> None:
     tools = build_tools(tmp_path, memory_search=lambda query: "", allow_shell=True)
     names = {t.name for t in tools}
 
     assert set(KINDS) == set(KIND_TOOLS)
-    assert set().union(*KIND_TOOLS.values(), COMMON_TOOLS, GENERAL_TOOLS) <= names
+    # Both ways: no kind names a tool that is not there, and no tool is left to no kind.
+    assert set().union(*KIND_TOOLS.values(), COMMON_TOOLS, GENERAL_TOOLS) == names
     for kind in KINDS:
         offered = {t.name for t in tools_for(kind, tools)}
         assert KIND_TOOLS[kind] <= offered

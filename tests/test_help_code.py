@@ -638,3 +638,331 @@ def test_rows_meeting_every_condition_are_listed_and_totalled(tmp_path: Path) ->
     said = call(tmp_path, "filter_rows", path="orders.csv", conditions=["colour = red"])
     assert said.startswith("Error: orders.csv: no column 'colour'")
     assert call(tmp_path, "filter_rows", path="../x.csv", conditions=["> 1"]).startswith("Error")
+
+
+# --- round 4: values a call runs with, row formulas, tables per period, docs for a need ---------
+
+HELPER = """\
+def fetch(url, retries=3, pause=0.5, *, verbose=False):
+    return url
+"""
+CALLERS = """\
+from lib.net import fetch
+
+
+def one():
+    return fetch("a", 5)
+
+
+def two(extra):
+    # fetch("commented", 9) is no call
+    fetch("b", pause=2)
+    return fetch("c", **extra)
+"""
+
+
+def test_each_call_shows_the_values_it_runs_with_defaults_counted(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "net.py").write_text(HELPER, encoding="utf-8")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "use.py").write_text(CALLERS, encoding="utf-8")
+    out = call(tmp_path, "find_calls", name="fetch", path="app/", effective_arguments=True)
+    # The definition lies outside the folder asked about, and is found all the same.
+    assert "Defined at lib/net.py:1:" in out
+    assert "defaults retries=3, pause=0.5, verbose=False" in out
+    line = {int(m[1]): m[2] for m in re.finditer(r"^app/use\.py:(\d+): (.*)$", out, re.M)}
+    assert "runs with retries=5, pause=0.5 (default), verbose=False (default)" in line[5]
+    assert "runs with retries=3 (default), pause=2, verbose=False (default)" in line[10]
+    assert "retries not known" in line[11]
+    assert 9 not in line  # a comment is not a call
+    plain = call(tmp_path, "find_calls", name="fetch", path="app/")
+    assert "runs with" not in plain and "Defined at" not in plain
+
+
+def test_the_effective_values_are_asked_by_the_task() -> None:
+    asked = read_code_query(
+        "List each call of `fetch` in 'app/' with the retries it actually runs with.", []
+    )
+    assert asked is not None and asked.effective
+    plain = read_code_query("List each call of `fetch` in 'app/'.", [])
+    assert plain is not None and not plain.effective
+
+
+def test_a_row_formula_is_explained_and_worked_out_for_each_row(tmp_path: Path) -> None:
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "formula.txt").write_text(
+        "Sheet 'Lines', column D (Discount), cell D2:\n"
+        "=ROUND(C2*IFERROR(VLOOKUP(B2,Tiers!A:C,3,FALSE),0),2)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "book" / "lines.csv").write_text(
+        "Item,Tier,Price,Discount\nlamp,gold,19.99,\ndesk,none,250,\nrug,silver,80,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "book" / "tiers.csv").write_text(
+        "Tier,Label,Rate\ngold,Gold,0.15\nsilver,Silver,0.05\n", encoding="utf-8"
+    )
+    out = call(tmp_path, "evaluate_formula", path="book/formula.txt")
+    assert "returns the 3rd column of the range: column C, Rate" in out
+    assert "exact match only" in out
+    rows = {int(m[1]): m[2] for m in re.finditer(r"book/lines\.csv:(\d+): (.*)$", out, re.M)}
+    assert rows[2].endswith("-> 3.00")  # 19.99 * 0.15 = 2.9985, rounded half away from zero
+    assert "#N/A" in rows[3] and rows[3].endswith("-> 0.00")
+    assert rows[4].endswith("-> 4.00")
+
+
+@pytest.mark.parametrize(
+    ("formula", "said"),
+    [
+        ("=B2*(C2", "not worked out: a parenthesis is not closed"),
+        ("=FROB(B2)*2", "not worked out: FROB is not a function this tool works out"),
+        ("=VLOOKUP(B2,Missing!A:B,2,FALSE)*1", "not worked out: no CSV export of the sheet"),
+        ("=C2^999", "-> #NUM! (C2^999 cannot be worked out (the power is too large))"),
+        ("=" + "(" * 60 + "C2" + ")" * 60, "not worked out: the formula is nested too deeply"),
+    ],
+)
+def test_a_row_formula_that_cannot_be_worked_out_is_one_plain_line(
+    tmp_path: Path, formula: str, said: str
+) -> None:
+    (tmp_path / "f.txt").write_text(f"Sheet 'Lines', cell D2:\n{formula}\n", encoding="utf-8")
+    (tmp_path / "lines.csv").write_text("Item,Tier,Price\nlamp,gold,2\n", encoding="utf-8")
+    out = call(tmp_path, "evaluate_formula", path="f.txt")
+    assert said in out
+    assert "Traceback" not in out
+
+
+def test_a_table_with_a_column_per_period_is_totalled_per_row_and_period(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(
+        "team,Jan 2026,Feb 2026,Mar 2026\nRed,10,12,15\nBlue,30,20,10\n", encoding="utf-8"
+    )
+    out = call(tmp_path, "group_totals", path="t.csv")
+    assert "- Blue: 60 (Jan 2026 30 -> Mar 2026 10: -20, -66.7%; down every period)" in out
+    assert "- Red: 37 (Jan 2026 10 -> Mar 2026 15: +5, +50.0%; up every period)" in out
+    assert "Grand total: 97 over 2 rows." in out
+    assert "Per period: Jan 2026 40; Feb 2026 32; Mar 2026 25." in out
+    # Several rows per item are categories to total, not a table per period.
+    (tmp_path / "long.csv").write_text("team,Jan,Feb\nRed,1,2\nRed,3,4\n", encoding="utf-8")
+    assert "Totals per team across" not in call(tmp_path, "group_totals", path="long.csv")
+
+
+def test_a_duration_in_the_need_is_given_in_seconds() -> None:
+    from tools.docsearch import docs_for_need, need_seconds
+
+    assert [need_seconds(t) for t in ("after 90 seconds", "5 min", "250 ms", "2 hours")] == [
+        "90",
+        "300",
+        "0.25",
+        "7200",
+    ]
+    assert need_seconds("two runs a day") is None
+    found = docs_for_need("subprocess.run", "stop it when it hangs for more than 3 minutes")
+    assert "timeout=180" in found
+
+
+def test_documentation_saying_consecutive_means_sort_first() -> None:
+    from backends.local.plans import doc_implications
+
+    said = doc_implications("make an iterator that returns consecutive keys and groups")
+    assert said and "sort the input by the same key first" in said[0]
+    assert doc_implications("Return a sorted list of the items.") == []
+
+
+EXPORT = """\
+From: billing@acme.example
+Date: 2026-05-02
+Subject: Invoice AC-10
+Invoice AC-10 for $1,200.50, due 12 May 2026.
+
+From: billing@acme.example
+Date: 2026-05-03
+Subject: Invoice AC-11
+Invoice AC-11, USD 80, payable by 30 May 2026.
+
+From: billing@acme.example
+Date: 2026-05-20
+Subject: Re: AC-10
+Thanks, your payment arrived today.
+
+From: ops@zeta.example
+Date: 2026-05-21
+Subject: Order ZT-9
+Order ZT-9 for €45 is due 18 May 2026 and is still unpaid.
+"""
+
+
+def test_open_items_are_those_no_later_email_shows_paid(tmp_path: Path) -> None:
+    (tmp_path / "mail.txt").write_text(EXPORT, encoding="utf-8")
+    out = call(tmp_path, "open_items", path="mail.txt", due_before="2026-05-25")
+    shown = out.split("Left out:")[0]
+    # A reply without the reference is about the one item its message names.
+    assert "AC-10: paid, says the email of 2026-05-20 (mail.txt:14)" in out
+    assert "- ZT-9: from ops@zeta.example, €45, due 2026-05-18" in shown
+    assert "AC-11" not in shown and "AC-11: due 2026-05-30 (30 May 2026), not before" in out
+    everything = call(tmp_path, "open_items", path="mail.txt")
+    assert "- AC-11: from billing@acme.example, USD 80, due 2026-05-30" in everything
+    assert call(tmp_path, "open_items", path="mail.txt", due_before="soon").startswith(
+        "Error: due_before must be a date"
+    )
+    (tmp_path / "one.txt").write_text("From: a@b.c\nInvoice X-1 due 1 May 2026\n")
+    assert "holds no export of several messages" in call(tmp_path, "open_items", path="one.txt")
+    assert call(tmp_path, "open_items", path="../x.txt").startswith("Error:")
+
+
+PURE = """\
+RATE = 0.5
+
+
+def helper(x):
+    return x * RATE
+
+
+def totals(items):
+    out = {}
+    for item in items:
+        if item["kind"] == "skip":
+            continue
+        out[item["kind"]] = out.get(item["kind"], 0) + helper(item["n"])
+    return {k: round(v, 1) for k, v in sorted(out.items()) if v > 1}
+
+
+def spins(items):
+    while True:
+        items.append(1)
+
+
+def reads_disk(items):
+    import os
+
+    return os.listdir(".")
+
+
+def reaches(items):
+    return items.__class__
+
+
+def mixed(items):
+    return sorted([1, "a"])
+"""
+
+
+def test_a_pure_function_is_worked_out_from_its_tree_never_run(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text(PURE, encoding="utf-8")
+    (tmp_path / "data.json").write_text(
+        json.dumps(
+            [
+                {"kind": "a", "n": 3},
+                {"kind": "b", "n": 1},
+                {"kind": "a", "n": 2},
+                {"kind": "skip", "n": 99},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = call(
+        tmp_path, "evaluate_function", path="calc.py", function="totals", data_path="data.json"
+    )
+    assert "returns:\n  {'a': 2.5}" in out
+    assert "calc.py:11: item['kind'] == 'skip': true 1, false 3 times" in out
+    assert "calc.py:14: v > 1: true 1, false 1 times; false for ('b', 0.5)" in out
+    for function, said in (
+        ("spins", "more than 200,000 steps (a loop that may not end)"),
+        ("reads_disk", "line 23: the import statement is not worked out"),
+        ("reaches", "items.__class__ is not worked out"),
+    ):
+        out = call(
+            tmp_path, "evaluate_function", path="calc.py", function=function, data_path="data.json"
+        )
+        assert out.startswith("Not worked out:") and said in out, out
+    assert call(
+        tmp_path, "evaluate_function", path="calc.py", function="nope", data_path="data.json"
+    ).startswith("Error: calc.py defines no function 'nope'")
+    (tmp_path / "missing.json").write_text('[{"kind": "a"}]', encoding="utf-8")
+    out = call(
+        tmp_path, "evaluate_function", path="calc.py", function="totals", data_path="missing.json"
+    )
+    assert out.endswith("line 13: item['n'] raises KeyError: 'n'")
+    out = call(
+        tmp_path, "evaluate_function", path="calc.py", function="mixed", data_path="data.json"
+    )
+    assert out == (
+        "mixed() of calc.py given data.json raises TypeError: "
+        "'<' not supported between instances of 'str' and 'int'"
+    )
+    (tmp_path / "bad.json").write_text("[1,", encoding="utf-8")
+    out = call(
+        tmp_path, "evaluate_function", path="calc.py", function="totals", data_path="bad.json"
+    )
+    assert "bad.json is not valid JSON" in out
+
+
+def test_a_camelcase_member_is_a_candidate_and_english_words_are_not() -> None:
+    from backends.local.plans import python_candidates
+    from backends.local.task_subjects import read_task
+
+    subjects = read_task(
+        "Using the logging documentation, explain why the DEBUG lines never show, and name the "
+        "basicConfig argument that overrides an earlier setup.",
+        [],
+    )
+    candidates = python_candidates(subjects)
+    assert "logging.basicConfig" in candidates[:4]
+    assert not any(c.endswith((".an", ".the", ".that")) for c in candidates)
+
+
+def test_the_exceptions_a_doc_names_are_listed_when_the_task_asks() -> None:
+    from backends.local.plans import _raised
+
+    doc = (
+        "Fetch it. If the host is down, a HostDownError is raised.\n\n"
+        "When nothing comes it raises the Empty exception."
+    )
+    said = _raised(doc, "Which exceptions should I catch?")
+    assert said[1] == '- HostDownError: "If the host is down, a HostDownError is raised."'
+    assert said[2] == '- Empty: "When nothing comes it raises the Empty exception."'
+    assert _raised(doc, "How do I fetch it faster?") == []
+
+
+def test_definitions_without_docstrings_or_annotations_come_from_the_tree(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(
+        'def typed(a: int, *, b: str = "") -> int:\n    """Doc."""\n    return a\n\n\n'
+        "class Box:\n    def __init__(self, size):\n        self.size = size\n\n"
+        "    def area(self) -> int:\n        return self.size\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "find_definitions", name="annotations", relation="missing")
+    assert "m.py:7: def __init__(self, size):  -- __init__: no annotation on parameter size" in out
+    assert "typed" not in out and "area" not in out
+    out = call(tmp_path, "find_definitions", name="docstring", relation="missing")
+    assert "class Box has no docstring" in out and "function typed" not in out
+    bad = call(tmp_path, "find_definitions", name="comments", relation="missing")
+    assert bad.startswith("Error: with relation 'missing', name must be one of")
+    query = read_code_query("Which functions in 'src/' lack type hints?", [])
+    assert query is not None and (query.relation, query.names) == ("missing", ("annotations",))
+
+
+ROUND4_CASES = (
+    "find-notify-calls-effective-values",
+    "explain-lookup-formula-shipping",
+    "summarise-visits-per-quarter",
+    "docs-queue-get-wait-limit",
+    "find-open-supplier-bills-mail",
+    "explain-function-on-csv-readings",
+    "find-functions-without-docstrings",
+    "docs-quantize-discounted-menu",
+    "find-unresolved-tickets-mail",
+)
+
+
+def test_round4_cases_pass_through_the_real_command(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    for name in ROUND4_CASES:
+        shutil.copy(ROOT / "bench" / "help_cases" / f"{name}.yaml", cases)
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
+    assert not failing, failing
+    assert all(c["grounded"] for c in report["cases"])
+    tools = {call["tool"] for c in report["cases"] for call in c["calls"]}
+    assert {"find_calls", "evaluate_formula", "group_totals", "docs_for_need"} <= tools

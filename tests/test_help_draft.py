@@ -426,3 +426,179 @@ def test_a_span_with_a_year_on_both_ends_is_one_range_with_its_weekdays() -> Non
         "line 1: dates: Monday 13 July 2026 to Friday 24 July 2026 "
         "(2026-07-13 to 2026-07-24, 12 days, 11 nights, 10 weekdays)"
     ]
+
+
+# --- sections named one by one, a policy followed ---------------------------------------------
+
+
+def test_sections_named_one_by_one_or_before_their_noun_and_exclusions_are_none() -> None:
+    from backends.local.task_subjects import read_sections
+
+    assert read_sections(
+        "Draft notes with an 'Added' section and a 'Fixed' section, leaving out docs commits."
+    ) == ("Added", "Fixed")
+    assert read_sections("Write it with Scope, Costs and Risks sections, excluding names.") == (
+        "Scope",
+        "Costs",
+        "Risks",
+    )
+    assert read_sections("Write an outline with sections for need, impact and budget") == (
+        "need",
+        "impact",
+        "budget",
+    )
+    # One quoted section is the part to write, not a list of sections.
+    assert read_sections("Draft the 'Usage' section of 'README.md' from 'cli.py'.") == ()
+
+
+POLICY = """\
+# Returns
+- Damaged items are refunded in full, plus the delivery charge.
+- Items under $40: keep the item; ask the customer for a photo of the damage.
+- Items of $40 or more: send a prepaid return label.
+- Refunds reach the card within 7 working days.
+"""
+
+
+def test_a_policy_rule_applies_by_its_price_condition_and_works_out_the_refund(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "policy.md").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "cheap.txt").write_text(
+        "Order #A-5512: the glass bowl ($32.50) arrived chipped. Delivery cost $6.00.\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "apply_policy", message="cheap.txt", policy="policy.md")
+    assert "record: order A-5512 (cheap.txt line 1)" in out
+    assert "item: glass bowl at $32.50, chipped (cheap.txt line 1)" in out
+    assert "applies (line 3; $32.50 is under $40)" in out
+    assert "does not apply (line 4): $32.50 is not $40 or more" in out
+    assert "return label" not in out  # a rule that does not apply is not quoted
+    assert out.endswith("refund: $32.50 (glass bowl) + $6.00 (delivery) = $38.50 (rule line 2)")
+    (tmp_path / "dear.txt").write_text(
+        "Order 99120: the standing desk (€410.00) came scratched. Shipping was €25.00.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "strict.md").write_text(
+        "- Items over €300 are refunded 90% of the price, less a €10 handling fee, "
+        "excluding shipping.\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "apply_policy", message="dear.txt", policy="strict.md")
+    assert out.endswith("refund: 90% of €410.00 less €10 fee = €359.00 (rule line 1)")
+    assert call(tmp_path, "apply_policy", message="none.txt", policy="strict.md").startswith(
+        "Error:"
+    )
+
+
+def test_a_reply_following_a_policy_states_the_figure_and_only_the_rules_that_apply(
+    draft_results: dict[str, dict],
+) -> None:
+    for name, figure, left_out in (
+        ("draft-reply-booking-policy-fee", "We will refund $115.00", "refunded in full"),
+        ("draft-reply-warranty-excluding-delivery", "We will refund €129.99.", "keeps the item"),
+    ):
+        case = draft_results[name]
+        assert case["passed"], case["failures"]
+        reply = case["result"].split("\n---\n")[0]
+        assert figure in reply and left_out not in case["result"]
+        assert "apply_policy" in [c["tool"] for c in case["calls"]]
+
+
+def test_a_leave_email_following_a_policy_counts_working_days_and_the_return_day(
+    draft_results: dict[str, dict],
+) -> None:
+    case = draft_results["draft-email-time-off-closures-return"]
+    assert case["passed"], case["failures"]
+    result = case["result"]
+    assert "Dear Dana," in result
+    assert "5 working days" in result and "7 weekdays" in result
+    # The day after the span is a listed closure, so the return day moves past it.
+    assert "Back in the office: Monday 4 January 2027" in result
+    assert "New Year's Day (`handbook/closures.md` line 4)" in result
+    # The policy's lines are followed, not pasted into the email.
+    assert "office closure days are free" not in result
+
+
+def test_a_holidays_name_is_its_line_without_the_date() -> None:
+    from backends.local.plans_email import _off_name
+
+    assert _off_name("2026-04-06,Easter Monday") == "Easter Monday"
+    assert _off_name("- Fri 25 December 2026: Christmas Day") == "Christmas Day"
+    assert _off_name("Good Friday (3 April)") == "Good Friday"
+    assert _off_name("| Dec 26, 2026 | Boxing Day |") == "Boxing Day"
+
+
+def test_a_time_limit_counted_from_delivery_decides_which_rule_applies(tmp_path: Path) -> None:
+    (tmp_path / "mail.txt").write_text(
+        "From: Al <al@example.com>\nDate: Fri, 12 Jun 2026 10:00\n\n"
+        "I ordered the kettle (£40.00) on 1 June 2026 and it was delivered on 3 June 2026.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "rules.md").write_text(
+        "- Within 14 days of delivery: full refund of the item price.\n"
+        "- More than 14 days after delivery: a voucher for the item price, no cash refund.\n"
+        "- Refunds are paid within 5 days of the return arriving.\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "apply_policy", message="mail.txt", policy="rules.md")
+    assert "delivered on 2026-06-03 (mail.txt line 4)" in out
+    assert "applies (line 1; 9 days from delivered on 2026-06-03" in out
+    assert "does not apply (line 2)" in out
+    # A timescale ("paid within 5 days of ...") is no condition on who qualifies.
+    assert "applies (line 3): Refunds are paid within 5 days" in out
+    assert out.endswith("refund: £40.00 (kettle) (rule line 1)")
+    (tmp_path / "mail.txt").write_text(
+        "Date: Fri, 31 Jul 2026 10:00\n\nThe kettle (£40.00) was delivered on 3 June 2026.\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "apply_policy", message="mail.txt", policy="rules.md")
+    assert out.endswith("refund: £40.00 (kettle) as voucher (rule line 2)")
+
+
+def test_a_template_is_filled_from_the_named_row_and_key_value_lines(
+    draft_results: dict[str, dict],
+) -> None:
+    for name, wanted, not_there in (
+        ("draft-reminder-from-template", "Dear Owen Pryce,", "Sara Holm"),
+        ("draft-letter-bracket-template", "Yours sincerely,\nHelen Brooks", "[Tenant name]"),
+    ):
+        case = draft_results[name]
+        assert case["passed"], case["failures"]
+        assert wanted in case["result"] and not_there not in case["result"]
+    case = draft_results["draft-reminder-from-template"]
+    # The IBAN no named file gives is found as a 'Key: value' line elsewhere in the project.
+    assert "search_text" in [c["tool"] for c in case["calls"]]
+
+
+def test_spending_rows_are_capped_per_night_per_day_and_excluded_by_the_policy(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "spend.csv").write_text(
+        "day,type,what,cost\n2027-02-01,Lodging,Inn,$210.00\n2027-02-01,Food,Lunch,$18.00\n"
+        "2027-02-01,Food,Supper,$40.00\n2027-02-02,Entertainment,Cinema,$15.00\n"
+        "2027-02-02,Taxi,Airport,$35.00\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "rules.md").write_text(
+        "1. Lodging: maximum $180 per night.\n2. Food: up to $50 per day.\n"
+        "3. Entertainment is not reimbursed.\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "apply_caps", table="spend.csv", policy="rules.md").splitlines()
+    assert out[0] == "spend.csv against rules.md: 5 rows, spent $318.00, repaid $265.00"
+    assert out[1].endswith("-> $180.00 (capped at $180.00 per night: rules.md line 1)")
+    assert out[2].endswith("-> $18.00 (within $50.00 per day: rules.md line 2)")
+    assert out[3].endswith("-> $32.00 (capped at $50.00 per day: rules.md line 2)")
+    assert out[4].endswith("-> $0.00 (not repaid: rules.md line 3)")
+    assert out[5].endswith("-> $35.00 (no rule limits it)")
+    assert call(tmp_path, "apply_caps", table="spend.csv", policy="gone.md").startswith("Error:")
+
+
+def test_an_expense_claim_states_the_capped_total_through_the_command(
+    draft_results: dict[str, dict],
+) -> None:
+    case = draft_results["draft-expense-claim-caps"]
+    assert case["passed"], case["failures"]
+    assert "Total claimed: £242.40 (of £287.70 spent)." in case["result"]
+    assert "apply_caps" in [c["tool"] for c in case["calls"]]

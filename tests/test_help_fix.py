@@ -161,6 +161,8 @@ def test_the_fix_cases_pass_through_the_real_command(tmp_path: Path) -> None:
     by_id = {c["id"]: c for c in report["cases"]}
     for name in ("fix-json-price-string", "fix-csv-date-dotted", "fix-zero-division-empty-shift"):
         assert "error_records" in {call["tool"] for call in by_id[name]["calls"]}, name
+    for name in ("fix-decimal-comma-readings", "fix-input-minus-text", "fix-method-missing-self"):
+        assert "suggest_fix" in {call["tool"] for call in by_id[name]["calls"]}, name
 
 
 # --- round 3: a key or section a settings file writes nearly right ---------------------------
@@ -191,3 +193,340 @@ def test_a_key_with_nothing_close_gives_no_rename(tmp_path: Path) -> None:
     assert _near_miss(lines, "port", "cache", False) is None  # there it is written right
     assert _near_miss(lines, "username", "db", False) is None
     assert _near_miss(lines, "dB", None, True) == (1, "db")
+
+
+# --- round 4: the corrected line per error family (suggest_fix) ------------------------------
+
+FAMILIES = {
+    "money.py": 'total = 0.0\nfor row in rows:\n    total += float(row["amount"])\n',
+    "label.py": 'hours = 7.5\nprint("Hours: " + hours)\n',
+    "age.py": 'age = input("Age? ")\nleft = 65 - age\nif age > 18:\n    print(left)\n',
+    "dates.py": 'from datetime import datetime\nday = datetime.strptime(s, "%Y-%m-%d")\n',
+    "paths.py": "def files(folder):\n    return sorted(Path(folder).glob('*'))\n",
+    "typo.py": "count = 3\nprint(cont)\n",
+    "bump.py": "hits = 0\n\n\ndef bump():\n    hits += 1\n",
+    "names.py": "with open('names.csv', newline='') as f:\n    rows = f.read()\n",
+    "pairs.py": "for line in text:\n    key, value = line.split('=')\n",
+    "statistics.py": "import statistics\n\nprint(statistics.mean([1, 2]))\n",
+    "report/run.py": "import json\n\nprint(json.dumps({}))\n",
+    "report/json.py": "# scratch helpers\nFIELDS = []\n",
+    "fields.py": "import sys\nname = sys.argv[1]\nfor line in rows:\n    print(line.split()[3])\n",
+    "mean.py": "def mean(xs):\n    return sum(xs) / len(xs)\n",
+    "pets.py": "class Pen:\n    def add(animal):\n        return animal\n\n\nPen().add(1)\n",
+    "tools/load.py": "with open('stock.csv') as f:\n    pass\n",
+    "tools/stock.csv": "sku,qty\n",
+    "shadow.py": "max = 0\nprint(max([1, 2]))\n",
+    "dump.py": "import json\nprint(json.dumps(rec, indent=2))\n",
+    "dots.py": "for loan in loans:\n    print(loan.title)\n",
+    "keys.py": "for rec in data:\n    print(rec['name'])\n",
+    "loop.py": "for i in len(xs):\n    pass\n",
+    "count.py": "def down(n):\n    if n == 0:\n        return 0\n    return down(n - 2)\n",
+    "fact.py": "def fact(n):\n    return n * fact(n - 1)\n",
+    "colon.py": "def area(w, h)\n    return w * h\n",
+    "cond.py": "x = 3\nif x = 3:\n    print(x)\n",
+    "block.py": "def f(x):\n    if x:\n    return 1\n    return 0\n",
+    "items.py": "x = {'a': 1 'b': 2}\n",
+    "stamp.py": "means = 1\nprint(mean([1, 2]), datetime.now())\n",
+    "tally.py": (
+        "import os\nseen = {}\nfor word in words:\n    seen[word] += 1\nkey = os.environ['KEY']\n"
+    ),
+}
+
+
+@pytest.fixture
+def code_project(tmp_path: Path) -> Path:
+    root = tmp_path / "code"
+    for name, text in FAMILIES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    (tmp_path / "outside.py").write_text("x = 1\n", encoding="utf-8")
+    (root / "link.py").symlink_to(tmp_path / "outside.py")
+    return root
+
+
+def fix(root: Path, **args: object) -> str:
+    done = ToolRunner(build_tools(root)).call("suggest_fix", args)
+    assert done.ok or done.output.startswith("Error:"), done.output
+    return done.output
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "error", "wanted"),
+    [
+        (
+            "money.py",
+            3,
+            "ValueError: could not convert string to float: '1,250.00'",
+            ["thousands separator", '    total += float(row["amount"].replace(",", ""))'],
+        ),
+        (
+            "money.py",
+            3,
+            "ValueError: could not convert string to float: '€12,50'",
+            ['float(row["amount"].replace("€", "").replace(",", "."))', "decimal comma"],
+        ),
+        (
+            "money.py",
+            3,
+            "ValueError: could not convert string to float: 'n/a'",
+            ["placeholder", "    if row[\"amount\"].strip() in ('', 'n/a'):", "        continue"],
+        ),
+        (
+            "label.py",
+            2,
+            'TypeError: can only concatenate str (not "float") to str',
+            ['print("Hours: " + str(hours))', 'print(f"Hours: {hours}")'],
+        ),
+        (
+            "age.py",
+            2,
+            "TypeError: unsupported operand type(s) for -: 'int' and 'str'",
+            ["left = 65 - int(age)"],
+        ),
+        (
+            "age.py",
+            3,
+            "TypeError: '>' not supported between instances of 'str' and 'int'",
+            ["if int(age) > 18:"],
+        ),
+        (
+            "dates.py",
+            2,
+            "ValueError: time data '03.04.2026' does not match format '%Y-%m-%d'",
+            ['day = datetime.strptime(s, "%d.%m.%Y")'],
+        ),
+        ("paths.py", 2, "NameError: name 'Path' is not defined", ["from pathlib import Path"]),
+        ("typo.py", 2, "NameError: name 'cont' is not defined", ["print(count)"]),
+        (
+            "bump.py",
+            5,
+            "UnboundLocalError: cannot access local variable 'hits' where it is not associated "
+            "with a value",
+            ["def bump():\n    global hits"],
+        ),
+        (
+            "names.py",
+            2,
+            "UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe9 in position 3: invalid",
+            ["names.py:2:", "open('names.csv', newline='', encoding=\"cp1252\")"],
+        ),
+        (
+            "pairs.py",
+            2,
+            "ValueError: too many values to unpack (expected 2)",
+            ["key, value = line.split('=', 1)"],
+        ),
+        (
+            "statistics.py",
+            3,
+            "AttributeError: partially initialized module 'statistics' has no attribute 'mean'",
+            ["`statistics.py` has the same name as the standard library module", "rename"],
+        ),
+        (
+            "report/run.py",
+            3,
+            "AttributeError: module 'json' has no attribute 'dumps'",
+            ["`report/json.py` has the same name", "shadows", "rename `report/json.py`"],
+        ),
+        ("fields.py", 2, "IndexError: list index out of range", ["if len(sys.argv) <= 1:"]),
+        (
+            "fields.py",
+            4,
+            "IndexError: list index out of range",
+            ["    if len(line.split()) < 4:\n        continue\n    print(line.split()[3])"],
+        ),
+        (
+            "mean.py",
+            2,
+            "ZeroDivisionError: division by zero",
+            ["    return (sum(xs) / len(xs) if len(xs) else 0)"],
+        ),
+        (
+            "pets.py",
+            6,
+            "TypeError: Pen.add() takes 1 positional argument but 2 were given",
+            ["line 2 becomes:\n    def add(self, animal):"],
+        ),
+        (
+            "tools/load.py",
+            1,
+            "FileNotFoundError: [Errno 2] No such file or directory: 'stock.csv'",
+            ["`tools/stock.csv`", 'open(Path(__file__).resolve().parent / "stock.csv")'],
+        ),
+        (
+            "shadow.py",
+            2,
+            "TypeError: 'int' object is not callable",
+            ["line 1 assigns an int to the name max", "line 1 becomes:\nmax_value = 0"],
+        ),
+        (
+            "dump.py",
+            2,
+            "TypeError: Object of type date is not JSON serializable",
+            ["print(json.dumps(rec, indent=2, default=str))"],
+        ),
+        (
+            "dots.py",
+            2,
+            "AttributeError: 'dict' object has no attribute 'title'",
+            ['    print(loan["title"])'],
+        ),
+        (
+            "keys.py",
+            2,
+            "TypeError: string indices must be integers, not 'str'",
+            ["for rec in data.values():"],
+        ),
+        ("loop.py", 1, "TypeError: 'int' object is not iterable", ["for i in range(len(xs)):"]),
+        (
+            "count.py",
+            4,
+            "RecursionError: maximum recursion depth exceeded",
+            ["its stop (line 2: if n == 0:)", "line 2 becomes:\n    if n <= 0:"],
+        ),
+        (
+            "fact.py",
+            2,
+            "RecursionError: maximum recursion depth exceeded",
+            ["has no if ... return that stops", "add a base case"],
+        ),
+        ("colon.py", 1, "SyntaxError: expected ':'", ["line 1 becomes:\ndef area(w, h):"]),
+        ("cond.py", 2, "SyntaxError: invalid syntax", ["written ==", "if x == 3:"]),
+        (
+            "block.py",
+            3,
+            "IndentationError: expected an indented block after 'if' statement on line 2",
+            ["line 3 becomes:\n        return 1"],
+        ),
+        (
+            "items.py",
+            1,
+            "SyntaxError: invalid syntax. Perhaps you forgot a comma?",
+            ["x = {'a': 1, 'b': 2}"],
+        ),
+        ("stamp.py", 2, "NameError: name 'mean' is not defined", ["from statistics import mean"]),
+        (
+            "stamp.py",
+            2,
+            "NameError: name 'datetime' is not defined",
+            ["from datetime import datetime"],
+        ),
+        ("tally.py", 4, "KeyError: 'fern'", ["    seen[word] = seen.get(word, 0) + 1"]),
+        ("tally.py", 5, "KeyError: 'KEY'", ["environment variable", "os.environ.get('KEY', '')"]),
+        (
+            "tools/load.py",
+            1,
+            "ModuleNotFoundError: No module named 'yaml'",
+            ["python -m pip install pyyaml"],
+        ),
+    ],
+)
+def test_the_corrected_line_is_written_out(
+    code_project: Path, path: str, line: int, error: str, wanted: list[str]
+) -> None:
+    out = fix(code_project, path=path, line=line, error=error)
+    assert "cause: " in out and "\nfix: " in out, out
+    for text in wanted:
+        assert text in out, (text, out)
+
+
+def test_suggest_fix_is_offered_to_both_planners(code_project: Path) -> None:
+    assert "suggest_fix" in {t.name for t in build_tools(code_project)}
+    assert "suggest_fix" in PROJECT_TOOLS
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ({"path": "link.py", "line": 1, "error": "TypeError: x"}, "outside the project root"),
+        ({"path": "missing.py", "line": 1, "error": "TypeError: x"}, "does not exist"),
+        ({"path": "money.py", "line": 3, "error": "it broke"}, "needs the error"),
+    ],
+)
+def test_suggest_fix_bad_input_is_one_plain_line(
+    code_project: Path, args: dict[str, object], said: str
+) -> None:
+    out = fix(code_project, **args)
+    assert out.startswith("Error:") and said in out, out
+    assert "\n" not in out.strip()
+
+
+def test_nothing_is_made_up_when_no_family_applies(code_project: Path) -> None:
+    # A module that provides the name is not blamed; a line past the end gives no fix.
+    error = "ValueError: could not convert string to float: 'abc'"
+    assert fix(code_project, path="money.py", line=3, error=error).startswith("No specific fix")
+    assert fix(code_project, path="money.py", line=99, error=error).startswith("No specific fix")
+    out = fix(code_project, path="report/run.py", line=1, error="AttributeError: module "
+              "'json' has no attribute 'FIELDS'")  # fmt: skip
+    assert out.startswith("No specific fix"), out
+
+
+def test_an_error_quoting_a_type_keeps_its_whole_message(code_project: Path) -> None:
+    said = (
+        'The terminal shows "TypeError: can only concatenate str (not "float") to str" '
+        "raised in 'label.py' line 2."
+    )
+    done = ToolRunner(build_tools(code_project)).call("locate_error", {"text": said})
+    assert done.output.splitlines()[-1] == (
+        'error: TypeError: can only concatenate str (not "float") to str'
+    ), done.output
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "wanted"),
+    [
+        (
+            "post.yaml",
+            "slug: a\ntitle: Beds: year one\n",
+            'Line 2 becomes:\ntitle: "Beds: year one"',
+        ),
+        ("tabs.yaml", "a:\n\tb: 1\n", "never tabs. Line 2 becomes:\n  b: 1"),
+        ("rows.csv", "a,b,n\nx,y,1\nz,w,1,500\n", 'Line 3 becomes:\nz,w,"1,500"'),
+        ("place.csv", "who,where\nAl,Lyon, France\n", 'Line 2 becomes:\nAl,"Lyon, France"'),
+        ("quotes.json", "{\n  'k': 'v'\n}\n", 'Line 2 becomes:\n  "k": "v"'),
+        (
+            "flags.json",
+            '{\n  "on": True\n}\n',
+            'JSON writes True as true. Line 2 becomes:\n  "on": true',
+        ),
+    ],
+)
+def test_a_data_file_fault_is_shown_corrected(
+    tmp_path: Path, name: str, text: str, wanted: str
+) -> None:
+    from backends.local.plans import _parse_fault  # noqa: PLC0415
+
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    report = ToolRunner(build_tools(tmp_path)).call("check_data_file", {"path": name}).output
+    assert "does not parse" in report, report
+    found = _parse_fault([(name, report)], None)
+    assert found is not None and wanted in found[1], found
+
+
+def test_an_error_without_a_line_is_placed_by_its_shape(code_project: Path) -> None:
+    out = fix(
+        code_project,
+        path="label.py",
+        error='TypeError: can only concatenate str (not "float") to str',
+    )
+    assert out.startswith("label.py:2: cause: "), out
+    out = fix(
+        code_project, path="money.py", error="ValueError: could not convert string to float: '7%'"
+    )
+    assert out.startswith("money.py:3: cause: ") and 'float(row["amount"].rstrip("%"))' in out, out
+    # A shadowed module is placed at the line that imports it.
+    out = fix(
+        code_project,
+        path="report/run.py",
+        error="AttributeError: module 'json' has no attribute 'dumps'",
+    )
+    assert out.startswith("report/run.py:1: cause: "), out
+    # An index or a key is too common a shape to pick a line by: nothing is guessed.
+    out = fix(code_project, path="fields.py", error="IndexError: list index out of range")
+    assert out.startswith("No specific fix"), out
+
+
+def test_a_file_that_parses_gets_no_syntax_repair(code_project: Path) -> None:
+    # The error was for an older version of the file: no line is rewritten into a guess.
+    out = fix(code_project, path="label.py", line=2, error="SyntaxError: invalid syntax")
+    assert out.startswith("No specific fix"), out

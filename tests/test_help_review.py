@@ -643,3 +643,239 @@ def test_code_is_never_run_only_read(tmp_path: Path) -> None:
     with pytest.raises(_Unsupported):
         _call(function, [Seq("xs", 5)], {})
     assert not marker.exists()
+
+
+# --- round 4: a change's added code, settings against a checklist, plan dependencies, caps ------
+
+PATCH = """\
+diff --git a/shop/db.py b/shop/db.py
+--- a/shop/db.py
++++ b/shop/db.py
+@@ -1,4 +1,18 @@
+ import psycopg2
+ 
+ def legacy(cur, name):
+     cur.execute(f"SELECT * FROM items WHERE name = '{name}'")
++
++def by_sku(cur, sku):
++    cur.execute("SELECT price FROM items WHERE sku = '%s'" % sku)
++
++def by_tag(cur, tag, shop):
++    cur.execute("SELECT id FROM items WHERE tag = '{}' AND shop = {}".format(tag, shop))
++
++def rename(cur, old, new):
++    try:
++        cur.execute("UPDATE items SET name = %s WHERE name = %s", (new, old))
++    except Exception:
++        pass
+"""
+
+
+def test_a_patch_s_added_sql_is_found_with_the_parameterised_fix(tmp_path: Path) -> None:
+    (tmp_path / "change.patch").write_text(PATCH, encoding="utf-8")
+    out = call(tmp_path, "review_patch", path="change.patch")
+    # The f-string query is a context line the change keeps: not blamed on this change.
+    assert "legacy" not in out
+    assert 'cur.execute("SELECT price FROM items WHERE sku = %s", (sku,))' in out
+    assert 'cur.execute("SELECT id FROM items WHERE tag = %s AND shop = %s", (tag, shop))' in out
+    assert "change.patch:11: shop/db.py line 7 in `by_sku`: SQL injection" in out
+    assert "in `rename`: the query passes its values as parameters (fine)" in out
+    assert "in `rename`: `except Exception` with only `pass` swallows the error" in out
+    assert "injection" not in "\n".join(ln for ln in out.splitlines() if "rename" in ln)
+
+
+def test_a_patch_without_findings_and_a_file_that_is_no_patch(tmp_path: Path) -> None:
+    (tmp_path / "ok.diff").write_text(
+        "--- a/x.py\n+++ b/x.py\n@@ -0,0 +1,2 @@\n+def f(a):\n+    return a + 1\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "notes.diff").write_text("just some notes\n", encoding="utf-8")
+    assert "no findings on the added lines" in call(tmp_path, "review_patch", path="ok.diff")
+    out = call(tmp_path, "review_patch", path="notes.diff")
+    assert out == "notes.diff: not a unified diff (no '+++' file headers)"
+    assert call(tmp_path, "review_patch", path="gone.patch").startswith("Error:")
+
+
+SETTINGS_YAML = """\
+app:
+  debug: true
+  workers: 2
+  log_level: warn
+  allowed_origins: ["*", "https://a.example"]
+  smtp_password: hunter2
+  timeout_s: 90
+  name: shop
+"""
+
+CHECKLIST = """\
+# Go-live checks
+
+1. `debug` must not be `true`.
+2. `workers` at least 3.
+3. `log_level` is `error` or higher.
+4. `allowed_origins` lists only `https://a.example`.
+5. The SMTP password comes from the environment variable `SMTP_PASSWORD`.
+6. `timeout_s` no more than 120.
+7. Backups run nightly.
+"""
+
+
+def test_each_checklist_item_is_checked_with_its_line_and_corrected_setting(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "app.yaml").write_text(SETTINGS_YAML, encoding="utf-8")
+    (tmp_path / "CHECKS.md").write_text(CHECKLIST, encoding="utf-8")
+    out = call(tmp_path, "check_checklist", path="app.yaml", checklist="CHECKS.md")
+    assert out.splitlines()[0] == "5 checklist item check(s) of CHECKS.md fail in app.yaml"
+    assert "app.yaml:2: item 1 fails" in out and "-> debug: false" in out
+    assert "app.yaml:3: item 2 fails" in out and "-> workers: 3" in out
+    assert "app.yaml:4: item 3 fails" in out and "-> log_level: error" in out
+    assert 'allowed_origins: ["https://a.example"]' in out
+    assert "app.yaml:6: item 5 fails" in out and 'smtp_password: "${SMTP_PASSWORD}"' in out
+    assert "app.yaml:7: item 6 holds: timeout_s: 90" in out
+    assert "not checked: item 7 (Backups run nightly.)" in out
+
+
+def test_a_checklist_of_plain_values_and_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "prod.env").write_text("DEBUG=1\nRETRIES=5\nLEVEL=INFO\n", encoding="utf-8")
+    (tmp_path / "rules.txt").write_text(
+        "- DEBUG must be 0.\n- RETRIES at most 3.\n- LEVEL is INFO or higher.\n", encoding="utf-8"
+    )
+    (tmp_path / "empty.md").write_text("# Nothing here\n", encoding="utf-8")
+    out = call(tmp_path, "check_checklist", path="prod.env", checklist="rules.txt")
+    assert "prod.env:1: item 1 fails (DEBUG must be 0.): DEBUG=1 -> DEBUG=0" in out
+    assert "RETRIES=5 -> RETRIES=3 (5 is more than 3)" in out
+    assert "prod.env:3: item 3 holds: LEVEL=INFO" in out
+    empty = call(tmp_path, "check_checklist", path="prod.env", checklist="empty.md")
+    assert "no checklist items" in empty
+    assert call(tmp_path, "check_checklist", path="x.env", checklist="rules.txt").startswith(
+        "Error:"
+    )
+
+
+PLAN_MD = """\
+| # | Task | Starts | Ends | Needs |
+|---|------|--------|------|-------|
+| 1 | Book hall | March 2, 2026 | March 6, 2026 | |
+| 2 | Print flyers | March 5, 2026 | March 9, 2026 | 1 |
+| 3 | Post flyers | March 10, 2026 | March 12, 2026 | 2 |
+| 4 | Rehearse | March 11, 2026 | March 13, 2026 | 3, 9 |
+"""
+
+
+def test_plan_dependencies_in_a_markdown_table_with_calendar_days(tmp_path: Path) -> None:
+    (tmp_path / "plan.md").write_text(PLAN_MD, encoding="utf-8")
+    out = call(tmp_path, "check_dependencies", path="plan.md")
+    assert "plan.md:4: 2 (Print flyers) starts 2026-03-05 (Thursday), but it depends on 1 " in out
+    assert "which ends 2026-03-06 (Friday): 2 could start 2026-03-07 (Saturday)" in out
+    assert "plan.md:6: 4 (Rehearse) starts 2026-03-11 (Wednesday), but it depends on 3" in out
+    assert "4 (Rehearse) depends on '9', which is no task of the plan" in out
+    # Moved to 7 March keeping its 5 days, flyers end on the 11th: posting slips to the 12th.
+    assert "3 runs 2026-03-12 to 2026-03-14" in out
+
+
+def test_work_days_a_same_day_rule_a_cycle_and_no_plan(tmp_path: Path) -> None:
+    csv_plan = (
+        "id,name,start,end,depends_on\n"
+        "a,Design,06/07/2026,10/07/2026,\n"
+        "b,Build,10/07/2026,17/07/2026,a\n"
+        "c,Test,20/07/2026,21/07/2026,b\n"
+    )
+    (tmp_path / "p.csv").write_text(csv_plan, encoding="utf-8")
+    (tmp_path / "cycle.csv").write_text(
+        "id,start,end,after\nx,2026-01-05,2026-01-06,y\ny,2026-01-07,2026-01-08,x\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "list.csv").write_text("name,qty\napples,3\n", encoding="utf-8")
+    work = call(tmp_path, "check_dependencies", path="p.csv", rules="Monday to Friday only")
+    assert "b could start 2026-07-13 (Monday)" in work
+    same = call(tmp_path, "check_dependencies", path="p.csv", rules="may start on the same day")
+    assert same.startswith("Every task of p.csv starts after")
+    cycle = call(tmp_path, "check_dependencies", path="cycle.csv")
+    assert "cycle: x -> y -> x" in cycle
+    none = call(tmp_path, "check_dependencies", path="list.csv")
+    assert none.startswith("list.csv: no plan with start, end and depends-on columns")
+
+
+def test_a_code_module_with_a_pr_description_is_not_read_as_a_checklist(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    case = {
+        "id": "review-module-with-description",
+        "workspace": {
+            "sync.py": "def sync(items, size=10):\n    batches = len(items) // size\n"
+            "    return [items[i * size:(i + 1) * size] for i in range(batches)]\n",
+            "PR.md": "1. Syncs every item.\n2. The size is 10 by default.\n",
+        },
+        "events": ["The user opens 'sync.py' and 'PR.md'."],
+        "task": "Review 'sync.py' for the PR described in 'PR.md'.",
+        "kind": "review",
+        "expect": {"all": ["sync.py"], "none": ["item 1", "checklist"]},
+    }
+    (cases / "c.yaml").write_text(json.dumps(case), encoding="utf-8")
+    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["cases"][0]["passed"], report["cases"][0]["result"]
+
+
+def test_a_hunk_inside_a_method_is_checked_line_by_line(tmp_path: Path) -> None:
+    (tmp_path / "mid.patch").write_text(
+        "--- a/app/store.py\n+++ b/app/store.py\n@@ -40,6 +40,9 @@ class Store:\n"
+        "         self.conn = conn\n \n     def find(self, user):\n"
+        '-        return self.conn.execute("SELECT * FROM t WHERE u = ?", (user,))\n'
+        "+        try:\n"
+        '+            return self.conn.execute("SELECT * FROM t WHERE u = \'" + user + "\'")\n'
+        "+        except Exception:\n+            pass\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "review_patch", path="mid.patch")
+    assert "mid.patch:9: app/store.py line 44: SQL injection" in out
+    assert 'Fix: self.conn.execute("SELECT * FROM t WHERE u = ?", (user,))' in out
+    assert "mid.patch:10: app/store.py line 45: `except Exception:` with only `pass`" in out
+
+
+def test_check_python_names_sql_built_from_values_with_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "q.py").write_text(
+        "import sqlite3\n\n\ndef q(c, n):\n"
+        '    return c.execute("SELECT * FROM t WHERE n = {}".format(n))\n',
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "check_python", path="q.py")
+    assert "q.py:5: SQL injection" in out
+    assert 'Fix: c.execute("SELECT * FROM t WHERE n = ?", (n,))' in out
+
+
+def test_a_plan_with_durations_and_a_checklist_of_switch_states(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(
+        "key,task,start,duration,after\nK1,Order parts,2026-09-07,5,\n"
+        "K2,Assemble,2026-09-10,3,K1\n",
+        encoding="utf-8",
+    )
+    out = call(tmp_path, "check_dependencies", path="p.csv", rules="weekdays only")
+    assert "K1 (Order parts), which ends 2026-09-11 (Friday)" in out
+    assert "K2 could start 2026-09-14 (Monday)" in out
+    (tmp_path / "s.toml").write_text("debug = true\nhsts = off\ncache = on\n", encoding="utf-8")
+    (tmp_path / "c.md").write_text(
+        "- `debug` disabled.\n- `hsts` turned on.\n- `cache` enabled.\n", encoding="utf-8"
+    )
+    out = call(tmp_path, "check_checklist", path="s.toml", checklist="c.md")
+    assert "s.toml:1: item 1 fails (`debug` disabled.): debug = true -> debug = false" in out
+    assert "hsts = off -> hsts = on" in out
+    assert "s.toml:3: item 3 holds: cache = on" in out
+
+
+def test_a_checklist_written_as_a_table(tmp_path: Path) -> None:
+    (tmp_path / "t.md").write_text(
+        "| Setting | Required | Why |\n|---|---|---|\n| replicas | at least 3 | HA |\n"
+        "| tls | `true` | |\n| image_tag | not latest | pin |\n| region | eu-west-1 | data |\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "d.yaml").write_text(
+        "replicas: 2\ntls: false\nimage_tag: latest\nregion: eu-west-1\n", encoding="utf-8"
+    )
+    out = call(tmp_path, "check_checklist", path="d.yaml", checklist="t.md")
+    assert "d.yaml:1: item 1 fails (`replicas` at least 3): replicas: 2 -> replicas: 3" in out
+    assert "d.yaml:2: item 2 fails (`tls` must be `true`): tls: false -> tls: true" in out
+    assert "d.yaml:3: item 3 fails (`image_tag` not latest): image_tag: latest (it is latest" in out
+    assert "d.yaml:4: item 4 holds: region: eu-west-1" in out

@@ -20,10 +20,14 @@ from langchain_core.tools import BaseTool
 from tools.availability import availability_tools
 from tools.categorise import categorise_tools
 from tools.changes import change_tools
+from tools.checklist import checklist_tools
+from tools.codefix import fix_tools
 from tools.configcheck import config_check_tools
 from tools.crosscheck import cross_check_tools
 from tools.csvcheck import csv_check_tools
 from tools.datafiles import data_file_tools
+from tools.deadlines import deadline_tools
+from tools.dependencies import dependency_tools
 from tools.digest import digest_tools
 from tools.docsearch import docs_search_tools
 from tools.drafts import DRAFTS_DIR, draft_tools
@@ -32,6 +36,7 @@ from tools.errors import error_tools
 from tools.factcheck import fact_check_tools
 from tools.facts import fact_tools
 from tools.formulas import formula_tools
+from tools.imports import import_tools
 from tools.lint import lint_tools
 from tools.logtrace import logging_tools
 from tools.markers import marker_tools
@@ -39,11 +44,15 @@ from tools.memory_search import search_memory_tool
 from tools.mentions import mention_tools
 from tools.messages import message_tools
 from tools.notes import NOTES_FILE, write_note_tool
+from tools.openitems import open_items_tools
 from tools.orders import order_tools
 from tools.outline import outline_tools
+from tools.patchreview import patch_tools
+from tools.policy import policy_tools
 from tools.project import project_tools
 from tools.pycheck import python_check_tools
 from tools.pydocs import docs_tools
+from tools.pyeval import pyeval_tools
 from tools.pyquery import pyquery_tools
 from tools.regex_explain import regex_tools
 from tools.reminders import REMINDERS_FILE, reminder_tools
@@ -56,6 +65,7 @@ from tools.shell import run_shell_tool
 from tools.statements import statement_tools
 from tools.summary import summary_tools
 from tools.tables import table_tools
+from tools.templates import template_tools
 from tools.timeline import timeline_tools
 from tools.trace import trace_tools
 from tools.workspace import ALL_FILE_TOOLS, DEFAULT_FILE_TOOLS, file_tools, search_text_tool
@@ -75,6 +85,7 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "find_usages",
     "locate_error",
     "error_records",
+    "suggest_fix",
     "check_data_file",
     "lint_file",
     "module_outline",
@@ -86,6 +97,9 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "fact_check",
     "check_against",
     "check_config",
+    "check_checklist",
+    "check_dependencies",
+    "review_patch",
     "check_csv_rows",
     "check_python",
     "find_calls",
@@ -95,6 +109,8 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "explain_schedule",
     "trace_logging",
     "evaluate_formula",
+    "open_items",
+    "evaluate_function",
     "trace_function",
     "find_mentions",
     "find_statements",
@@ -113,8 +129,16 @@ PROJECT_TOOLS: tuple[str, ...] = (
     "code_markers",
     "common_slots",
     "claim_amount",
+    "apply_policy",
+    "apply_caps",
     "regroup_checklist",
     "merge_duplicates",
+    "dedupe_lines",
+    "pick_columns",
+    "tidy_imports",
+    "sort_by_deadline",
+    "sort_by_priority",
+    "fill_template",
     "sort_notes",
     "categorise_rows",
 )
@@ -168,19 +192,25 @@ def build_tools(
         *project_tools(project, skip),
         *error_tools(project),
         *error_data_tools(project),
+        *fix_tools(project),
         *data_file_tools(project),
         *lint_tools(project),
         *python_check_tools(project),
         *fact_check_tools(project),
         *cross_check_tools(project),
         *config_check_tools(project),
+        *checklist_tools(project),
+        *dependency_tools(project),
+        *patch_tools(project),
         *csv_check_tools(project),
         *outline_tools(project),
         *pyquery_tools(project, skip),
+        *pyeval_tools(project),
         *regex_tools(project),
         *schedule_tools(project),
         *logging_tools(project),
         *formula_tools(project),
+        *open_items_tools(project),
         *trace_tools(project),
         *mention_tools(project, skip),
         *statement_tools(project, skip),
@@ -190,6 +220,9 @@ def build_tools(
         *table_tools(project),
         *timeline_tools(project),
         *reorganise_tools(project),
+        *import_tools(project),
+        *deadline_tools(project),
+        *template_tools(project),
         *categorise_tools(project),
         *docs_tools(),
         *docs_search_tools(project),
@@ -200,6 +233,7 @@ def build_tools(
         *change_tools(project),
         *availability_tools(project),
         *order_tools(project),
+        *policy_tools(project),
         *marker_tools(project, skip),
     ]
     if memory_search is not None:

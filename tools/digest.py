@@ -200,10 +200,13 @@ def _owner(sentence: str, listed: bool = False) -> str:
             owner = match and (match["owner"] or match.groupdict().get("owner2"))
             if owner and owner.split()[0] not in _NOT_NAMES:
                 return owner
-    if _ACTION_PREFIX.match(sentence):  # 'Action: Priya renews ...'; 'Update docs' names no one
+    if _ACTION_PREFIX.match(sentence) or _DEADLINE.search(body):
+        # 'Action: Priya renews ...', 'Arjun sends it by Friday'; 'Update docs' names no one
         lead = _OWNER_LEAD.match(body)
         if lead and lead["owner"].split()[0] not in _NOT_NAMES:
             return lead["owner"]
+    if _SELF_TASK.match(body):
+        return "me (the note-taker)"
     return ""
 
 
@@ -233,11 +236,33 @@ _UNOWNED = re.compile(
 """A task said to need doing that nobody has taken yet: an action item without an owner."""
 
 
+_DEADLINE = re.compile(
+    r"\b(?:by|before|due|until|no later than|deadline)\s+(?:(?:next|this|the|end of)\s+)?"
+    r"(?:\d|(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct"
+    r"|nov|dec|tomorrow|tonight|eod|eow|noon|monday|week|month)",
+    re.IGNORECASE,
+)
+"""A deadline in a sentence ('by Friday 6 March', 'before 13 March')."""
+_SELF_TASK = re.compile(
+    r"^(?:I|we)\s+(?:need to|have to|must|will|'ll|should|am going to|are going to|still need to"
+    r"|(?:have|has) got to)\s+(?!be\b|have\b)[a-z]",
+    re.IGNORECASE,
+)
+"""A task the note-taker sets themselves ('I need to get legal to look at ...')."""
+
+
 def _is_action(sentence: str) -> bool:
     if _ACTION_PREFIX.match(sentence) or _AT_OWNER.search(sentence) or _UNOWNED.search(sentence):
         return True
     match = _OWNER_WILL.search(sentence)
-    return bool(match and match["owner"].split()[0] not in _NOT_NAMES)
+    if match and match["owner"].split()[0] not in _NOT_NAMES:
+        return True
+    # 'Arjun sends them the forecast by Friday': a named person doing something by a deadline;
+    # 'I need to ... before 13 March': the note-taker's own task with a deadline.
+    lead = _OWNER_LEAD.match(sentence)
+    if lead and lead["owner"].split()[0] not in _NOT_NAMES and _DEADLINE.search(sentence):
+        return True
+    return bool(_SELF_TASK.match(sentence) and _DEADLINE.search(sentence))
 
 
 def _reference_day(text: str, name: str, given: date | None, year: int) -> tuple[date | None, int]:

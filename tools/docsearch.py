@@ -82,7 +82,39 @@ def symptom_words(text: str) -> str:
     extra = []
     if re.search(r"[^\x00-\x7f]|\\u[0-9a-fA-F]{4}", text):
         extra.append("ascii unicode escape non-ascii")
+    if _DURATION.search(text) or _WAITING.search(text):
+        extra.append("timeout too long")
     return " ".join(extra)
+
+
+_DURATION = re.compile(
+    r"\b(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>milliseconds?|ms|seconds?|secs?|s|minutes?|mins?"
+    r"|hours?|hrs?|h)\b",
+    re.I,
+)
+"""A duration the need gives ('60 seconds', '5 min')."""
+_WAITING = re.compile(
+    r"\bgives? up\b|\bhang(?:s|ing)?\b|\bhung\b|\bstuck\b|\bwaits? (?:forever|too long)",
+    re.I,
+)
+"""A need about waiting too long, in words."""
+_SECONDS = {"ms": 0.001, "mi": 0.001, "s": 1, "se": 1, "m": 60, "h": 3600, "hr": 3600}
+_TIME_PARAM = re.compile(r"timeout|delay|interval|wait|seconds|sleep", re.I)
+"""A parameter (name or documentation) that takes a duration."""
+
+
+def need_seconds(unit: str) -> str | None:
+    """The duration a need unit gives, in seconds as Python's timeouts take it ('60' for
+    '60 seconds', '300' for '5 minutes'); None when it gives none."""
+    found = _DURATION.search(unit)
+    if not found:
+        return None
+    word = found["unit"].lower()
+    key = "mi" if word.startswith("milli") else word[:2] if word.startswith("hr") else word[:1]
+    key = "ms" if word == "ms" else key
+    factor = _SECONDS.get(key, _SECONDS.get(key[:1], 1))
+    seconds = float(found["amount"]) * factor
+    return str(int(seconds)) if seconds == int(seconds) else repr(seconds)
 
 
 def need_units(need: str) -> list[str]:
@@ -216,7 +248,16 @@ def matching_params(
     texts = param_texts(doc, [p.name for p in params])
     # A parameter the documentation gives no value for cannot be suggested, so it does not
     # compete for a unit of the need either.
-    valued = {
+    duration = next((d for u in need_units(need) if (d := need_seconds(u))), None)
+    timed = {
+        p.name
+        for p in params
+        if duration
+        and (p.default is None or isinstance(p.default, int | float))
+        and not isinstance(p.default, bool)
+        and (_TIME_PARAM.search(p.name) or _TIME_PARAM.search(" ".join(texts[p.name])))
+    }
+    valued = timed | {
         p.name
         for p in params
         if texts[p.name] and param_value(p.name, p.default, texts[p.name], " ".join(texts[p.name]))
@@ -227,8 +268,12 @@ def matching_params(
     chosen: dict[str, tuple[str, str, str, float]] = {}
     for unit in need_units(need):
         unit_stems = _unit_stems(unit, own)
+        # A need that gives a duration ("at most 2 minutes") asks for the duration parameter.
+        timed_unit = NAMED_BONUS if need_seconds(unit) else 0.0
         scores = {
-            name: _overlap(unit_stems, w, weights) + _named(name, unit_stems)
+            name: _overlap(unit_stems, w, weights)
+            + _named(name, unit_stems)
+            + (timed_unit if name in timed else 0.0)
             for name, w in words.items()
         }
         top = max(scores.values(), default=0.0)
@@ -238,8 +283,14 @@ def matching_params(
             score = scores.get(param.name, 0.0)
             if score < max(MIN_PARAM_SCORE, top * 0.75):
                 continue
-            best = _best_sentence(texts[param.name], unit_stems, weights)
+            described = texts[param.name] or [
+                p for p in _paragraphs(doc) if _mentions(p, param.name) >= 0
+            ]  # a parameter first named after another is still described there
+            wanted = unit_stems if texts[param.name] else unit_stems | {stem(param.name)}
+            best = _best_sentence(described, wanted, weights)
             value = param_value(param.name, param.default, texts[param.name], best)
+            if param.name in timed and need_seconds(unit):
+                value = need_seconds(unit)  # the need's own duration, in seconds
             if value is None:
                 continue
             if param.name not in chosen or chosen[param.name][3] < score:

@@ -64,7 +64,9 @@ _ANY_FILE = re.compile(_FILE.format("f"))
 _ANY_LINE = re.compile(r"\bline\s+(\d{1,9})", re.IGNORECASE)
 _EXCEPTION = re.compile(
     r"\b((?:[a-z_]\w{0,40}\.){0,5}[A-Z]\w{0,60}?(?:Error|Exception|Warning|Exit|Interrupt|Fault)"
-    r"\b(?::[^\"\n]{0,200})?)"
+    # A quoted word inside the message stays ('(not "float") to str'); the quote that closes the
+    # event's quotation of the whole error ends it.
+    r"\b(?::(?:[^\"\n]|\"\w{1,40}\"){0,200})?)"
 )
 _PARSER_ERROR = re.compile(
     r"JSONDecodeError|Expecting (?:value|property name|',' delimiter|':' delimiter)|"
@@ -161,6 +163,11 @@ def _quote_line(root: Path, path: Path, line: int) -> str:
     if not 1 <= line <= len(lines):
         return f"Error: {name} has {len(lines)} lines; the error names line {line}"
     return f"{name}:{line}: {clip(lines[line - 1].strip())}\n{_around(lines, line)}"
+
+
+def error_text(text: str) -> str | None:
+    """The last 'Type: message' an error text quotes, message whole (None when it has none)."""
+    return _exception(text)
 
 
 def _exception(text: str) -> str | None:

@@ -21,6 +21,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from tools.project import ProjectFileError, clip, iter_files, read_text, relative
+from tools.rowformula import ROW_FUNCTIONS, RowFormulaError, work_out
 
 MAX_FORMULAS = 20
 """Most formulas worked out from one file."""
@@ -331,11 +332,45 @@ def _cells(text: str) -> dict[str, str]:
     return {m["cell"]: m["value"] for m in map(_CELL_LINE.match, text.splitlines()) if m}
 
 
+_CELL_SAID = re.compile(r"\bcell\s+\$?([A-Z]{1,3}\$?\d{1,6})\b")
+"""A cell a formula's file names in words ("column E (Tax), cell E2:")."""
+_ROW_FORMULA = re.compile(r"^\s*=\s*[-+(]*(?:[A-Z][A-Z0-9.]*\(|\$?[A-Z]{1,3}\$?\d)")
+"""A line that is a formula of cells and functions ("=B2*C2", "=IFERROR(VLOOKUP(...),0)*D2")."""
+_SHEET_NAMED = re.compile(
+    r"\bsheet\s+[\"'“]?([\w .-]{1,40}?)[\"'”]?(?=[\s,.:;)]|$)"
+    r"|[\"'“]([\w .-]{1,40})[\"'”]\s+sheet\b",
+    re.I,
+)
+
+
+def _aggregate(formula: str) -> bool:
+    """Whether the formula is one call of a function worked out over whole columns (SUMIF...)."""
+    match = _FORMULA.search(formula.strip())
+    if not match or not re.fullmatch(r"=\s*[A-Z][A-Z0-9.]*\(.*\)\s*", formula.strip()):
+        return False
+    if match["func"].upper() in SUPPORTED:
+        return True
+    # One call of a function the row evaluator does not know (MEDIAN over a column) is said
+    # plainly as not worked out, by the column evaluator.
+    return match["func"].upper() not in ROW_FUNCTIONS
+
+
+def _home_sheet(book: Workbook, text: str) -> str:
+    """The sheet a file's formulas sit in, by the name it gives ('Sheet "Orders"'); '' when
+    it names none that is exported (the unnamed sheet is then the one CSV it names)."""
+    for match in _SHEET_NAMED.finditer(text):
+        name = (match.group(1) or match.group(2) or "").strip()
+        if name and book._csv_for(name) is not None:
+            return name
+    return ""
+
+
 def evaluate_formula(root: Path, formula: str = "", path: str = "") -> str:
     """Work out `formula`, or every formula written in the file `path`."""
     texts: list[tuple[str, int, str, str]] = []  # (file, line, cell, formula)
     cells: dict[str, str] = {}
     near: Path | None = None
+    shown_in = ""  # the text of the file that shows a typed formula
     if path:
         try:
             real, text = read_text(root, path)
@@ -343,12 +378,17 @@ def evaluate_formula(root: Path, formula: str = "", path: str = "") -> str:
             return f"Error: {err}"
         near, cells = real.parent, _cells(text)
         name = relative(root, real)
+        named_cell = ""
         for number, line in enumerate(text.splitlines(), start=1):
             cell = _CELL_LINE.match(line)
+            said = _CELL_SAID.search(line)
+            named_cell = said.group(1) if said else named_cell
             if cell and cell["value"].startswith("="):
                 texts.append((name, number, cell["cell"], cell["value"]))
             elif "=" in line and _FORMULA.search(line.strip()) and not cell:
-                texts.append((name, number, "", line.strip()[line.strip().index("=") :]))
+                texts.append((name, number, named_cell, line.strip()[line.strip().index("=") :]))
+            elif _ROW_FORMULA.match(line) and not cell:
+                texts.append((name, number, named_cell, line.strip()))
     elif formula.strip():
         formula = formula.strip()
         # The cells it refers to are read from a file that shows the formula.
@@ -360,17 +400,24 @@ def evaluate_formula(root: Path, formula: str = "", path: str = "") -> str:
             except ProjectFileError:
                 continue
             if formula in text:
-                near, cells = file.parent, _cells(text)
+                near, cells, shown_in = file.parent, _cells(text), text
                 break
         texts.append(("", 0, "", formula))
     else:
         return "Error: give a formula, or the path of a file that shows formulas"
-    book = Workbook(root, cells, near, text if path else "")
+    book = Workbook(root, cells, near, text if path else shown_in)
+    home = _home_sheet(book, text if path else shown_in)
     out: list[str] = []
     for file, number, cell, text in texts[:MAX_FORMULAS]:
         where = f"{file}:{number}: " if file else ""
         label = f"{cell}: " if cell else ""
         out.append(f"{where}{label}{clip(text)}")
+        if not _aggregate(text):
+            try:
+                out += ["  " + line for line in work_out(text, book, home, cell or "A2")]
+            except (RowFormulaError, FormulaError, ProjectFileError, IndexError) as err:
+                out.append(f"  not worked out: {err}")
+            continue
         try:
             out += [
                 "  " + line if not line.startswith("  ") else line for line in evaluate(text, book)

@@ -19,6 +19,7 @@ from pathlib import Path
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from tools.patchreview import code_findings
 from tools.project import ProjectFileError, clip, read_text, relative
 
 MAX_PY_BYTES = 1_000_000
@@ -394,6 +395,24 @@ _MUTATORS = frozenset(
 )
 
 
+def _stored_into(node: ast.AST, mutable: dict[str, int]) -> str:
+    """The mutable default a statement changes in place by item assignment, deletion or an
+    augmented assignment ('' when it changes none)."""
+    if isinstance(node, ast.Assign | ast.Delete):
+        targets = node.targets
+    elif isinstance(node, ast.AugAssign):
+        if isinstance(node.target, ast.Name) and node.target.id in mutable:
+            return node.target.id
+        targets = [node.target]
+    else:
+        return ""
+    for target in targets:
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            if target.value.id in mutable:
+                return target.value.id
+    return ""
+
+
 def _default_findings(tree: ast.Module) -> Iterator[Finding]:
     """A mutable default (`regions=[]`) the function itself changes: it grows across calls."""
     for function in (n for n in _scopes(tree) if not isinstance(n, ast.Module)):
@@ -410,6 +429,16 @@ def _default_findings(tree: ast.Module) -> Iterator[Finding]:
             or (isinstance(d, ast.Call) and getattr(d.func, "id", "") in ("list", "dict", "set"))
         }
         for node in sorted(_own_nodes(function), key=lambda n: getattr(n, "lineno", 0)):
+            stored = _stored_into(node, mutable)
+            if stored:  # `log[item] = ...`, `seen += [x]`: changed in place all the same
+                yield Finding(
+                    node.lineno,
+                    f"`{clip(ast.unparse(node), 60)}` changes the default `{stored}` (line "
+                    f"{mutable[stored]}) in place: it is one object created once and shared by "
+                    f"every call that leaves out `{stored}`, so it keeps what earlier calls put "
+                    f"in; use `{stored}=None` and create a new one inside the function",
+                )
+                continue
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             owner = node.func.value
@@ -658,6 +687,11 @@ def check_python_source(text: str) -> list[Finding]:
         *_loop_findings(tree),
         *_count_findings(tree),
         *_text_findings(tree),
+        *(
+            Finding(n, m.split(": ", 1)[1])
+            for n, m in code_findings(text, text)
+            if "injection" in m
+        ),
     ]
     unique = {(f.line, f.message): f for f in found}
     return sorted(unique.values(), key=lambda f: (f.line, f.message))

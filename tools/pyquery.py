@@ -85,6 +85,8 @@ class CallSite:
     """The name its result is assigned to, when it is ('log'), for the handle's own close()."""
     closed_at: int = 0
     """The line where the same function calls `handle.close()`; 0 when it never does."""
+    runs_with: str = ""
+    """The values the project's own function runs with at this call ('attempts=3 (default)')."""
 
 
 def _python_files(root: Path, where: str, skip: frozenset[str]) -> list[tuple[str, str]]:
@@ -225,6 +227,90 @@ def _project_params(trees: list[tuple[str, ast.Module]], name: str) -> tuple[str
     return found[0] if len(set(found)) == 1 else None
 
 
+def _project_definition(
+    trees: list[tuple[str, ast.Module]], name: str
+) -> tuple[str, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+    """(file, definition) of the one function the project defines under `name`; None when it
+    defines none or several (which one a call reaches is then not known)."""
+    found = [
+        (path, node)
+        for path, tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+_SHOWN_VALUE = 40
+"""Longest argument text an effective-values answer quotes."""
+
+
+def _parameters(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """(positional parameters, keyword-only parameters, parameter -> default as written) of a
+    definition, `self`/`cls` left out."""
+    args = definition.args
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+    defaults = {
+        a: ast.unparse(d)
+        for a, d in zip(
+            positional[len(positional) - len(args.defaults) :], args.defaults, strict=False
+        )
+    }
+    defaults |= {
+        a.arg: ast.unparse(d)
+        for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=False)
+        if d is not None
+    }
+    if positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    return positional, [a.arg for a in args.kwonlyargs], defaults
+
+
+def defaults_line(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """'attempts=3, delay=1.0': the defaults a definition gives its parameters."""
+    _, _, defaults = _parameters(definition)
+    return ", ".join(f"{k}={v}" for k, v in defaults.items())
+
+
+def runs_with(call: ast.Call, definition: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The values `call` runs `definition` with, bound as Python binds them: positions, then
+    keywords, then the definition's defaults (marked '(default)'). Only the parameters that
+    have defaults are shown (the settings a call may change), or all when none has one."""
+    positional, keyword_only, defaults = _parameters(definition)
+    given: dict[str, str] = {}
+    unknown = False
+    for index, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            unknown = True
+            break
+        if index < len(positional):
+            given[positional[index]] = ast.unparse(arg)
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            unknown = True
+        else:
+            given[keyword.arg] = ast.unparse(keyword.value)
+    shown = [p for p in (*positional, *keyword_only) if p in defaults] or [
+        *positional,
+        *keyword_only,
+    ]
+    parts: list[str] = []
+    for param in shown:
+        if param in given:
+            value = given[param]
+            value = value if len(value) <= _SHOWN_VALUE else value[: _SHOWN_VALUE - 3] + "..."
+            parts.append(f"{param}={value}")
+        elif unknown:
+            parts.append(f"{param} not known (passed through *args/**kwargs)")
+        elif param in defaults:
+            parts.append(f"{param}={defaults[param]} (default)")
+        else:
+            parts.append(f"{param} not passed")
+    return ", ".join(parts)
+
+
 def _mode(call: ast.Call, params: tuple[str, ...]) -> tuple[bool | None, str]:
     """(binary?, mode as written) of an open-style call; a mode not written is 'r' (text)."""
     node: ast.AST | None = next((k.value for k in call.keywords if k.arg == "mode"), None)
@@ -238,7 +324,12 @@ def _mode(call: ast.Call, params: tuple[str, ...]) -> tuple[bool | None, str]:
 
 
 def _sites(
-    name: str, text: str, tree: ast.Module, query: _Query, params: tuple[str, ...] | None
+    name: str,
+    text: str,
+    tree: ast.Module,
+    query: _Query,
+    params: tuple[str, ...] | None,
+    definition: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
 ) -> list[CallSite]:
     lines = text.splitlines()
     imported = _imported_names(tree)
@@ -282,6 +373,8 @@ def _sites(
                         site.formatted = f"built by {site.formatted}"
                     site.managed = id(child) in managed
                     site.handle = assigned.get(id(child), "")
+                    if definition is not None:
+                        site.runs_with = runs_with(child, definition)
                     found.append(site)
             visit(child, inner)
 
@@ -381,7 +474,8 @@ def _describe(site: CallSite, keys: tuple[str, ...] = ()) -> str:
     elif site.how in ("open", "path:open"):
         mode = f"; mode {site.mode!r}" if site.mode else "; default mode 'r' (text)"
     built = f"; first argument {site.formatted}" if site.formatted else ""
-    shown = f"{site.path}:{site.line}: {site.code}  -- {where}{mode}{built}"
+    ran = f"; runs with {site.runs_with}" if site.runs_with else ""
+    shown = f"{site.path}:{site.line}: {site.code}  -- {where}{mode}{built}{ran}"
     return shown + "".join(
         f"; {key}={value} on line {line}"
         for key, (value, line) in sorted(site.values.items())
@@ -407,10 +501,13 @@ def find_calls(
     skip: frozenset[str] = frozenset(),
     formatted_argument: bool = False,
     outside_with: bool = False,
+    effective_arguments: bool = False,
 ) -> str:
     """Call sites of `name` in the project's Python files under `path`, filtered by keyword
     ('strict=False': passing that value), or, with `formatted_argument`, those whose first
-    argument is built by formatting, or, with `outside_with`, those not opened in a `with`."""
+    argument is built by formatting, or, with `outside_with`, those not opened in a `with`;
+    with `effective_arguments`, each with the values the project's own definition of `name`
+    runs with there (defaults counted)."""
     name = name.strip().removesuffix("(").strip() if isinstance(name, str) else ""
     if not _NAME.match(name):
         return f"Error: {name!r} is not a function or method name (e.g. 'open', 'requests.get')"
@@ -429,7 +526,16 @@ def find_calls(
     texts = dict(files)
     query = _Query(name=name, text_io=name.lstrip(".") in ("open", "io.open"))
     params = None if query.text_io else _project_params(trees, name.rsplit(".", 1)[-1])
-    sites = [s for n, tree in trees for s in _sites(n, texts[n], tree, query, params)]
+    defined = None
+    if effective_arguments and not query.text_io:
+        # The definition may sit outside the folder asked about (a shared helper module).
+        everywhere = trees
+        if (path or ".").strip() not in (".", "", "./"):
+            every = _python_files(root, ".", skip)
+            everywhere = [(n, t) for n, text in every if (t := _parse(n, text)) is not None]
+        defined = _project_definition(everywhere, name.rsplit(".", 1)[-1])
+    definition = defined[1] if defined else None
+    sites = [s for n, tree in trees for s in _sites(n, texts[n], tree, query, params, definition)]
     scope = _scope_name(path)
     shown = f"{name}(" if not query.text_io else "open( (and pathlib's open/read_text/write_text)"
     if not sites:
@@ -471,6 +577,13 @@ def find_calls(
     else:
         groups.append(("", sites))
     out: list[str] = []
+    if defined:
+        where, node = defined
+        given = defaults_line(node)
+        out.append(
+            f"Defined at {where}:{node.lineno}: def {node.name}({ast.unparse(node.args)})"
+            + (f"; defaults {given}" if given else "; no defaults")
+        )
     for title, members in groups:
         label = f"Calls of {shown} under {scope}" + (f", {title}" if title else "")
         out.append(f"{label}: {len(members)}")
@@ -487,7 +600,7 @@ def find_calls(
 # --- imports, subclasses, parameters -------------------------------------------------------------
 
 
-RELATIONS = ("imports", "subclasses", "parameter")
+RELATIONS = ("imports", "subclasses", "parameter", "missing")
 """What find_definitions looks for: the imports of a module, the classes deriving from a
 class, the functions taking a parameter (by name or by annotation)."""
 
@@ -536,6 +649,36 @@ def _taking(tree: ast.Module, name: str) -> list[tuple[int, str]]:
     return found
 
 
+LACKABLE = ("docstring", "annotations")
+"""What relation 'missing' looks for: definitions without a docstring, functions without type
+annotations (on a parameter or the return)."""
+
+
+def _lacking(tree: ast.Module, name: str) -> list[tuple[int, str]]:
+    """The definitions of a module without a docstring, or functions with a parameter or the
+    return not annotated (which ones said)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if name == "docstring" and isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        ):
+            if ast.get_docstring(node) is None:
+                kind = "class" if isinstance(node, ast.ClassDef) else "function"
+                found.append((node.lineno, f"{kind} {node.name} has no docstring"))
+        elif name == "annotations" and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            args += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
+            bare = [a.arg for a in args if a.annotation is None and a.arg not in ("self", "cls")]
+            missing = [f"parameter {', '.join(bare)}"] if bare else []
+            if node.returns is None and node.name != "__init__":
+                missing.append("the return")
+            if missing:
+                found.append(
+                    (node.lineno, f"{node.name}: no annotation on {' and '.join(missing)}")
+                )
+    return found
+
+
 def find_definitions(
     root: Path,
     name: str,
@@ -554,7 +697,14 @@ def find_definitions(
         files = _python_files(root, path, skip)
     except ProjectFileError as err:
         return f"Error: {err}"
-    finder = {"imports": _imports_of, "subclasses": _subclasses_of, "parameter": _taking}
+    if relation == "missing" and name not in LACKABLE:
+        return f"Error: with relation 'missing', name must be one of {', '.join(LACKABLE)}"
+    finder = {
+        "imports": _imports_of,
+        "subclasses": _subclasses_of,
+        "parameter": _taking,
+        "missing": _lacking,
+    }
     lines: list[str] = []
     for file, text in files:
         tree = _parse(file, text)
@@ -569,6 +719,7 @@ def find_definitions(
         "imports": f"Imports of {name}",
         "subclasses": f"Classes deriving from {name}",
         "parameter": f"Functions taking {name}",
+        "missing": f"Definitions without {'a docstring' if name == 'docstring' else name}",
     }[relation]
     if not lines:
         return f"{label}: none in the Python files under {scope}."
@@ -888,6 +1039,13 @@ class FindCallsInput(BaseModel):
             "connections or locks that may stay open), each with whether it is closed by hand."
         ),
     )
+    effective_arguments: bool = Field(
+        default=False,
+        description=(
+            "Show with each call the values the project's own definition runs with there "
+            "(positional and keyword arguments bound to its parameters, defaults counted)."
+        ),
+    )
     formatted_argument: bool = Field(
         default=False,
         description=(
@@ -908,7 +1066,8 @@ class FindDefinitionsInput(BaseModel):
     relation: str = Field(
         description=(
             "'imports' (where the module is imported), 'subclasses' (classes deriving from the "
-            "class) or 'parameter' (functions with a parameter of that name or type)."
+            "class), 'parameter' (functions with a parameter of that name or type) or "
+            "'missing' with name 'docstring' or 'annotations' (definitions without them)."
         )
     )
     path: str = Field(default=".", description="A folder or .py file under the project root.")
@@ -934,6 +1093,7 @@ def pyquery_tools(root: Path, skip: frozenset[str] = frozenset()) -> list[BaseTo
         with_keyword: str = "",
         formatted_argument: bool = False,
         outside_with: bool = False,
+        effective_arguments: bool = False,
     ) -> str:
         return find_calls(
             root,
@@ -944,6 +1104,7 @@ def pyquery_tools(root: Path, skip: frozenset[str] = frozenset()) -> list[BaseTo
             skip,
             formatted_argument,
             outside_with,
+            effective_arguments,
         )
 
     def import_cycles_tool(path: str = ".", entry: str = "") -> str:

@@ -145,7 +145,7 @@ def regroup_checklist(root: Path, path: str, by: str = "", year: int = 0) -> str
 _KEY_HINTS = re.compile(r"e-?mail|\bid\b|_id$|phone|username|login|sku|code", re.I)
 
 
-def _column(header: list[str], wanted: str) -> int | None:
+def _column(header: list[str], wanted: str, full: int | None = None) -> int | None:
     """The column a word names: its header, or one whose header holds the word ('last name'
     finds 'last_name', 'surname' too)."""
     key = re.sub(r"[^a-z0-9]", "", wanted.lower())
@@ -155,10 +155,13 @@ def _column(header: list[str], wanted: str) -> int | None:
     for i, name in enumerate(flat):
         if name == key or name.rstrip("s") == key.rstrip("s"):
             return i
+    # A part of a name the table has no column for is read from its full-name column.
+    if full is None:
+        full = next((i for i, h in enumerate(header) if _NAME_HEADER.search(h.strip())), None)
     if key in ("surname", "familyname", "last", "lastname"):
-        return next((i for i, n in enumerate(flat) if n in ("lastname", "surname")), None)
+        return next((i for i, n in enumerate(flat) if n in ("lastname", "surname")), full)
     if key in ("first", "firstname", "givenname", "forename"):
-        return next((i for i, n in enumerate(flat) if n in ("firstname", "givenname")), None)
+        return next((i for i, n in enumerate(flat) if n in ("firstname", "givenname")), full)
     hits = [i for i, n in enumerate(flat) if key in n or (len(n) > 2 and n in key)]
     return hits[0] if len(hits) == 1 else None
 
@@ -167,9 +170,98 @@ def _fullness(row: list[str]) -> int:
     return sum(bool(v.strip()) for v in row)
 
 
-def merge_duplicates(root: Path, path: str, key: str = "", sort_by: str = "") -> str:
+_EMAIL_HEADER = re.compile(r"e-?mail", re.I)
+_NAME_HEADER = re.compile(
+    r"^(?:full[ _-]?)?name$|^(?:contact|member|person|customer)[ _-]?name$", re.I
+)
+_PHONE_HEADER = re.compile(r"phone|mobile|tel\b|cell", re.I)
+_LAST_WORDS = ("last", "surname", "family")
+_FIRST_WORDS = ("first", "given", "forename")
+
+
+def first_last(name: str) -> str:
+    """A person's name as 'First Last': 'Kim, Dana' turned round, one-case names capitalised
+    ('liam abbott' -> 'Liam Abbott'); a name already in mixed case keeps its own spelling."""
+    text = " ".join(name.split())
+    if text.count(",") == 1:
+        last, first = (p.strip() for p in text.split(","))
+        if first and last:
+            text = f"{first} {last}"
+    if text and (text.islower() or text.isupper()):
+        text = " ".join(w[:1].upper() + w[1:].lower() for w in text.split(" "))
+    return text
+
+
+_PERSON = re.compile(r"^[A-Za-z][A-Za-z'.-]+(?:,? [A-Za-z][A-Za-z'.-]+){1,3}$")
+"""A cell that reads as a person's name: two to four words, maybe 'Last, First'."""
+
+
+def name_column(header: list[str], rows: list[list[str]]) -> int | None:
+    """The column of people's full names: its header says so ('name', 'member_name'), else it
+    is the one column whose cells mostly read as names ('volunteer': 'Okafor, Chidi')."""
+    for i, h in enumerate(header):
+        if _NAME_HEADER.search(h.strip()):
+            return i
+    named = [
+        i
+        for i, h in enumerate(header)
+        if not _EMAIL_HEADER.search(h)
+        and sum(bool(_PERSON.match(r[i].strip())) for r in rows if i < len(r)) * 4 >= len(rows) * 3
+    ]
+    return named[0] if len(named) == 1 else None
+
+
+def _tidy(header: str, value: str, tidy: bool, is_name: bool) -> str:
+    """A cell written the one way the task asks (`tidy`): emails in lower case, names as
+    'First Last'; as written otherwise."""
+    value = value.strip()
+    if tidy and _EMAIL_HEADER.search(header):
+        return value.lower()
+    if tidy and is_name:
+        return first_last(value)
+    return value
+
+
+def _match_key(header: str, value: str, is_name: bool) -> str:
+    """The form duplicates share: case and spacing ignored; a phone's digits; a name's order."""
+    if _PHONE_HEADER.search(header):
+        return re.sub(r"\D", "", value)
+    if is_name:
+        value = first_last(value)
+    return " ".join(value.split()).casefold()
+
+
+def _day_of(value: str) -> date | None:
+    found = find_dates(value, 1)
+    return found[0].day if len(found) == 1 and found[0].explicit_year else None
+
+
+def _sort_value(header: str, value: str, wanted: str, is_name: bool) -> str:
+    """What a row sorts on: a full-name column sorts on the surname (or given name) when the
+    task asks for that part of the name."""
+    word = wanted.lower()
+    if is_name and not any(w in header.lower() for w in _LAST_WORDS):
+        parts = first_last(value).split()
+        if parts and any(w in word for w in _LAST_WORDS):
+            return " ".join([parts[-1], *parts[:-1]]).casefold()
+        if parts and any(w in word for w in _FIRST_WORDS):
+            return " ".join(parts).casefold()
+    return value.strip().casefold()
+
+
+def merge_duplicates(
+    root: Path,
+    path: str,
+    key: str = "",
+    sort_by: str = "",
+    columns: list[str] | None = None,
+    names_first: bool = False,
+    dates: str = "",
+) -> str:
     """A CSV's rows merged by a key column compared ignoring case and spaces (the fullest row
-    kept, its blank cells filled from its duplicates), sorted by a column; the CSV text."""
+    kept, its blanks filled from its duplicates; a date column's earliest or latest value when
+    `dates` says so), sorted by a column, only the `columns` asked; with `names_first`, names
+    written 'First Last' and emails in lower case. The CSV text."""
     try:
         real, text = read_text(root, path)
     except ProjectFileError as err:
@@ -192,41 +284,161 @@ def merge_duplicates(root: Path, path: str, key: str = "", sort_by: str = "") ->
         wanted = f"'{key}'" if key else "an email or id column"
         return f"Error: {name} has no {wanted} to match duplicates by (columns: {header})"
     width = len(header)
+    person = name_column(header, data)
+    picked = [_column(header, c, person) for c in columns or []]
+    shown = [i for i in dict.fromkeys(picked) if i is not None] or list(range(width))
+    unknown = [c for c, i in zip(columns or [], picked, strict=True) if i is None]
     merged: dict[str, list[str]] = {}
     sources: dict[str, list[int]] = {}
-    for number, row in enumerate(data, start=2):
-        row = (row + [""] * width)[:width]
-        match_key = " ".join(row[at].split()).casefold() or f"(blank row {number})"
+    changed_dates: list[str] = []
+    for number, raw in enumerate(data, start=2):
+        row = [
+            _tidy(h, v, names_first, i == person)
+            for i, (h, v) in enumerate(zip(header, (raw + [""] * width)[:width], strict=True))
+        ]
+        match_key = _match_key(header[at], row[at], at == person) or f"(blank row {number})"
         sources.setdefault(match_key, []).append(number)
         kept = merged.get(match_key)
         if kept is None:
             merged[match_key] = row
             continue
         fuller, other = (row, kept) if _fullness(row) > _fullness(kept) else (kept, row)
-        merged[match_key] = [f if f.strip() else o for f, o in zip(fuller, other, strict=True)]
-    order = _column(header, sort_by) if sort_by else None
+        joined = [f if f.strip() else o for f, o in zip(fuller, other, strict=True)]
+        for i, (a, b) in enumerate(zip(kept, row, strict=True)):
+            day_a, day_b = _day_of(a), _day_of(b)
+            if dates and day_a and day_b and day_a != day_b:
+                later = day_b > day_a
+                joined[i] = (b if later else a) if dates == "latest" else (a if later else b)
+                changed_dates.append(header[i])
+        merged[match_key] = joined
+    order = _column(header, sort_by, person) if sort_by else None
     result = list(merged.values())
     if order is not None:
-        result.sort(key=lambda r: (r[order].strip().casefold(), r[at].casefold()))
+        result.sort(
+            key=lambda r: (
+                _sort_value(header[order], r[order], sort_by, order == person),
+                r[at].casefold(),
+            )
+        )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(result)
+    writer.writerow([header[i] for i in shown])
+    writer.writerows([[r[i] for i in shown] for r in result])
     merges = [
         f"- rows on lines {', '.join(map(str, lines))} share {header[at]} "
         f"'{merged[k][at]}': merged into one"
         for k, lines in sources.items()
         if len(lines) > 1
     ]
-    sorted_by = f", sorted by {header[order]}" if order is not None else ""
+    part = ""
+    if (
+        order is not None
+        and sort_by
+        and _sort_value(header[order], "a b", sort_by, order == person) == "b a"
+    ):
+        part = " (surname)"
+    sorted_by = f", sorted by {header[order]}{part}" if order is not None else ""
+    kept_dates = ""
+    if changed_dates:
+        kept_dates = f"; the {dates} {', '.join(dict.fromkeys(changed_dates))} kept"
     said = [
         f"{name}: {len(data)} rows, {len(result)} after merging duplicates of {header[at]} "
-        f"(ignoring case){sorted_by}; the fullest row of each kept, blanks filled from the others.",
+        f"(ignoring case){sorted_by}; the fullest row of each kept, blanks filled from the "
+        f"others{kept_dates}.",
         *(merges or ["- no duplicates found"]),
+        *([f"- no column {', '.join(map(repr, unknown))} in {name}; left out"] if unknown else []),
         "",
         out.getvalue().rstrip("\n"),
     ]
     return "\n".join(said)
+
+
+def pick_columns(root: Path, path: str, columns: list[str], sort_by: str = "") -> str:
+    """A CSV with only the `columns` asked, in that order (sorted by a column when asked):
+    a line saying what was kept, a blank line, then the CSV text."""
+    try:
+        real, text = read_text(root, path)
+    except ProjectFileError as err:
+        return f"Error: {err}"
+    name = relative(root, real)
+    delimiter = "\t" if name.lower().endswith(".tsv") else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[: MAX_ENTRIES + 1]
+    except csv.Error as err:
+        return f"Error: {name} does not parse as CSV: {err}"
+    rows = [r for r in rows if any(v.strip() for v in r)]
+    if len(rows) < 2:
+        return f"Error: {name} has no data rows under its header"
+    header, data = [h.strip() for h in rows[0]], rows[1:]
+    person = name_column(header, data)
+    picked = [(c, _column(header, c, person)) for c in columns]
+    missing = [c for c, i in picked if i is None]
+    if missing:
+        return f"Error: {name} has no column {', '.join(map(repr, missing))} (columns: {header})"
+    at = [i for _, i in picked if i is not None]
+    width = len(header)
+    data = [(r + [""] * width)[:width] for r in data]
+    order = _column(header, sort_by, person) if sort_by else None
+    if order is not None:
+        data.sort(key=lambda r: _sort_value(header[order], r[order], sort_by, order == person))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow([header[i] for i in at])
+    writer.writerows([[r[i].strip() for i in at] for r in data])
+    sorted_by = f", sorted by {header[order]}" if order is not None else ""
+    if order is not None and _sort_value(header[order], "a b", sort_by, order == person) == "b a":
+        sorted_by += " (surname)"
+    said = f"{name}: {len(data)} rows, columns {', '.join(header[i] for i in at)} kept{sorted_by}."
+    return f"{said}\n\n" + out.getvalue().rstrip("\n")
+
+
+# --- repeated lines of a list -------------------------------------------------------------------
+
+_LEAD = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?")
+
+
+def _line_key(text: str) -> str:
+    """What two lines that say the same thing share: no bullet, case, spacing or end stop;
+    a name written 'Last, First' read as 'First Last'."""
+    bare = _LEAD.sub("", text).strip().rstrip(".;,")
+    if re.fullmatch(r"[^\W\d_][\w'.-]*, [^\W\d_][\w' .-]*", bare):
+        bare = first_last(bare)
+    return " ".join(bare.split()).casefold()
+
+
+def dedupe_lines(root: Path, path: str) -> str:
+    """A list's lines with repeats dropped (compared ignoring bullets, case, spacing and name
+    order), the first of each kept where it stands: what was dropped, a blank line, the list."""
+    try:
+        real, text = read_text(root, path)
+    except ProjectFileError as err:
+        return f"Error: {err}"
+    name = relative(root, real)
+    kept: list[str] = []
+    first: dict[str, int] = {}
+    dropped: list[str] = []
+    for number, line in enumerate(text.splitlines()[:MAX_ENTRIES], start=1):
+        key = _line_key(line)
+        if not key or line.lstrip().startswith("#"):
+            kept.append(line)
+            continue
+        if key in first:
+            dropped.append(
+                f"line {number} repeats line {first[key]} ({_LEAD.sub('', line).strip()})"
+            )
+            continue
+        first[key] = number
+        kept.append(line)
+    if not first:
+        return f"Error: {name} has no lines to compare"
+    said = f"{name}: {len(first) + len(dropped)} entries, {len(dropped)} repeated"
+    said += (
+        f", dropped (the first of each kept in place): {'; '.join(dropped)}."
+        if dropped
+        else ("; nothing to drop.")
+    )
+    # One line of what was done, then the list: the list may hold blank lines of its own.
+    return f"{said}\n\n" + "\n".join(kept).strip("\n")
 
 
 # --- loose notes into sections -------------------------------------------------------------------
@@ -549,7 +761,37 @@ class MergeInput(BaseModel):
 
     path: str = Field(min_length=1, description="A CSV or TSV file under the project root.")
     key: str = Field(default="", description="The column duplicates share (e.g. 'email').")
+    sort_by: str = Field(
+        default="",
+        description="The column to sort the rows by ('last name' sorts a full-name "
+        "column by surname); empty: none.",
+    )
+    columns: list[str] = Field(
+        default_factory=list, description="The columns to keep, in order; empty: all."
+    )
+    names_first: bool = Field(
+        default=False,
+        description="Write names as 'First Last' (not 'Last, First') and emails in lower case.",
+    )
+    dates: str = Field(
+        default="", description="'earliest' or 'latest': which date a merged row keeps."
+    )
+    part: int = Field(default=1, ge=1, le=50, description="Which part of a long answer.")
+
+
+class PickColumnsInput(BaseModel):
+    """Arguments of pick_columns."""
+
+    path: str = Field(min_length=1, description="A CSV or TSV file under the project root.")
+    columns: list[str] = Field(min_length=1, description="The columns to keep, in order.")
     sort_by: str = Field(default="", description="The column to sort the rows by; empty: none.")
+    part: int = Field(default=1, ge=1, le=50, description="Which part of a long answer.")
+
+
+class DedupeLinesInput(BaseModel):
+    """Arguments of dedupe_lines."""
+
+    path: str = Field(min_length=1, description="A list (one entry a line) under the project root.")
     part: int = Field(default=1, ge=1, le=50, description="Which part of a long answer.")
 
 
@@ -567,21 +809,55 @@ class SortNotesInput(BaseModel):
 
 
 def reorganise_tools(root: Path) -> list[BaseTool]:
-    """regroup_checklist, merge_duplicates and sort_notes over the project folder `root`."""
+    """regroup_checklist, merge_duplicates, dedupe_lines and sort_notes over the project folder
+    `root`."""
     root = Path(root).resolve()
 
     def regroup_tool(path: str, by: str = "", year: int = 0, part: int = 1) -> str:
         return paged(regroup_checklist(root, path, by, year), part)
 
-    def merge_tool(path: str, key: str = "", sort_by: str = "", part: int = 1) -> str:
-        return paged(merge_duplicates(root, path, key, sort_by), part)
+    def merge_tool(
+        path: str,
+        key: str = "",
+        sort_by: str = "",
+        columns: list[str] | None = None,
+        names_first: bool = False,
+        dates: str = "",
+        part: int = 1,
+    ) -> str:
+        report = merge_duplicates(root, path, key, sort_by, columns, names_first, dates)
+        return paged(report, part)
 
     def sort_tool(
         path: str, sections: list[str] | None = None, only_named: bool = False, part: int = 1
     ) -> str:
         return paged(sort_notes(root, path, sections, only_named), part)
 
+    def dedupe_tool(path: str, part: int = 1) -> str:
+        return paged(dedupe_lines(root, path), part)
+
+    def pick_tool(path: str, columns: list[str], sort_by: str = "", part: int = 1) -> str:
+        return paged(pick_columns(root, path, columns, sort_by), part)
+
     return [
+        StructuredTool.from_function(
+            func=pick_tool,
+            name="pick_columns",
+            description=(
+                "A CSV with only the columns named, in that order, optionally sorted by a "
+                "column ('surname' sorts a full-name column by last name); returns the CSV."
+            ),
+            args_schema=PickColumnsInput,
+        ),
+        StructuredTool.from_function(
+            func=dedupe_tool,
+            name="dedupe_lines",
+            description=(
+                "Drop the repeated entries of a list (one a line), compared ignoring bullets, "
+                "case, spacing and 'Last, First' order; the first of each kept in place."
+            ),
+            args_schema=DedupeLinesInput,
+        ),
         StructuredTool.from_function(
             func=regroup_tool,
             name="regroup_checklist",

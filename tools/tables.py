@@ -216,6 +216,9 @@ def group_totals(root: Path, path: str, by: str = "", amount: str = "", rows: bo
         delimiter = ";"
     try:
         table = read_table(text, delimiter)
+        wide = None if amount else wide_totals(table, name)
+        if wide is not None:
+            return wide
         value_at = _amount_column(table, amount)
         period = _PERIODS.get(by.strip().lower(), "")
         date_at = _date_column(table) if period and _column(table.header, by) is None else None
@@ -275,6 +278,137 @@ def group_totals(root: Path, path: str, by: str = "", amount: str = "", rows: bo
     if table.repaired or table.skipped:
         lines.append("Malformed rows:")
         lines += [f"- {said}" for said in [*table.repaired, *table.skipped]]
+    return "\n".join(lines)
+
+
+_MONTH_WORDS = (
+    "jan feb mar apr may jun jul aug sep oct nov dec".split(),
+    "january february march april may june july august september october november december".split(),
+)
+_PERIOD_HEADER = re.compile(
+    r"^(?:(?:fy|cy)?\s*'?(?:19|20)?\d\d\s*[-/ ]?\s*)?(?:q[1-4]|h[12]|s[12])(?:\s*[-/ ]?\s*"
+    r"(?:fy|cy)?'?(?:19|20)?\d\d)?$"  # Q1, Q1 2026, 2026 Q1, FY25 H1
+    r"|^(?:19|20)\d\d(?:[-/](?:0?[1-9]|1[0-2]))?$"  # 2025, 2025-03
+    r"|^(?:week|wk|w|month|period|p|day|quarter|year)\s*[-_ ]?\d{1,2}$",  # week 3, w12, p4
+    re.I,
+)
+"""A column header that names a period (a quarter, a year, a numbered week)."""
+
+
+def _month_index(header: str) -> int | None:
+    """0-11 for a header naming a month ('Jan', 'march', 'Mar 2026', 'mar-26'), else None."""
+    word = re.sub(r"[\s_'-]*(?:(?:19|20)?\d\d)$", "", header.strip().lower()).rstrip(".")
+    for names in _MONTH_WORDS:
+        if word in names:
+            return names.index(word)
+    return None
+
+
+def _period_columns(table: Table) -> list[int]:
+    """The numeric columns whose headers name periods of one kind (months, quarters, years,
+    numbered weeks), in the table's order; [] when fewer than two."""
+    numeric = [
+        i
+        for i in range(len(table.header))
+        if table.rows
+        and all(to_number(r[i]) is not None for _, r in table.rows if r[i].strip())
+        and any(r[i].strip() for _, r in table.rows)
+    ]
+    months = [i for i in numeric if _month_index(table.header[i]) is not None]
+    named = [i for i in numeric if _PERIOD_HEADER.match(table.header[i].strip())]
+    found = months if len(months) >= len(named) else named
+    return found if len(found) >= 2 else []
+
+
+def _percent(change: Decimal, base: Decimal) -> str:
+    if base == 0:
+        return ""
+    return f", {change / abs(base) * 100:+.1f}%"
+
+
+def wide_totals(table: Table, name: str) -> str | None:
+    """A table with one row per item (region, product) and one number column per period
+    (jan, feb, mar; Q1..Q4; years): each row's total across the periods, the change from the
+    first period to the last, the grand total, the largest and smallest rows and each period's
+    total. None when the table is not of that shape."""
+    periods = _period_columns(table)
+    if not periods:
+        return None
+    labels_at = [
+        i
+        for i in range(len(table.header))
+        if i not in periods and not all(to_number(r[i]) is not None for _, r in table.rows)
+    ]
+    if not labels_at:
+        return None
+    label_at = labels_at[0]
+    seen = [r[label_at].strip().lower() for _, r in table.rows]
+    if len(set(seen)) != len(seen):
+        return None  # several rows per item: totals per category answer that
+    places = max(
+        (
+            len(r[i].strip().rpartition(".")[2])
+            for _, r in table.rows
+            for i in periods
+            if "." in r[i]
+        ),
+        default=0,
+    )
+    places = min(places, 4)
+    first, last = table.header[periods[0]], table.header[periods[-1]]
+    rows: list[tuple[str, Decimal, list[Decimal]]] = []
+    for _, fields in table.rows:
+        values = [to_number(fields[i]) or Decimal(0) for i in periods]
+        rows.append((fields[label_at].strip() or "(blank)", sum(values, Decimal(0)), values))
+    ranked = sorted(rows, key=lambda r: (-r[1], r[0].lower()))
+    shown = ", ".join(table.header[i] for i in periods)
+    lines = [
+        f"Totals per {table.header[label_at]} across {shown} in {name} "
+        f"({len(rows)} rows, {len(periods)} periods):"
+    ]
+    for label, total, values in ranked[:MAX_GROUPS]:
+        change = values[-1] - values[0]
+        trend = ""
+        steps = [b - a for a, b in zip(values, values[1:], strict=False)]
+        if len(steps) > 1 and all(d < 0 for d in steps):
+            trend = "; down every period"
+        elif len(steps) > 1 and all(d > 0 for d in steps):
+            trend = "; up every period"
+        lines.append(
+            f"- {label}: {_shown(total, places)} ({first} {_shown(values[0], places)} -> {last} "
+            f"{_shown(values[-1], places)}: {change:+,.{places}f}"
+            f"{_percent(change, values[0])}{trend})"
+        )
+    grand = sum((r[1] for r in rows), Decimal(0))
+    lines.append(f"Grand total: {_shown(grand, places)} over {len(rows)} rows.")
+    lines.append(
+        f"Largest: {ranked[0][0]} ({_shown(ranked[0][1], places)}); smallest: {ranked[-1][0]} "
+        f"({_shown(ranked[-1][1], places)})."
+    )
+    moves = sorted(
+        rows,
+        key=lambda r: (-(r[2][-1] - r[2][0]) / abs(r[2][0]) if r[2][0] else 0, r[0].lower()),
+    )
+    grew = [r for r in moves if r[2][-1] > r[2][0]]
+    fell = [r for r in moves if r[2][-1] < r[2][0]]
+    if grew:
+        top = grew[0]
+        change = top[2][-1] - top[2][0]
+        lines.append(
+            f"Fastest growth from {first} to {last}: {top[0]} ({change:+,.{places}f}"
+            f"{_percent(change, top[2][0])})."
+        )
+    if fell:
+        said = ", ".join(
+            f"{r[0]} ({r[2][-1] - r[2][0]:+,.{places}f}{_percent(r[2][-1] - r[2][0], r[2][0])})"
+            for r in reversed(fell)
+        )
+        lines.append(f"Declining from {first} to {last}: {said}.")
+    per_period = [
+        f"{table.header[i]} {_shown(sum((r[2][k] for r in rows), Decimal(0)), places)}"
+        for k, i in enumerate(periods)
+    ]
+    lines.append(f"Per period: {'; '.join(per_period)}.")
     return "\n".join(lines)
 
 

@@ -15,8 +15,10 @@ the workspace or the events.
 from __future__ import annotations
 
 import ast
+import csv
 import difflib
 import importlib.util
+import io
 import re
 import sysconfig
 from collections.abc import Callable, Sequence
@@ -323,6 +325,9 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
             refusals.append(done.output.removeprefix("Error:").strip())
     if located is None:
         located = _locate_by_file(work, subjects, error)
+    if located is None:
+        error = _fullest_error(subjects, error)
+        located = _locate_by_fix(work, subjects, error)
     said = next((ln[7:] for ln in (located or "").splitlines() if ln.startswith("error: ")), "")
     if len(said) > len(error):
         error = said  # the located traceback's own wording is the fuller one
@@ -359,6 +364,7 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
         )
     )
     generic = ("", "") if records else _cause(exc, values)  # the records say it better
+    found = found or _written_fix(work, exc, message, path, line_no)
     cause, fix = found or _attribute_finding(message, code) or generic
     if cause:
         lines.append(f"Cause: {cause}.")
@@ -382,6 +388,24 @@ def fix_error(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Ou
     return Outcome(title=title, lines=lines, did=did)
 
 
+def _written_fix(
+    work: Work, exc: str, message: str, path: str | None, line_no: int | None
+) -> tuple[str, str] | None:
+    """The cause in the person's own files and the corrected line(s) (suggest_fix)."""
+    if not message or (
+        not path and exc not in ("AttributeError", "ImportError", "ModuleNotFoundError")
+    ):
+        return None
+    args: dict[str, object] = {"error": f"{exc}: {message}" if exc else message}
+    if path and line_no:
+        args |= {"path": path, "line": line_no}
+    said = work.output("suggest_fix", **args) or ""
+    cause, _, fix = said.partition("\nfix: ")
+    if not fix or "cause: " not in cause:
+        return None
+    return cause.split("cause: ", 1)[1], fix
+
+
 _FROM_DATA = frozenset({"TypeError", "ValueError", "ZeroDivisionError"})
 """Errors a single record of the data read can cause (error_records names it)."""
 
@@ -400,6 +424,36 @@ def _cited_hit(found: str) -> str:
     """'path:N: text' as '`path` line N: text'."""
     match = _HIT.match(found)
     return f"{_code(match['path'])} line {match['line']}: {match['text']}" if match else found
+
+
+def _fullest_error(subjects: TaskSubjects, error: str) -> str:
+    """The error's fullest wording in the events ('ValueError: could not convert ...'), when
+    no located traceback gave it."""
+    from tools.errors import error_text  # noqa: PLC0415 (tools import lazily here)
+
+    said = [e for e in (error_text(t) for t in subjects.error_events) if e]
+    kind = _exception(error)[0]
+    said = [e for e in said if not kind or kind in e]
+    return max(said, key=len) if said and len(max(said, key=len)) > len(error) else error
+
+
+def _locate_by_fix(work: Work, subjects: TaskSubjects, error: str) -> str | None:
+    """The line of a named code file that the error's shape fits (suggest_fix reads it), when
+    the error gives no line."""
+    exc, message = _exception(error)
+    if not exc or not message:
+        return None
+    for name in subjects.files_with(CODE_EXTENSIONS)[:2]:
+        path = work.resolve(name)
+        if path is None or extension(path) != "py":
+            continue
+        said = work.output("suggest_fix", error=f"{exc}: {message}", path=path) or ""
+        where = re.match(r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): cause: ", said)
+        if where:
+            done = work.call("locate_error", text=f'File "{where["path"]}", line {where["line"]}')
+            if done.ok and _LOCATED.match(done.output.splitlines()[0]):
+                return done.output
+    return None
 
 
 def _locate_by_file(work: Work, subjects: TaskSubjects, error: str) -> str | None:
@@ -706,15 +760,104 @@ def _parse_fault(broken: list[tuple[str, str]], line_no: int | None) -> tuple[st
             if n in shown
         ]
         fix += f" (lines {before}-{number} corrected below)\n" + "\n".join(fixed)
-    elif "Expecting ',' delimiter" in message and number and number > 1:
-        fix += f": a comma is missing after the value that ends line {number - 1}"
-    elif "Expecting property name" in message:
+    elif "Expecting ',' delimiter" in message and number:
+        fix += _missing_comma(shown, number, int(fault.group(2)) if fault and fault.group(2) else 0)
+    elif "Expecting property name" in message and "'" not in shown.get(number or 0, ""):
         fix += ": remove the trailing comma before it, or quote the key with double quotes"
+    if trailing is None and number in shown:
+        fix += _corrected_data_line(where, message, number, shown[number])
     bare = _bare_toml_value(shown.get(number or 0, "")) if "TOML" in where else None
     if bare is not None:
         key, word = bare
         fix += f': text values must be quoted: {key} = "{word}"'
     return f"{_code(name)} does not parse at line {number}{column}: {message or first}", fix
+
+
+_PY_LITERALS = {"True": "true", "False": "false", "None": "null"}
+_YAML_PAIR = re.compile(r"^(?P<lead>\s*(?:- )?[\w .-]+?):\s+(?P<value>[^\"'\[{|>&*!#][^#]*?)\s*$")
+
+
+def _corrected_data_line(where: str, message: str, number: int, text: str) -> str:
+    """The fault line of a JSON/YAML file written out corrected, for the faults whose repair
+    the line itself shows: single quotes or Python's True/False/None in JSON, a tab or an
+    unquoted colon in a YAML value."""
+    fixed = None
+    why = ""
+    if "JSON" in where and "'" in text and re.search(r"Expecting (?:property name|value)", message):
+        fixed = re.sub(r"'([^'\n]*)'", r'"\1"', text)
+        why = "JSON quotes keys and text with double quotes only"
+    elif "JSON" in where and "Expecting value" in message:
+        found = re.search(r"(?<![\w\"])(True|False|None)(?![\w\"])", text)
+        if found:
+            fixed = text[: found.start()] + _PY_LITERALS[found[1]] + text[found.end() :]
+            why = f"JSON writes {found[1]} as {_PY_LITERALS[found[1]]}"
+    elif "YAML" in where and "\t" in text and "'\\t'" in message:
+        fixed = text.replace("\t", "  ")
+        why = "YAML indents with spaces, never tabs"
+    elif "YAML" in where and "mapping values are not allowed" in message:
+        pair = _YAML_PAIR.match(text)
+        if pair and ": " in pair["value"]:
+            value = pair["value"].replace('"', '\\"')
+            fixed = f'{pair["lead"]}: "{value}"'
+            why = "a value holding ': ' must be quoted, or YAML reads a second key in it"
+    elif "CSV" in where and (counts := _FIELD_COUNTS.search(message)):
+        merged = _merged_row(text, int(counts[1]) - int(counts[2]))
+        if merged is not None:
+            fixed, value = merged
+            why = f"the value '{value}' holds the delimiter, so it must be in double quotes"
+    if fixed is None or fixed == text:
+        return ""
+    return f"; {why}. Line {number} becomes:\n{fixed}"
+
+
+_FIELD_COUNTS = re.compile(r"this row has (\d+) fields, the header has (\d+)")
+
+
+def _merged_row(text: str, extra: int) -> tuple[str, str] | None:
+    """A CSV row with one value split at a comma it holds (a thousands separator, 'Paris,
+    France'), written back with that value quoted; None unless exactly one such split is seen."""
+    if extra != 1:
+        return None
+    fields = next(csv.reader([text]), [])
+    splits = [
+        i
+        for i in range(len(fields) - 1)
+        if (
+            re.fullmatch(r"-?\d{1,3}", fields[i])
+            and re.fullmatch(r"\d{3}(?:\.\d+)?", fields[i + 1])
+        )
+        or (fields[i + 1].startswith(" ") and fields[i].strip() and not fields[i].startswith(" "))
+    ]
+    if len(splits) != 1:
+        return None
+    i = splits[0]
+    value = f"{fields[i]},{fields[i + 1]}"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([*fields[:i], value, *fields[i + 2 :]])
+    return out.getvalue(), value
+
+
+def _missing_comma(shown: dict[int, str], number: int, column: int) -> str:
+    """Where the comma the parser expected goes, with the corrected line: before the column on
+    the fault line when a value ends there, else after the last value on the lines above."""
+    text = shown.get(number, "")
+    before = text[: max(column - 1, 0)].rstrip()
+    if before and not before.endswith(("[", "{", ",", ":")):
+        fixed = f"{before}, {text[max(column - 1, 0) :].lstrip()}"
+        return (
+            f": a comma is missing between the values on line {number}, before column {column}"
+            f" (line {number} corrected below)\n{fixed}"
+        )
+    for previous in range(number - 1, 0, -1):
+        above = shown.get(previous)
+        if above is None:
+            break
+        if above.strip():
+            return (
+                f": a comma is missing after the value that ends line {previous} "
+                f"({above.strip()}); line {previous} becomes:\n{above.rstrip()},"
+            )
+    return f": a comma is missing before line {number}" if number > 1 else ""
 
 
 def _trailing_comma(shown: dict[int, str], number: int) -> tuple[int, str] | None:
@@ -753,6 +896,8 @@ def _key_finding(
     if exc != "KeyError" or not values:
         return None
     key = values[0]
+    if code and f"'{key}'" not in code and f'"{key}"' not in code:
+        return None  # the key comes from a variable (a count, a lookup): not a column name
     for name, report in data:
         keys = _data_keys(report)
         if not keys:
@@ -872,6 +1017,13 @@ def _query_terms(subjects: TaskSubjects) -> list[str]:
     return terms
 
 
+_FUNCTION_WORDS = frozenset(
+    """the and for that with not was are but its his her our their this these those from into
+    onto than then when what which who why how any all can may""".split()
+)
+"""English words that follow a module-like word ("overrides an earlier ...") but name nothing."""
+
+
 def python_candidates(subjects: TaskSubjects) -> list[str]:
     """Installed Python names the task may be about, most likely first."""
     terms = _query_terms(subjects)
@@ -881,14 +1033,22 @@ def python_candidates(subjects: TaskSubjects) -> list[str]:
     for word in [*subjects.identifiers, *terms]:
         if word.islower() and word not in modules and _importable(word) and len(word) > 2:
             modules.append(word)
-    members = [t for t in terms if t not in modules and (t[0].isupper() or "_" in t)]
+    # A member is written as code: CapWords, snake_case or camelCase ('basicConfig').
+    members = [
+        t
+        for t in terms
+        if t not in modules and (t[0].isupper() or "_" in t or re.search(r"[a-z][A-Z]", t))
+    ]
     # A word right after a module's name is most likely one of its members ("itertools groupby").
     adjacent = [
         f"{m}.{after}"
         for text in [*subjects.queries[:2], *subjects.names, subjects.task]
         for m in modules
         for after in re.findall(rf"\b{re.escape(m)}\s+([A-Za-z_]\w*)", text)
-        if after.lower() not in _DOC_STOP and after.isidentifier() and after != m
+        if after.lower() not in _DOC_STOP | _FUNCTION_WORDS
+        and after.isidentifier()
+        and len(after) > 2
+        and after != m
     ]
     members += [a.split(".")[1] for a in adjacent if a.split(".")[1] not in members]
     combos = [f"{m}.{t}" for m in modules for t in members]
@@ -947,11 +1107,16 @@ def _reflowed(paragraph: str) -> str:
 
 def _python_docs(work: Work, subjects: TaskSubjects) -> tuple[str, str] | None:
     """(name, documentation) of the first installed name the task is about that documents."""
+    bare: tuple[str, str] | None = None
     for name in python_candidates(subjects)[:MAX_DOC_TRIES]:
         doc = work.output("python_docs", name=name)
-        if doc:
+        constant = bool(doc) and " value in " in doc.split("\n", 1)[0]
+        if doc and not (constant and "(no docstring)" in doc):
             return name, doc
-    return None
+        # A constant (logging.DEBUG) documents nothing: a later name the task gives (the
+        # function it is passed to) answers it better.
+        bare = bare or ((name, doc) if doc else None)
+    return bare
 
 
 MAX_SCRIPTS = 2
@@ -998,6 +1163,12 @@ def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> 
     worked = formulas_worked_out(work, subjects, events)
     if worked is not None:
         return worked
+    # "Which invoices in the export are still unpaid?" is answered by the export itself.
+    from backends.local.plans_code import open_items_found  # noqa: PLC0415 (it imports this)
+
+    items = open_items_found(work, subjects)
+    if items is not None:
+        return items
     found = _python_docs(work, subjects)
     if found is None:
         searched = _offline_search(work, subjects, events, "Docs", what="look this up on the web")
@@ -1017,13 +1188,135 @@ def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> 
     answer = _docs_answer(work, subjects, events, name, uses)
     terms = [t for t in _query_terms(subjects) if t.lower() not in name.lower().split(".")]
     excerpt, missing = _doc_excerpt(doc, terms)
-    lines = [*answer, *excerpt, f"(The documentation of {_code(name)} installed here.)"]
+    meant = doc_implications(doc) + _raised(doc, subjects.task)
+    applied = percent_applied(work, subjects)
+    lines = [*applied, *([""] if applied else []), *answer, *meant, *([""] if meant else [])]
+    lines += excerpt
+    lines.append(f"(The documentation of {_code(name)} installed here.)")
     if missing:
         shown = ", ".join(f"'{t}'" for t in missing[:6])
         lines.append(f"The documentation quoted does not mention {shown}.")
     if uses:
         lines += ["", f"Where your project uses {short}:", *uses]
     return Outcome(title=f"Docs: {name}", lines=lines, did=f"read the documentation of {name}")
+
+
+_CONSECUTIVE = re.compile(
+    r"\b(?:consecutive|adjacent|contiguous|successive)\s+(?:\w+\s+){0,3}?"
+    r"(?:groups?|keys?|elements?|items?|runs?|duplicates?|lines?)\b",
+    re.I,
+)
+
+
+_PERCENT = re.compile(r"(?P<pct>\d+(?:\.\d+)?)\s*(?:%|per ?cent)(?:\s+(?P<what>[A-Za-z]+))?", re.I)
+_UP = re.compile(
+    r"\b(?:add(?:s|ed|ing)?|plus|increase[sd]?|rais(?:e|es|ed)|includ\w*|mark ?up|markup"
+    r"|vat|tax|surcharge|tip|uplift)\b",
+    re.I,
+)
+_DOWN = re.compile(
+    r"\b(?:discount\w*|off|reduc\w*|decreas\w*|minus|less|subtract\w*|cut|lower\w*)\b", re.I
+)
+_PLACES = re.compile(r"\b(two|2|one|1|three|3|no|zero|0)\s+decimal", re.I)
+_AMOUNT_IN_LINE = re.compile(r"(?<![\w.\-/:])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w.%\-/:])")
+"""A number in a line that may be an amount (not part of a date, a time, a code or a %)."""
+MAX_APPLIED_LINES = 40
+"""Most lines of a file shown with a percentage applied."""
+
+
+def percent_applied(work: Work, subjects: TaskSubjects) -> list[str]:
+    """Each amount of the data or text file the task names with the percentage the task asks
+    added or taken off ('each price gets 20% VAT added', 'a 15% discount'), worked out with
+    decimal arithmetic; [] when the task asks no such thing."""
+    task = subjects.task
+    found = _PERCENT.search(task)
+    if not found:
+        return []
+    around = task[max(found.start() - 60, 0) : found.end() + 40]
+    up, down = _UP.search(around), _DOWN.search(around)
+    if not (up or down) or (up and down):
+        return []
+    files = [
+        p
+        for p in map(work.resolve, subjects.files_with(frozenset({"txt", "csv", "md", "tsv"}))[:2])
+        if p and not _own_file(p)
+    ]
+    if not files:
+        return []
+    from decimal import ROUND_HALF_UP, Decimal  # noqa: PLC0415 (only this computation)
+
+    rate = Decimal(found["pct"]) / 100
+    factor = 1 + rate if up else 1 - rate
+    said = _PLACES.search(task)
+    words = {"two": 2, "one": 1, "three": 3, "no": 0, "zero": 0}
+    places = None
+    if said:
+        word = said.group(1).lower()
+        places = int(word) if word.isdigit() else words[word]
+    numbered = _numbered(work.output("read_lines", path=files[0], start=1))
+    # Where the file writes amounts with decimals, its whole numbers are counts, not amounts.
+    decimal_only = any(m.group(2) for t in numbered.values() for m in _AMOUNT_IN_LINE.finditer(t))
+    out: list[str] = []
+    for number, text in list(numbered.items())[:MAX_APPLIED_LINES]:
+
+        def changed(match: re.Match[str]) -> str:
+            if decimal_only and not match.group(2):
+                return match.group(0)
+            value = Decimal(match.group(1).replace(",", "") + (match.group(2) or ""))
+            decimals = places if places is not None else len((match.group(2) or ".")[1:])
+            result = (value * factor).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+            grouped = "," in match.group(1)
+            return f"{result:,.{decimals}f}" if grouped else f"{result:.{decimals}f}"
+
+        if _AMOUNT_IN_LINE.sub(changed, text) != text:
+            out.append(
+                f"- line {number}: {text.strip()} -> {_AMOUNT_IN_LINE.sub(changed, text).strip()}"
+            )
+    if not out:
+        return []
+    how = f"{found['pct']}% {'added' if up else 'taken off'} (x {factor.normalize()})"
+    head = f"Each amount in {_code(files[0])} with {how}"
+    head += f", {places} decimals:" if places is not None else ":"
+    return [head, *out]
+
+
+_ASKS_RAISED = re.compile(r"\bexceptions?\b|\bcatch\b|\braise[sd]?\b|\berrors? (?:to|it)\b", re.I)
+_RAISED = re.compile(
+    r"\b([A-Z][A-Za-z]*(?:Error|Exception|Expired|Warning|Exit|Interrupt))\b"
+    r"|\b(?:raises?|raised)\s+(?:an?\s+|the\s+)?([A-Z][A-Za-z]+)\s+exception\b"
+)
+
+
+def _raised(doc: str, task: str) -> list[str]:
+    """The exceptions the documentation says are raised, each with its sentence, when the task
+    asks what to catch or what is raised."""
+    if not _ASKS_RAISED.search(task):
+        return []
+    found: dict[str, str] = {}
+    text = " ".join(doc.split())
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for match in _RAISED.finditer(sentence):
+            name = match.group(1) or match.group(2)
+            found.setdefault(name, sentence.strip())
+    if not found:
+        return []
+    lines = ["Exceptions the documentation names (catch these):"]
+    lines += [f'- {name}: "{sentence}"' for name, sentence in found.items()]
+    return lines
+
+
+def doc_implications(doc: str) -> list[str]:
+    """What a documented behaviour means for the person's data, said plainly: a function
+    documented to work on consecutive items does not gather equal items that are apart."""
+    found = _CONSECUTIVE.search(doc)
+    if not found:
+        return []
+    return [
+        f'The documentation says it works on "{found.group(0)}": only items next to each other '
+        "are taken together, so equal keys that are apart in the input come out as separate "
+        "groups, in input order. It does not sort; sort the input by the same key first when "
+        "each key should come out once."
+    ]
 
 
 _SHEET_FORMULA = re.compile(r"=\s*[A-Z][A-Z0-9.]*\(.*\)")

@@ -42,6 +42,7 @@ from backends.local.task_subjects import (
 )
 from backends.local.text import content_words, read_event
 from graphs.state import Event
+from tools.dates import find_dates
 
 
 def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
@@ -81,7 +82,8 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
     if target and extension(target) in ("py", "pyi"):
         outline = work.output("module_outline", path=target)
         if outline:
-            first = _regex_lines(work, subjects, events, target, outline)
+            first = _evaluated(work, subjects, target, outline)
+            first += _regex_lines(work, subjects, events, target, outline)
             first += _traced(work, subjects, target, outline)
             first += _function_lines(work, subjects, target, outline)
             # What the code does that people do not expect (a shared default list, a None used)
@@ -103,6 +105,34 @@ def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outc
         outcome.title = outcome.title.replace("Docs:", "Explain:", 1)
         return outcome
     return _offline_search(work, subjects, events, "Explain", what="look this up on the web")
+
+
+_DATA_GIVEN = frozenset({"json", "csv", "tsv"})
+
+
+def _evaluated(work: Work, subjects: TaskSubjects, target: str, outline: str) -> list[str]:
+    """What a function the task names returns for the data file the task names, worked out from
+    its syntax tree (never run), with how often each of its conditions held."""
+    data = [p for p in map(work.resolve, subjects.files_with(_DATA_GIVEN)[:2]) if p]
+    if not data:
+        return []
+    defined = [m["name"] for m in map(_DEF_LINE.match, outline.splitlines()) if m]
+    named = [n for n in subjects.identifiers if n in defined]
+    named += [n for n in defined if re.search(rf"\b{re.escape(n)}\s*\(", subjects.task)]
+    for name in list(dict.fromkeys(named))[:2]:
+        found = work.output("evaluate_function", path=target, function=name, data_path=data[0])
+        if not found or found.startswith(("Error", "Not worked out")):
+            continue
+        lines = []
+        for line in found.splitlines():
+            hit = _HIT.match(line)
+            lines.append(
+                f"- {_code(hit['path'])} line {hit['line']}: {hit['text']}"
+                if hit and not line.startswith(" ")
+                else line
+            )
+        return [*lines, ""]
+    return []
 
 
 _HOW_MUCH = re.compile(
@@ -188,6 +218,9 @@ def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -
         found = marker_comments(work, subjects)
         if found is not None:
             return found
+    items = open_items_found(work, subjects)
+    if items is not None:
+        return items
     rows = table_rows(work, subjects, events)
     if rows is not None:
         return rows
@@ -236,6 +269,52 @@ def find_examples(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -
     if not lines:
         return _offline_search(work, subjects, events, "Examples", what="search the web")
     return Outcome(title=f"Examples: {shown or subjects.subject}"[:180], lines=lines, did=did)
+
+
+_ITEMS_ASKED = re.compile(
+    r"\b(?:unpaid|paid|overdue|outstanding|settled|still (?:open|pending|waiting)|pending"
+    r"|unresolved|undelivered|not (?:yet )?(?:been )?(?:paid|settled|resolved|delivered|shipped"
+    r"|closed|fixed|answered))\b",
+    re.I,
+)
+"""A task about which invoices, bills or orders are still open."""
+_MAIL_EXTENSIONS = frozenset({"txt", "eml", "mbox", "md", "text"})
+_BEFORE = re.compile(r"\b(?:due\s+)?(?:before|prior to|earlier than|as of|by|until)\s+", re.I)
+
+
+def _due_limit(task: str) -> str:
+    """The ISO date a task's 'due before 15 June 2026' names ('' when none)."""
+    year = re.search(r"\b(?:19|20)\d\d\b", task)
+    for match in _BEFORE.finditer(task):
+        found = find_dates(
+            task[match.end() : match.end() + 40], int(year.group(0)) if year else 2000
+        )
+        if found and found[0].start == 0 and (year or found[0].explicit_year):
+            return found[0].day.isoformat()
+    return ""
+
+
+def open_items_found(work: Work, subjects: TaskSubjects) -> Outcome | None:
+    """The items (invoices, bills, orders) an email export the task names still shows open,
+    due before the date the task gives; None when the task asks no such thing."""
+    if not _ITEMS_ASKED.search(subjects.task):
+        return None
+    for name in subjects.files_with(_MAIL_EXTENSIONS)[:2]:
+        path = work.resolve(name)
+        if not path:
+            continue
+        found = work.output("open_items", path=path, due_before=_due_limit(subjects.task))
+        if not found or found.startswith("Error") or not found.startswith("Open items"):
+            continue
+        lines = [
+            re.sub(r"\(([\w./-]+):(\d+)\)", r"(`\1` line \2)", ln) for ln in found.splitlines()
+        ]
+        return Outcome(
+            title=f"Examples: open items in {path}"[:180],
+            lines=lines,
+            did=f"listed the items {path} still shows open",
+        )
+    return None
 
 
 _MARKER_WORD = re.compile(r"(?<![\w-])(TODO|FIXME|XXX|HACK)(?:s|'s)?(?![\w-])")
@@ -315,6 +394,8 @@ class CodeQuery:
     """The value the `with_` keyword is asked with ('False' in "pass strict=False"); ''."""
     unmanaged: bool = False
     """Asked for the calls not made in a `with` statement (handles that may stay open)."""
+    effective: bool = False
+    """Asked for the values each call runs with (its arguments, the defaults it leaves out)."""
 
 
 _CALL_FORM = re.compile(r"(?<![\w.])(\.?[A-Za-z_][\w.]*)\(")
@@ -418,6 +499,14 @@ _RELATIONS = (
     ),
 )
 """Structural questions ("classes that subclass X", "functions that take X", "imports of X")."""
+_LACKING = re.compile(
+    r"\b(?:functions?|methods?|classes|class|definitions?|defs?)\b[^.?!]{0,40}?"
+    r"\b(?:without|lack(?:s|ing)?|missing|with no|(?:have|has) no|(?:do|does)(?: not|n't) have)"
+    r"\s+(?:a\s+|an\s+|any\s+)?(docstrings?|doc strings?|type hints?|(?:type )?annotations?"
+    r"|return types?)",
+    re.I,
+)
+"""A task asking for the definitions without a docstring or without type annotations."""
 _NOT_NAMES = frozenset("a an the it them this that these those".split())
 
 
@@ -447,6 +536,10 @@ def read_code_query(task: str, events: Sequence[Event]) -> CodeQuery | None:
         if named:
             names = tuple(dict.fromkeys(named))[:3]
             return CodeQuery(names, _scope(task), "", "", unmanaged=True)
+    lacking = _LACKING.search(task)
+    if lacking:
+        what = "docstring" if lacking.group(1).lower().startswith("doc") else "annotations"
+        return CodeQuery((what,), _scope(task), "", "", "missing")
     explicit = _CALL_FORM.search(task) or any(_filters(task))
     for relation, pattern in () if explicit else _RELATIONS:
         for match in pattern.finditer(task):
@@ -481,7 +574,16 @@ def read_code_query(task: str, events: Sequence[Event]) -> CodeQuery | None:
         with_,
         formatted=formatted,
         value=value.group(1) if value else "",
+        effective=bool(_EFFECTIVE.search(task)),
     )
+
+
+_EFFECTIVE = re.compile(
+    r"\bdefaults?\b|\bvalues?\b|\bargument values\b|\b(?:actually|really|effectively)\s+"
+    r"(?:run|use|pass|get|call)\w*|\beffective\b|\bruns? with\b|\bsettings?\s+(?:it|each|they)",
+    re.I,
+)
+"""A task asking what each call really runs with (the values passed, the defaults left out)."""
 
 
 _KEYWORD_VALUES = {"encoding": '"utf-8"', "check": "True", "timeout": "<seconds>"}
@@ -494,6 +596,7 @@ _FORMATTED = re.compile(
 _CLAUSE_QUERY = re.compile(
     r"^(?:please\s+)?(?:find|list|show|locate|which|where|what|give)\b", re.I
 )
+_DEFINED = re.compile(r"^Defined at (?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<rest>.*)$")
 _SITE = re.compile(r"^(?P<path>[^\s:][^:\n]*):(?P<line>\d+): (?P<code>.*?)  -- (?P<note>.*)$")
 
 
@@ -509,6 +612,8 @@ def call_sites(work: Work, query: CodeQuery) -> Outcome | None:
             args = {"name": name, "formatted_argument": True}
         if query.unmanaged:
             args = {"name": name, "outside_with": True}
+        if query.effective:
+            args["effective_arguments"] = True
         found = work.output("find_calls", path=query.folder, **args)
         if found is None and query.folder != ".":
             found = work.output("find_calls", path=".", **args)
@@ -521,6 +626,12 @@ def call_sites(work: Work, query: CodeQuery) -> Outcome | None:
             if site:
                 lines.append(
                     f"- {_code(site['path'])} line {site['line']}: {site['code']} ({site['note']})"
+                )
+                continue
+            defined = _DEFINED.match(line)
+            if defined:
+                lines.append(
+                    f"Defined in {_code(defined['path'])} line {defined['line']}: {defined['rest']}"
                 )
                 continue
             if lines:

@@ -23,7 +23,10 @@ from backends.local.plans import (
     _listed,
 )
 from backends.local.plans_draft_sources import source_draft
-from backends.local.plans_email import notes_email
+from backends.local.plans_email import followed_files, notes_email
+from backends.local.plans_notes import template_filled
+from backends.local.plans_policy import capped_claim, policy_answer
+from backends.local.plans_template import template_draft
 from backends.local.task_subjects import TaskSubjects, extension
 from graphs.state import Event
 
@@ -112,26 +115,54 @@ _ADDRESSED = re.compile(r"\b(?:e-?mail|letter|message)\b", re.I)
 _TYPED_HEADING = re.compile(r"'#{2,3}\s+([^'\n]{1,60})'")
 
 
+_SECTION_OF = re.compile(r"\b(?:sections?|headings?|template|fill\w*|complete|populate)\b", re.I)
+"""A task that may fill a document's sections from other notes (the plan checks that one named
+document has empty headings and another holds the notes)."""
+
+
 def draft_text(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
     """A usage document for a script, a reply to a message, a text filled from the person's
     notes, or an outline with exactly the sections the task names (or a short draft)."""
     title = subjects.title or subjects.subject
+    if _SECTION_OF.search(subjects.task):
+        # "Draft the 'Decisions' section of 'call.md' from 'raw.md'": a template's sections
+        # filled from the notes (organise's template fill), when one document is such a template.
+        filled = template_filled(work, subjects)
+        if filled is not None:
+            return filled
     found = source_draft(work, subjects, events, title)
     if found is not None:
         return found
+    templated = template_draft(work, subjects)
+    if templated is not None:
+        return templated
     if _USAGE_DOC.search(subjects.task):
         script = _script(work, subjects)
         if script is not None:
             return readme(work, subjects, script)
-    if _REPLY.search(subjects.task):
+    asked_reply = bool(_REPLY.search(subjects.task))
+    if asked_reply or followed_files(subjects.task):
+        # "Write to Maya about 'ticket.txt' following 'policy.md'" answers a message too, when
+        # the file is one (it has a sender).
         message = _message(work, subjects)
-        if message is not None:
+        if message is not None and (asked_reply or re.search(r"^from: ", message.text, re.M)):
             return reply(work, subjects, message)
+    if not asked_reply:
+        texts = [subjects.task, *(e.text for e in reversed(events) if e.source != "agent")]
+        claim = capped_claim(work, subjects, texts)
+        if claim is not None:
+            return claim
     short = _SHORT_TEXT.search(subjects.task) and not subjects.sections
     names_notes = any(f in subjects.task for f in subjects.files)
     # A short text (an email) is built from notes only when the task points at them.
     facts = _notes_facts(work, subjects) if names_notes or not short else []
-    if short and names_notes and _ADDRESSED.search(subjects.task) and not _weighed(facts):
+    followed = bool(followed_files(subjects.task))
+    if (
+        short
+        and names_notes
+        and _ADDRESSED.search(subjects.task)
+        and (followed or not _weighed(facts))
+    ):
         # An email from notes that hold no options or costs to weigh: their own lines, addressed.
         email = notes_email(work, subjects, events, title)
         if email is not None:
@@ -595,6 +626,11 @@ def reply(work: Work, subjects: TaskSubjects, message: _Message) -> Outcome:
     facts: list[str] = []
     sources: list[str] = []
     answered = {a for a in message.asks if timed and _MEETING.search(a[1])}
+    claimed, claim_notes = _claims(work, subjects, message)
+    ruled, policy_notes, policy = policy_answer(work, subjects, message.path, bool(claimed))
+    if policy:  # the policy's applying rules answer the customer's asks
+        used.add(policy)
+        answered |= set(message.asks)
     own_files = [f for f in subjects.files if f in subjects.task] or list(subjects.files)
     for name in own_files:
         path = work.resolve(name)
@@ -627,9 +663,8 @@ def reply(work: Work, subjects: TaskSubjects, message: _Message) -> Outcome:
     body = [greeting, "", f"Thank you for your message{about}."]
     if slot_lines:
         body += ["", *slot_lines]
-    claimed, claim_notes = _claims(work, subjects, message)
-    body += claimed
-    notes += claim_notes
+    body += claimed + ruled
+    notes += claim_notes + policy_notes
     body += facts
     signer = message.recipient.split()[0] if message.recipient else ""
     body += ["", "Best regards,", *([signer] if signer else [])]

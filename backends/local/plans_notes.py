@@ -314,25 +314,48 @@ def organise(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Out
                 text = match["text"].split(marker, 1)[1].lstrip(" :-")
                 lines.append(f"- [ ] {text} ({match['path']}:{match['line']})")
         did = f"gathered the {marker} lines of the project"
-    for name in () if lines else subjects.files_with(TABLE_EXTENSIONS)[:1]:
+    tidied = None if lines else _imports_tidied(work, subjects)
+    if tidied:
+        return tidied
+    tables = () if lines else subjects.files_with(TABLE_EXTENSIONS)
+    target = _made_file(work, subjects.task, tables)
+    for name in [t for t in tables if t != target][:1]:
         path = work.resolve(name)
-        merged = _merged(work, path, subjects.task) if path else None
+        merged = _merged(work, path, subjects.task, target) if path else None
         if merged:
             return merged
         categorised = _categorised(work, path, subjects) if path else None
         if categorised:
             return categorised
-        rows_sorted = _rows_sorted(work, path, subjects.task) if path else None
+        picked = _columns_picked(work, path, subjects.task, target) if path else None
+        if picked:
+            return picked
+        rows_sorted = _rows_sorted(work, path, subjects.task, target) if path else None
         if rows_sorted:
             return rows_sorted
         totals = _group_totals(work, path, subjects.task) if path else None
         if totals:
             return totals
     documents = [] if lines else _resolved(work, subjects.files_with(DOCUMENT_EXTENSIONS))
+    filled = template_filled(work, subjects) if documents else None
+    if filled:
+        return filled
     for path in documents[:1]:
         alphabetised = _alphabetised(work, path, subjects.task)
         if alphabetised:
             return alphabetised
+    for path in documents[:1]:
+        deduped = _lines_deduped(work, path, subjects.task, subjects.files)
+        if deduped:
+            return deduped
+    for path in documents[:1]:
+        by_priority = _priority_sorted(work, path, subjects.task)
+        if by_priority:
+            return by_priority
+    for path in documents[:1]:
+        by_deadline = _deadline_sorted(work, path, subjects.task, events)
+        if by_deadline:
+            return by_deadline
     for path in documents[:1]:
         regrouped = _regrouped(work, path, subjects, events)
         if regrouped:
@@ -717,50 +740,316 @@ _DAY_NAMED = re.compile(
 # --- organise: lists restructured ----------------------------------------------------------------
 
 
-_MERGE_TASK = re.compile(r"\bduplicat\w*|\bde-?dup\w*|\bmerge\b|\bmerging\b", re.I)
+_MERGE_TASK = re.compile(
+    r"\bduplicat\w*|\bde-?dup\w*|\bmerge\b|\bmerging\b"
+    r"|\bone (?:row|line|entry|record) (?:per|for each)\b"
+    r"|\bsame (?:person|people|customer|member|contact)\b",
+    re.I,
+)
 """A task that asks for a table's duplicate rows merged."""
 _KEY_PHRASES = (
+    re.compile(r"\b([a-z][\w-]*?)(?:e?s)? (?:that|which) (?:differ|vary) only\b", re.I),
     re.compile(r"\bsame ([a-z][\w-]*(?: address| name| number)?)", re.I),
-    re.compile(r"\b(?:by|on|matching|using) (?:the |their )?([a-z][\w-]*)(?: address)?", re.I),
+    re.compile(
+        r"(?<!sorted )(?<!sort )(?<!order )(?<!ordered )\b(?:by|on|matching|using) "
+        r"(?:the |their )?([a-z][\w-]*)(?: address)?",
+        re.I,
+    ),
 )
 _SORT_PHRASE = re.compile(
     r"\b(?:sort|order|alphabeti[sz]e)\w*(?: \w+){0,3}? by (?:the |their )?([a-z]+(?:[ _]name)?)",
     re.I,
 )
+_COLUMNS_ASKED = re.compile(
+    r"\bcolumns?\s*(?:[:(]\s*)?((?:[\w.-]+(?: [\w.-]+)?\s*,\s*)+(?:and\s+)?[\w.-]+)", re.I
+)
+_NAMES_FIRST = re.compile(r"\bfirst[ -]?(?:name )?(?:then )?last\b|\bgiven name first\b", re.I)
+_LOWER_CASE = re.compile(r"\blower[- ]?case\b|\bnormali[sz]e\w*|\bclean(?:ed)?[- ]up names\b", re.I)
+"""A task that asks for names and emails written one way."""
+_EARLIEST = re.compile(
+    r"\b(?:earliest|oldest|first)\b(?:[^.;,]){0,20}\bdates?\b|\bearliest\b", re.I
+)
+_LATEST = re.compile(r"\b(?:latest|most recent|newest)\b", re.I)
+_MAKE_VERB = re.compile(
+    r"\b(?:create|write|make|produce|generate|save|build|export)\b[^.;]{0,60}$|\b(?:into|as|to) $",
+    re.I,
+)
 
 
-def _merged(work: Work, path: str, task: str) -> Outcome | None:
-    """A table's duplicate rows merged by the key the task names, sorted as it asks."""
+def _made_file(work: Work, task: str, names: Sequence[str]) -> str | None:
+    """The table file a task asks to make ("Create 'clean.csv' ...", "... into 'out.csv'"):
+    named after a making verb, or named and not there yet while another table is."""
+    quoted = [m for m in re.finditer(r"'([^'\s]+)'", task) if m.group(1) in names]
+    for match in quoted:
+        if _MAKE_VERB.search(task[max(0, match.start() - 60) : match.start()]):
+            if len(names) > 1:
+                return match.group(1)
+    missing = [n for n in names if work.resolve(n) is None]
+    return missing[0] if missing and len(missing) < len(names) else None
+
+
+def _merged(work: Work, path: str, task: str, target: str | None = None) -> Outcome | None:
+    """A table's duplicate rows merged by the key the task names, sorted as it asks, with the
+    columns, name order and kept dates it asks; written to the file it asks to make."""
     if not _MERGE_TASK.search(task):
         return None
     sort = _SORT_PHRASE.search(task)
     keys = [m.group(1) for p in _KEY_PHRASES for m in p.finditer(task)]
-    for key in [*dict.fromkeys(k for k in keys if k.lower() not in ("ignoring", "case")), ""]:
+    skip = {"ignoring", "case", "person", "people", "customer", "member", "contact"}
+    if sort:
+        skip.add(sort.group(1).split()[0].lower())
+    asked = _COLUMNS_ASKED.search(task)
+    columns = re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", asked.group(1)) if asked else []
+    dates = "latest" if _LATEST.search(task) else "earliest" if _EARLIEST.search(task) else ""
+    for key in [*dict.fromkeys(k for k in keys if k.lower() not in skip), ""]:
         report = _whole(
-            work, "merge_duplicates", path=path, key=key, sort_by=sort.group(1) if sort else ""
+            work,
+            "merge_duplicates",
+            path=path,
+            key=key,
+            sort_by=sort.group(1) if sort else "",
+            columns=[c.strip() for c in columns if c.strip()],
+            names_first=bool(_NAMES_FIRST.search(task) or _LOWER_CASE.search(task)),
+            dates=dates,
         )
         if report and not report.startswith("Error:"):
-            return _rewritten(work, path, report, "merged the duplicate rows of")
+            return _rewritten(work, path, report, "merged the duplicate rows of", target=target)
     return None
 
 
-def _rewritten(work: Work, path: str, report: str, did: str, title: str = "Reorganised") -> Outcome:
+_IMPORTS_TASK = re.compile(r"\bimports?\b|\bisort\b", re.I)
+_UNUSED_TASK = re.compile(
+    r"\bunused\b|\bnot used\b|\bnever used\b|\b(?:remove|drop|delete)\b", re.I
+)
+
+
+def _lines_deduped(work: Work, path: str, task: str, names: Sequence[str]) -> Outcome | None:
+    """A list's repeated entries dropped when the task asks for duplicates removed (and no
+    other order): to the file it asks to make, in place when it says to rewrite, else a draft."""
+    if not _MERGE_TASK.search(task) or _ALPHA_TASK.search(task) or _DEADLINE_TASK.search(task):
+        return None
+    report = _whole(work, "dedupe_lines", path=path)
+    if not report or report.startswith("Error:"):
+        return None
+    others = [n for n in names if n != path and extension(n) in DOCUMENT_EXTENSIONS]
+    target = _made_file(work, task, [path, *others]) if others else None
+    name = path.rsplit("/", 1)[-1]
+    if target is None and re.search(_REWRITE_IN_PLACE.format(re.escape(name)), task, re.I):
+        target = path
+    return _rewritten(work, path, report, "dropped the repeated entries of", "Deduplicated", target)
+
+
+def _imports_tidied(work: Work, subjects: TaskSubjects) -> Outcome | None:
+    """A Python file's imports put in PEP 8 groups by ruff (the unused ones dropped when the
+    task asks), written back to the file: only its import block changes, so nothing is lost."""
+    if not _IMPORTS_TASK.search(subjects.task):
+        return None
+    for name in subjects.files_with(frozenset({"py", "pyi"}))[:2]:
+        path = work.resolve(name)
+        unused = bool(_UNUSED_TASK.search(subjects.task))
+        report = _whole(work, "tidy_imports", path=path, remove_unused=unused) if path else None
+        if report and "does not parse" in report:
+            # Said plainly rather than a generic checklist: the file must parse first.
+            return Outcome(
+                title=f"Imports: {path}",
+                lines=[report.removeprefix("Error: ")],
+                did=f"could not sort the imports of {path}",
+            )
+        if not report or report.startswith("Error:"):
+            continue
+        said, _, text = report.partition("\n\n")
+        if "nothing to change" in said:
+            return Outcome(
+                title=f"Imports: {path}", lines=[said], did=f"checked the imports of {path}"
+            )
+        done = work.call("write_file", file_path=path, text=text)
+        where = f"{path} is updated" if done.ok else f"{path} could not be written"
+        return Outcome(
+            title=f"Imports: {path}",
+            # The new block is in the file itself; a second copy here would only repeat it.
+            lines=[said, "", f"{where} in place (only its import block changed)."],
+            did=f"sorted the imports of {path}",
+        )
+    return None
+
+
+_EMPTY_HEADING = re.compile(
+    r"^(?:#{1,6}\s+\S.*|[A-Z][\w /&'-]{1,40}:[ \t]*)\n(?:[ \t]*\n)*"
+    r"(?=#{1,6}\s|[A-Z][\w /&'-]{1,40}:[ \t]*(?:\n|\Z)|\Z)",
+    re.M,
+)
+MIN_EMPTY_HEADINGS = 2
+"""Empty headings that make a document a template to fill (a title alone is not one)."""
+
+
+def template_filled(work: Work, subjects: TaskSubjects) -> Outcome | None:
+    """Raw notes sorted into the empty headings of the document the person set up for them
+    (Decisions / Action items / Open questions...), written into that document: its own
+    text stays, each heading gains the note lines that belong under it."""
+    documents = _resolved(work, subjects.files_with(DOCUMENT_EXTENSIONS))
+    if len(documents) < 2:
+        return None
+    texts = {p: "\n".join(_read_all(work, p).values()) + "\n" for p in documents[:4]}
+    templates = [
+        p for p, t in texts.items() if len(_EMPTY_HEADING.findall(t)) >= MIN_EMPTY_HEADINGS
+    ]
+    notes = [p for p, t in texts.items() if p not in templates and len(t.split("\n")) > 3]
+    if len(templates) != 1 or not notes:
+        return None
+    report = _whole(work, "fill_template", path=templates[0], notes_path=notes[0])
+    if not report or report.startswith("Error:"):
+        return None
+    head, _, body = report.partition("\n\n")
+    done = work.call("write_file", file_path=templates[0], text=body)
+    where = "written into it" if done.ok else "not written (the workspace refused it)"
+    return Outcome(
+        title=f"Filled: {templates[0]}",
+        lines=[head, f"The sorted notes are {where}; {notes[0]} is unchanged."],
+        did=f"sorted {notes[0]} into the sections of {templates[0]}",
+    )
+
+
+_DEADLINE_TASK = re.compile(
+    r"\b(?:re-?)?(?:sort|order|arrange|rank|list|rewrite|put|prioriti[sz]e)\w*\b(?:[^.;]|\.(?=\w)){0,60}?"
+    r"\b(?:by|in)\s+"
+    r"(?:\w+\s+){0,2}"
+    r"(?:deadlines?|due[ -]dates?|dates?|due|when (?:it|they|each \w+)(?:'s| is| are)? due)\b"
+    r"|\bchronologic\w*|\b(?:earliest|soonest|most urgent) (?:first|on top)\b",
+    re.I,
+)
+"""A task that asks for a list in deadline order."""
+_NOT_ONE_LIST = re.compile(r"\bgroup\w*|\bsections?\b|\bheadings?\b|\bper (?:project|tag)\b", re.I)
+_FORMAT_ASKED = re.compile(
+    r"(?<![\w])((?:YYYY|YY|MMMM|MMM|MM|DD|D|Month|Mon)"
+    r"(?:[-/. ,]+(?:YYYY|YY|MMMM|MMM|MM|DD|D|Month|Mon)){1,2})(?![\w])"
+)
+_TAGS_ASKED = re.compile(r"\[([^\]\s][^\]]{0,24})\]")
+_TAG_LIST = re.compile(
+    r"\btag(?:ged|s)?\b[^.;:]{0,30}?(?:with|as|from|:)\s*((?:[A-Z][\w-]*\s*(?:,|/)\s*)+"
+    r"(?:(?:or|and)\s+)?[A-Z][\w-]*)"
+)
+_REWRITE_IN_PLACE = r"\b(?:rewrite|update|overwrite|edit|redo)\b[^.;]{{0,15}}'{}'|\bin place\b"
+
+
+def _deadline_sorted(work: Work, path: str, task: str, events: Sequence[Event]) -> Outcome | None:
+    """A to-do list as one list in deadline order, each deadline written as the task asks and
+    each item given the tag it asks; the file itself rewritten when the task says so."""
+    if not _DEADLINE_TASK.search(task) or _NOT_ONE_LIST.search(task):
+        return None
+    if _buckets_asked(task) and len(_buckets_asked(task)) > 1:
+        return None
+    fmt = _FORMAT_ASKED.search(task)
+    tags = _TAGS_ASKED.findall(task)
+    if not tags and (listed := _TAG_LIST.search(task)):
+        tags = re.split(r"\s*(?:,|/|\bor\b|\band\b)\s*", listed.group(1))
+    year = re.search(r"\b(?:in|of|for|are)\s+((?:19|20)\d\d)\b", task)
+    today = _stated_day(events) or _today_of(task, events)[0]
+    report = _whole(
+        work,
+        "sort_by_deadline",
+        path=path,
+        year=int(year.group(1)) if year else (today.year if today else 0),
+        fmt=fmt.group(1) if fmt else "YYYY-MM-DD",
+        tags=[t.strip() for t in tags if t.strip()],
+        today=today.isoformat() if today else "",
+    )
+    if not report or report.startswith("Error:"):
+        return None
+    name = path.rsplit("/", 1)[-1]
+    in_place = re.search(_REWRITE_IN_PLACE.format(re.escape(name)), task, re.I)
+    return _rewritten(
+        work,
+        path,
+        report,
+        "sorted by deadline the items of",
+        "Sorted",
+        target=path if in_place else None,
+    )
+
+
+_PRIORITY_TASK = re.compile(
+    r"\b(?:by|in order of|according to) (?:their |its |the )?(?:priority|importance|urgency)\b"
+    r"|\b(?:most (?:urgent|important)|highest[- ]priority|high[- ]priority) (?:first|on top)\b",
+    re.I,
+)
+"""A task that asks for a list most urgent first."""
+
+
+def _priority_sorted(work: Work, path: str, task: str) -> Outcome | None:
+    """A to-do list most urgent first by the priority its items mark; the file rewritten when
+    the task says so, else a draft."""
+    if not _PRIORITY_TASK.search(task) or _NOT_ONE_LIST.search(task):
+        return None
+    report = _whole(work, "sort_by_priority", path=path)
+    if not report or report.startswith("Error:"):
+        return None
+    name = path.rsplit("/", 1)[-1]
+    in_place = re.search(_REWRITE_IN_PLACE.format(re.escape(name)), task, re.I)
+    return _rewritten(
+        work, path, report, "sorted by priority the items of", "Sorted", path if in_place else None
+    )
+
+
+def _stated_day(events: Sequence[Event]) -> date | None:
+    """The day the latest event that names a full date (with its year) says it is."""
+    for event in reversed(events):
+        found = [f for f in find_dates(event.text, 1) if f.explicit_year]
+        if found:
+            return found[0].day
+    return None
+
+
+_AGGREGATE = re.compile(
+    r"\b(?:sub)?totals?\b|\bsum\w*|\bper\b|\bgroup\w*|\bcount\w*|\baverage", re.I
+)
+"""A task that asks for figures over rows, not the rows themselves."""
+
+
+def _columns_picked(work: Work, path: str, task: str, target: str | None) -> Outcome | None:
+    """A new table the task makes from another with the columns it lists (sorted as it asks),
+    written to the file it names."""
+    asked = _COLUMNS_ASKED.search(task)
+    if target is None or asked is None or _AGGREGATE.search(task):
+        return None
+    columns = [c.strip() for c in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", asked.group(1))]
+    sort = _SORT_PHRASE.search(task)
+    report = _whole(
+        work,
+        "pick_columns",
+        path=path,
+        columns=[c for c in columns if c],
+        sort_by=sort.group(1) if sort else "",
+    )
+    if not report or report.startswith("Error:"):
+        return None
+    return _rewritten(work, path, report, "kept the asked columns of", "Columns", target=target)
+
+
+def _rewritten(
+    work: Work,
+    path: str,
+    report: str,
+    did: str,
+    title: str = "Reorganised",
+    target: str | None = None,
+) -> Outcome:
     """A tool's restructured copy of a file: what the tool says it did, then the new text,
-    which is also written to the assistant's drafts (the person's own file stays as it was).
-    The new text is the report's last block when its head lists items (merges, categories),
-    else all that follows its first line."""
+    written to the file the task asks to make (`target`), else to the assistant's drafts (the
+    person's own file stays as it was). The new text is the report's last block when its head
+    lists items (merges, categories), else all that follows its first line."""
     head, _, body = report.partition("\n\n")
     if "\n" in head:
         head, _, body = report.rpartition("\n\n")
-    target = f"drafts/{path.rsplit('/', 1)[-1]}"
+    target = target or f"drafts/{path.rsplit('/', 1)[-1]}"
     done = work.call("write_file", file_path=target, text=body.rstrip("\n") + "\n")
     where = f"written to {target}" if done.ok else "not written (the workspace refused it)"
+    kept = f"{path} itself is unchanged" if target != path else "the old order is replaced"
     return Outcome(
         title=f"{title}: {path}",
         lines=[
             *head.splitlines(),
             "",
-            f"The new version is {where}; {path} itself is unchanged.",
+            f"The new version is {where}; {kept}.",
             "",
             *body.splitlines(),
         ],
@@ -1043,12 +1332,16 @@ _DESCENDING = re.compile(
     r"|latest|most)\b|\bz\s*(?:-|to)\s*a\b|\breverse\b",
     re.I,
 )
-_NOT_A_SORT = re.compile(r"\b(?:sub)?totals?\b|\bgroup\w*|\bper\b|\bsum\b", re.I)
+_NOT_A_SORT = re.compile(
+    r"\b(?:sub)?totals?\b|\bgroup\w*|(?<!row )(?<!line )(?<!entry )\bper\b|\bsum\b", re.I
+)
+"""A task that asks for groups or totals, not rows re-ordered ('one row per loan' is a sort)."""
 
 
-def _rows_sorted(work: Work, path: str, task: str) -> Outcome | None:
+def _rows_sorted(work: Work, path: str, task: str, target: str | None = None) -> Outcome | None:
     """A table's rows in the order of the column the task names (largest or latest first when
-    it asks), written to the drafts; not when it asks for groups or totals."""
+    it asks), written to the file the task makes (`target`), else to the drafts; not when it
+    asks for groups or totals."""
     asked = _ROW_SORT.search(task)
     if not asked or _NOT_A_SORT.search(task):
         return None
@@ -1057,4 +1350,4 @@ def _rows_sorted(work: Work, path: str, task: str) -> Outcome | None:
     )
     if report is None or report.startswith("Error:"):
         return None
-    return _rewritten(work, path, report, "sorted the rows of", "Sorted")
+    return _rewritten(work, path, report, "sorted the rows of", "Sorted", target=target)

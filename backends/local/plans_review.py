@@ -4,6 +4,7 @@ checks for a document; findings first, each cited by line.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from backends.local.plans_logic import review_logic
 from backends.local.plans_ports import port_findings
 from backends.local.task_subjects import DATA_EXTENSIONS, TaskSubjects, extension
 from graphs.state import Event
-from tools.factcheck import show
+from tools.factcheck import parse_number, show
 
 
 def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
@@ -43,6 +44,11 @@ def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outco
         target = _file_of_subject(work, subjects)
     if target is None:
         return _offline_search(work, subjects, events, "Review", what="open the work to review")
+    target = _patch_named(work, subjects) or target
+    special = _special_review(work, subjects, target)
+    if special is not None:
+        title, lines, did = special
+        return Outcome(title=f"Review: {title}", lines=lines, did=did)
     ext = extension(target)
     if ext in ("py", "pyi"):
         lines = _code_review(work, target, subjects.task)
@@ -75,6 +81,103 @@ def review(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outco
     return Outcome(title=f"Review: {target}", lines=lines, did=did)
 
 
+PATCH_EXTENSIONS = frozenset({"patch", "diff"})
+"""A change downloaded as a unified diff."""
+SETTINGS_FILES = frozenset({"py", "yaml", "yml", "json", "toml", "env", "ini", "cfg", "conf"})
+"""Files a checklist's items can be checked against."""
+CHECKLIST_FILES = frozenset({"md", "txt", "rst", "markdown"})
+"""Documents that hold a checklist."""
+
+
+def _patch_named(work: Work, subjects: TaskSubjects) -> str | None:
+    """A patch the task or events name: the change itself, reviewed before its description."""
+    for name in subjects.files:
+        if extension(name) in PATCH_EXTENSIONS and (path := work.resolve(name)):
+            return path
+    return None
+
+
+def _special_review(
+    work: Work, subjects: TaskSubjects, target: str
+) -> tuple[str, list[str], str] | None:
+    """A change's added code, settings against a checklist, or a plan's dependencies: (what was
+    reviewed, the findings, what was done), or None when none of these applies."""
+    ext = extension(target)
+    quoted = [q for q in subjects.names if "." in q and " " not in q]  # '.env.production'
+    named = [p for p in dict.fromkeys(work.resolve(f) for f in [*subjects.files, *quoted]) if p]
+    others = [p for p in named if p != target]
+    if ext in PATCH_EXTENSIONS:
+        found = work.output("review_patch", path=target)
+        if found is None or found.startswith("Error"):
+            return None
+        head, *rest = found.splitlines()
+        lines = [f"{head.split(': ', 1)[-1]}." if head.startswith(target) else head]
+        lines += ["", *(_patch_finding(f) for f in rest)] if rest else []
+        return target, lines, f"reviewed the lines {target} adds"
+    pair = _settings_and_checklist(target, others)
+    if pair is not None:
+        settings_file, checklist = pair
+        found = work.output("check_checklist", path=settings_file, checklist=checklist)
+        hits = [ln for ln in (found or "").splitlines()[1:] if " item " in ln]
+        checked = [ln for ln in hits if _CHECKED.search(ln)]
+        code = extension(settings_file) == "py" and any(
+            t.lstrip().startswith(("def ", "class ", "async def "))
+            for t in _read_all(work, settings_file).values()
+        )
+        asked = _CHECKLIST_ASKED.search(f"{subjects.task} {checklist}")
+        if found and checked and not found.startswith("Error") and (asked or not code):
+            head = found.splitlines()[0]
+            lines = [f"{head}:" if " fail " in head else f"{head}.", ""]
+            lines += [_checklist_line(ln) for ln in hits]
+            return settings_file, lines, f"checked {settings_file} against {checklist}"
+    if ext in ("csv", "tsv", "md", "markdown"):
+        rules = next((p for p in others if extension(p) in CHECKLIST_FILES), subjects.task)
+        found = work.output("check_dependencies", path=target, rules=rules)
+        if found and not found.startswith(("Error", f"{target}: no plan")):
+            lines = [_cited(ln) if _HIT_LINE.match(ln) else ln for ln in found.splitlines()]
+            return target, lines, f"checked the dependencies of {target}"
+    return None
+
+
+_CHECKED = re.compile(r": item \d+ (?:fails|holds)\b")
+_CHECKLIST_ASKED = re.compile(
+    r"check-?list|requirements?|polic(?:y|ies)|rules|standards?|guidelines?|conventions|\bagainst\b",
+    re.I,
+)
+"""A task (or document name) that asks for code to be checked item by item against a list."""
+
+
+def _settings_and_checklist(target: str, others: Sequence[str]) -> tuple[str, str] | None:
+    """(settings file, checklist document) among the files a task names, either order."""
+    files = [target, *others]
+    settings = [p for p in files if extension(p) in SETTINGS_FILES or _dotenv(p)]
+    lists = [p for p in files if extension(p) in CHECKLIST_FILES]
+    return (settings[0], lists[0]) if settings and lists else None
+
+
+def _dotenv(path: str) -> bool:
+    """An environment file named by its stage ('.env.production', '.env.local')."""
+    return path.rsplit("/", 1)[-1].startswith(".env")
+
+
+def _patch_finding(finding: str) -> str:
+    """'patch:P: file line N in `f`: message | code' as '`file` line N (patch line P) ...'."""
+    match = re.match(
+        r"^(?P<patch>[^:]+):(?P<p>\d+): (?P<file>\S+) line (?P<n>\d+):? (?P<rest>.*)$", finding
+    )
+    if match is None:
+        return finding
+    rest, _, code = match["rest"].partition(" | ")
+    where = f"{_code(match['file'])} line {match['n']} ({_code(match['patch'])} line {match['p']})"
+    where += " " if rest.startswith("in `") else ": "
+    return f"- {where}{rest}\n  the line: {code}" if code else f"- {where}{rest}"
+
+
+def _checklist_line(line: str) -> str:
+    """A check_checklist line cited as '`path` line N: ...'."""
+    return f"- {_cited(line)}" if _HIT_LINE.match(line) else f"- {line}"
+
+
 _RIGHT_TOTAL = re.compile(
     r"are corrected, the rows add up to (?P<right>-?[\d,]+(?:\.\d+)?)|the rows above add up to "
     r"(?P<sum>-?[\d,]+(?:\.\d+)?)"
@@ -94,14 +197,21 @@ def _against_limits(
     """The table's right total compared with a limit (a cap, a maximum) that another file the
     task names states: over it by how much, or within it."""
     totals = [m for row in rows if (m := _RIGHT_TOTAL.search(row))]
-    if not totals:
+    if totals:
+        chosen = next((m for m in totals if m["right"]), totals[0])
+        total = float((chosen["right"] or chosen["sum"]).replace(",", ""))
+        label = "The right total"
+    elif extension(target) in ("csv", "tsv") and (summed := _sheet_total(work, target)):
+        total = summed  # every row is right: the sheet's own total against the limit
+        label = "The total"
+    else:
         return []
-    chosen = next((m for m in totals if m["right"]), totals[0])
-    total = float((chosen["right"] or chosen["sum"]).replace(",", ""))
     others = [p for p in (work.resolve(f) for f in subjects.files) if p and p != target]
     found: list[str] = []
-    for other in dict.fromkeys(others):
-        for number, text in sorted(_read_all(work, other).items()):
+    sources = [(o, sorted(_read_all(work, o).items())) for o in dict.fromkeys(others)]
+    sources.append(("", [(0, subjects.task)]))  # 'the cap is 5,000' in the task itself
+    for other, numbered_lines in sources:
+        for number, text in numbered_lines:
             limit = _LIMIT.search(text)
             amount = _NUMBER.search(text, limit.end()) if limit else None
             if limit is None or amount is None:
@@ -110,21 +220,50 @@ def _against_limits(
             nouns = [m.group() for m in _LIMIT.finditer(text) if m.group().lower() in _LIMIT_NOUNS]
             noun = nouns[0] if nouns else "limit"  # 'up to a cap of': the cap
             gap = total - cap
-            where = f"{_code(other)} line {number}: {text.strip()}"
+            where = f"{_code(other)} line {number}: {text.strip()}" if other else "the task"
             if gap > 0.005:
                 found.append(
-                    f"The right total, {show(total)}, is {show(gap)} over the {noun} "
+                    f"{label}, {show(total)}, is {show(gap)} over the {noun} "
                     f"of {amount.group()} ({where})."
                 )
             else:
                 found.append(
-                    f"The right total, {show(total)}, stays within the {noun} of "
+                    f"{label}, {show(total)}, stays within the {noun} of "
                     f"{amount.group()}, {show(-gap)} below it ({where})."
                 )
             break
     return ["", *found] if found else []
 
 
+_AMOUNT_HEADER = re.compile(r"total|amount|cost|price|value|budget|spend|sum|eur|usd|gbp", re.I)
+
+
+def _sheet_total(work: Work, target: str) -> float | None:
+    """A sheet's total: its Total row's figure (the row check found it right), else the sum of
+    its amount column (the last numeric column whose header names an amount)."""
+    numbered = _read_all(work, target)
+    delimiter = "\t" if extension(target) == "tsv" else ","
+    rows = list(csv.reader([numbered[n] for n in sorted(numbered)], delimiter=delimiter))
+    if len(rows) < 2:
+        return None
+    header, body = rows[0], [r for r in rows[1:] if any(c.strip() for c in r)]
+    numeric = [
+        i
+        for i in range(len(header))
+        if body and all(parse_number(r[i]) is not None for r in body[:-1] if i < len(r))
+    ]
+    amounts = [i for i in numeric if _AMOUNT_HEADER.search(header[i])] or numeric
+    if not amounts:
+        return None
+    column = amounts[-1]
+    stated = [r for r in body if r and _TOTAL_ROW.match(r[0]) and column < len(r)]
+    if stated and (value := parse_number(stated[-1][column])) is not None:
+        return value
+    values = [parse_number(r[column]) for r in body if column < len(r)]
+    return sum(v for v in values if v is not None) if values else None
+
+
+_TOTAL_ROW = re.compile(r"^\W*(?:grand\s+)?(?:total|sum)\b", re.I)
 _OWN_FILES = ("assistant-notes.md", "reminders", "drafts/")
 """The assistant's own files: never the work under review."""
 

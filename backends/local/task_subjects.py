@@ -37,7 +37,20 @@ _SECTIONS = re.compile(
     re.IGNORECASE,
 )
 _LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*|\s+&\s+|\s*/\s*")
-_LIST_STOP = frozenset("each with that so to in as which where using for".split())
+_LIST_STOP = frozenset(
+    "each with that so to in as which where using for leaving excluding except without omitting"
+    " skipping ignoring but not".split()
+)
+_NAMED_SECTION = re.compile(
+    r"['\"‘“]([^'\"’”\n]{1,60})['\"’”]\s+(?:section|heading|header|chapter)\b", re.IGNORECASE
+)
+"""One section named before its noun: "a 'New features' section and a 'Bug fixes' section"."""
+_LIST_BEFORE = re.compile(
+    r"\b(?:with|into|under|in)\s+(?:the\s+|an?\s+)?([^.;:!?]{3,200}?\s(?:and|&)\s[^,.;:!?]{1,60}?)"
+    r"\s+(?:sections|headings|headers|chapters)\b",
+    re.IGNORECASE,
+)
+"""A list of sections named before the plural noun: "with Features, Fixes and Notes sections"."""
 _TITLE_AFTER = re.compile(
     r"\b(?:outline|draft|email|letter|proposal|plan|summary|agenda|report|memo|post|essay"
     r"|readme|announcement|paragraph)\s+(?:for|of|on|about|titled|called)\s+(?:the\s+|an?\s+)?"
@@ -176,6 +189,17 @@ def _identifiers(texts: Sequence[str], quoted: Sequence[str]) -> list[str]:
 
 def read_sections(task: str) -> tuple[str, ...]:
     """The section names a task lists, in order ("sections for need, impact and budget")."""
+    before = _LIST_BEFORE.search(task)
+    if before:
+        items = [
+            _ARTICLE.sub("", i.strip(" '\"`‘’“”")).strip()
+            for i in _LIST_SPLIT.split(before.group(1))
+        ]
+        if len(items) >= 2 and all(0 < len(i.split()) <= 6 for i in items):
+            return _unique(items)
+    named = [m.group(1).strip() for m in _NAMED_SECTION.finditer(task)]
+    if len(named) >= 2:  # one ("Draft the 'Usage' section of ...") is the part to write
+        return _unique(named)
     match = _SECTIONS.search(task)
     if not match:
         return ()
@@ -247,12 +271,24 @@ def read_task(task: str, events: Sequence[Event], window: int = EVENT_WINDOW) ->
         queries=_unique([*own.queries, *(q for fact in facts for q in fact.queries)]),
         pages=_unique(pages),
         names=_unique(names),
-        title=_title(task, names, own.files, pages),
+        # A quoted section name ("a 'Risks' section") is no title.
+        title=_title(task, [n for n in names if n not in read_sections(task)], own.files, pages),
         sections=read_sections(task),
         words=tuple(dict.fromkeys(content_words(task))),
     )
 
 
+_IMPORT_ORDER = re.compile(
+    r"\bimports?\b(?:[^.;]|\.(?=\w)){0,40}\b(?:order\w*|sort\w*|group\w*|pep ?8|unused)"
+    r"|\b(?:order|sort|group|tidy|clean)\w*(?:\s+up)?\s+(?:the\s+|my\s+|its\s+)?imports?\b"
+    r"|\bimport (?:order|block|groups?)\b|\bisort\b"
+)
+"""A task about a Python file's import block (its order, groups, unused ones): organising."""
+_MAKES_TABLE = re.compile(
+    r"^(?:please\s+)?(?:write|create|make|produce|generate|build|save)\b[^;]{0,60}?"
+    r"'[^'\s]+\.(?:csv|tsv)'"
+)
+"""A task that makes a table file: its rows come from the person's data (organise), not prose."""
 _DRAFT_WORDS = re.compile(
     r"^(?:please\s+)?(?:write|draft|compose|create|prepare)\b|\boutline\b", re.I
 )
@@ -270,7 +306,14 @@ _REVIEW_WORDS = re.compile(
 )
 """A request to check work for mistakes, in the words people use ('errors' and 'bugs' stay with
 the error plan, which reviews the files named when the events show no error)."""
-_FIX_WORDS = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b|\btraceback\b|\bwhat is wrong\b")
+_FIX_WORDS = re.compile(
+    r"\b[A-Z]\w*(?:Error|Exception)\b|(?i:\btraceback\b|\bwhat(?:'s| is) wrong\b"
+    # Something that will not load, parse or run: "what stops X from loading", "fails to parse".
+    r"|\bwhat(?:'s| is)?\s+(?:stops|stopping|prevents?|preventing|keeps|keeping|blocks?|blocking"
+    r"|breaks|breaking)\b"
+    r"|\b(?:won't|will not|doesn't|does not|can't|cannot|fails?\s+to|refuses?\s+to|unable\s+to)"
+    r"\s+(?:be\s+)?(?:load|pars|run|start|open|import|compil|build|install|launch|read|validat)\w*)"
+)
 
 
 def kind_of_edit(task: str, drafted: str) -> str:
@@ -287,9 +330,15 @@ def kind_of_edit(task: str, drafted: str) -> str:
         inner = _leading_kind(re.sub(r"s\b", "", made.group(1), count=1) + made.group(2))
         if inner in ("organise", "summarise"):
             return inner
+    if _IMPORT_ORDER.search(lowered):
+        return "organise"  # "Fix the import order of x.py", "Clean up the imports": PEP 8 groups
     leading = _leading_kind(lowered)
+    if leading in (None, "draft_text") and _makes_arranged(task):
+        return "organise"
     if leading:
         return leading
+    if _MAKES_TABLE.match(lowered) and not read_sections(task):
+        return "organise"  # "Create 'clean.csv' with one row per person": rows reshaped
     if read_sections(task) or _DRAFT_WORDS.search(task):
         return "draft_text"
     if _GROUP_WORDS.search(lowered):
@@ -319,19 +368,25 @@ _LEADING_VERBS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "fix_error",
-            r"(?:find|figure|work)\s+(?:out\s+)?(?:what|why)\b[^;:]{0,40}\b(?:wrong|fail\w*|broken|error\w*|crash\w*)",
+            r"(?:find|figure|work)\s+(?:out\s+)?(?:what|why)\b[^;:]{0,40}\b(?:wrong|fail\w*|broken|error\w*|crash\w*"
+            r"|stop\w*|prevent\w*|keep\w*|block\w*|break\w*|won't|can't|cannot|doesn't|isn't)"
+            # "Find and fix ...", "Track down and repair ...": the fix is the work.
+            r"|(?:find|spot|locate|track\s+down|identify|figure\s+out|work\s+out|check)"
+            r"\s+(?:and|&|then)\s+(?:fix|correct|repair|resolve|patch)",
         ),
         (
             "lookup_docs",
             r"look\s+up|check\s+(?:in\s+)?the\s+(?:python\s+)?(?:docs|documentation)"
             r"|consult\s+the\s+(?:docs|documentation)|read\s+the\s+(?:docs|documentation)"
             # "Using the Python documentation of re.sub, explain ...": the source named first
-            r"|(?:using|with|from|per|according\s+to|based\s+on)\s+(?:the\s+)?(?:[\w.]+\s+){0,2}"
-            r"(?:docs|documentation|docstrings?|pydoc)\b",
+            # "Using the installed Python's own logging documentation, explain ...".
+            r"|(?:using|with|from|per|according\s+to|based\s+on|going\s+by)\s+(?:the\s+)?"
+            r"(?:[\w.'\u2019-]+\s+){0,4}(?:docs|documentation|docstrings?|pydoc|help\(\))",
         ),
         (
             "organise",
             r"re-?organi[sz]e|organi[sz]e|categori[sz]e|group|sort|tidy|arrange|order|alphabeti[sz]e"
+            r"|re-?order|re-?arrange|re-?sort|prioriti[sz]e"
             r"|put\b(?:[^.;:]|\.(?=\w)){0,60}\b(?:in|into)\s+(?:[\w-]+\s+){0,2}(?:order|sections?|groups?)\b"
             r"|merge|de-?dup\w*|de-?duplicate|remove\s+(?:the\s+)?duplicat",
         ),
@@ -375,6 +430,36 @@ _MADE_THAT = re.compile(
     re.S,
 )
 """A task that makes a file that does something ("Create X that groups ..."): the verb after."""
+_MADE_ARRANGED = re.compile(
+    r"^(?:please\s+)?(?:write|create|make|produce|generate|build|save|rewrite|output)\s+"
+    r"(?:(?:a|an|the|one|new)\s+)?('[^']+'|\"[^\"]+\"|`[^`]+`|(?:clean(?:ed)?\s+|single\s+)?"
+    r"(?:list|table|csv|spreadsheet|sheet|file|copy|version)\b)"
+)
+"""A task that makes a file or a list (its object right after the verb)."""
+_ARRANGED = re.compile(
+    r"\b(?:sort(?:ed|s)?|order(?:ed)?\s+by|in\s+(?:[\w-]+\s+){0,2}order|alphabetic\w*|a-z"
+    r"|one\s+(?:row|line|entry|item)\s+(?:per|for\s+each)|de-?dup\w*|duplicat\w*|merg\w*"
+    r"|group(?:ed)?\s+by|(?:earliest|latest|newest|oldest)\s+first)\b"
+)
+"""Words that say the material is re-arranged: sorted, de-duplicated, merged, grouped."""
+_LETTER_WORDS = re.compile(
+    r"\b(?:e-?mail|letter|reply|message|memo|post|essay|announcement|paragraph|speech|outline)s?\b"
+)
+"""Things written to a reader: a task that makes one is a draft, however it is ordered."""
+
+
+def _makes_arranged(task: str) -> bool:
+    """Whether a task makes a file or list of the material itself re-arranged ("Create
+    'clean.csv' with one row per person, sorted by last name"), not a text for a reader."""
+    lowered = task.lower()
+    made = _MADE_ARRANGED.match(lowered)
+    if not made or not _ARRANGED.search(lowered) or read_sections(task):
+        return False
+    if extension(made.group(1).strip("'\"`")) in DATA_EXTENSIONS | {"xlsx", "ods"}:
+        return True  # a data file's columns may be called 'email' or 'message'
+    return not _LETTER_WORDS.search(_PATH_LIKE.sub(" ", lowered))
+
+
 _GROUP_WORDS = re.compile(
     r"\bsub-?totals?\b|\bgroup(?:ed)?\s+by\b|\btotals?\s+(?:per|by|for each)\b"
     r"|\b(?:per|by)\s+(?:category|project|person|month|week|team|region|owner|client)\b"

@@ -24,7 +24,7 @@ _QUOTED = re.compile(
 FILE_EXTENSIONS = (
     "py rb js ts jsx tsx java kt go rs c h cpp hpp cs swift m r jl php html css scss json yaml "
     "yml toml xml csv tsv txt md rst tex bib ipynb sql sh bat ps1 doc docx odt pdf ppt pptx xls "
-    "xlsx ini cfg env lock vue svelte dart lua pl scala"
+    "xlsx ini cfg env lock vue svelte dart lua pl scala patch diff"
 ).split()
 """Extensions that make a name a file name (web domains such as .org or .io are not files)."""
 
