@@ -95,7 +95,7 @@ def committed(conn: Any) -> int:
 
 
 def one(
-    base: str, workers: int, users: int, events: int, durability: str = "sync"
+    base: str, workers: int, users: int, events: int, durability: str = "exit"
 ) -> dict[str, Any]:
     """Drain `users` x `events` events with `workers` processes; returns the measurements."""
     import psycopg
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--worker-durability",
         choices=["sync", "exit"],
-        default="sync",
+        default="exit",
         help="the workers' --durability",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")

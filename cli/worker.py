@@ -28,8 +28,8 @@ def add_parser(sub: Any) -> None:
     )
     worker.add_argument(
         "--memory",
-        help="the shared memory: a Chroma server, http://host:port (needed: every worker must "
-        "see every write at once)",
+        help="the shared memory: a Chroma server, http://host:port, or PostgreSQL with pgvector, "
+        "postgresql://... (needed: every worker must see every write at once)",
     )
     worker.add_argument("--poll", type=float, default=0.5, help="seconds between idle looks")
     worker.add_argument(
@@ -39,10 +39,10 @@ def add_parser(sub: Any) -> None:
     worker.add_argument(
         "--durability",
         choices=["exit", "sync"],
-        default="sync",
-        help="commit each thread's state after every node (sync, default: a killed worker's "
-        "event resumes inside itself) or once per event (exit: fewer commits; the event is "
-        "redone from its start, still exactly once)",
+        default="exit",
+        help="commit each thread's state once per event (exit, default: a killed worker's event "
+        "is redone from its start, still exactly once) or after every node (sync: it resumes "
+        "inside the event; about 8 commits per event instead of 1, measured 1.3x the CPU)",
     )
     worker.add_argument(
         "--listen",
@@ -72,10 +72,11 @@ def run(args: argparse.Namespace) -> int:
         with storage_errors("."):  # an unreachable database is one line
             return _dead_letters(db, args.requeue)
     memory = args.memory or os.environ.get("PROACTIVE_MEMORY_SERVER", "")
-    if not memory.startswith(("http://", "https://")):
+    if not memory.startswith(("http://", "https://", "postgresql://", "postgres://")):
         raise SettingsError(
             "a worker needs the shared memory: --memory http://host:port (a Chroma server; "
-            "`chroma run --path DIR --port PORT` starts one)"
+            "`chroma run --path DIR --port PORT` starts one) or --memory postgresql://... "
+            "(PostgreSQL with pgvector)"
         )
     directory = data_dir(args)
     context = make_context(args, directory)

@@ -4,11 +4,12 @@ their events to the agent graph exactly once.
 Exactly once, whatever dies when: the thread's checkpoint (PostgreSQL) records in the same
 commit as its state how many events it has taken (`proactive_inputs`) and their chained digest;
 a worker reads that before feeding, finishes an event a dead worker left cut short (from its
-last node: workers commit after every node), and feeds only the events after it. The lease is a
-PostgreSQL advisory lock, released by the server when its holder's session ends, so a killed
-worker's threads are taken over by the next worker that looks. Memory is a shared Chroma server
-written through at once, and a worker forgets what it cached about a user whenever it takes one
-of their threads, so nothing acknowledged lives only in one worker.
+last node, with `--durability sync`; by default workers commit once per event, so a cut-short
+event was never committed and is fed again from its start), and feeds only the events after
+it. The lease is a PostgreSQL advisory lock, released by the server when its holder's session
+ends, so a killed worker's threads are taken over by the next worker that looks. Memory is a
+shared Chroma server written through at once, and a worker forgets what it cached about a user
+whenever it takes one of their threads, so nothing acknowledged lives only in one worker.
 
 No event stops a worker: one it cannot process (a stored row that does not normalise, or one the
 graph fails on) becomes a dead letter (`EventInbox.dead_letter`), its thread is held there and the
@@ -122,13 +123,13 @@ class Worker:
         data_dir: str,
         out: IO[str] | None = None,
         name: str = "worker",
-        durability: Durability = "sync",
+        durability: Durability = "exit",
     ) -> None:
         self.db = db
         self.durability: Durability = durability
-        """LangGraph's: "sync" commits after every node (a cut-short event resumes inside
-        itself); "exit" once per event (one commit instead of about eight; a cut-short event is
-        fed again from its start, which the input count and digest make exactly once)."""
+        """LangGraph's: "exit" (the default) commits once per event (one commit instead of
+        about eight; a cut-short event is fed again from its start, which the input count and
+        digest make exactly once); "sync" after every node (it resumes inside the event)."""
         self.base = context
         self.data_dir = data_dir
         self.inbox = EventInbox(db)

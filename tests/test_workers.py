@@ -312,11 +312,12 @@ def test_without_the_shared_memory_a_takeover_diverges(
     assert apart_events < shared_events  # the first worker's records are not there
 
 
-def test_workers_committing_once_per_event_redo_a_killed_event_exactly_once(
+def test_workers_committing_after_every_node_resume_a_killed_event_exactly_once(
     servers: tuple[str, str, str, str], tmp_path: Path
 ) -> None:
-    """`--durability exit`: one commit per event; the event a killed worker was in is fed again
-    from its start by the next worker, and the threads end as a single process leaves them."""
+    """`--durability sync` (the default is exit, tested above): a commit after every node; the
+    event a killed worker was in is finished from its last node by the next worker, and the
+    threads end as a single process leaves them."""
     import psycopg
 
     from service.worker import Worker, ingest
@@ -324,9 +325,9 @@ def test_workers_committing_once_per_event_redo_a_killed_event_exactly_once(
     _, memory, _, reference_memory = servers
     base = servers[0].rsplit("/", 1)[0]
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE onceexit")
+        conn.execute("CREATE DATABASE oncesync")
         conn.execute("CREATE DATABASE onceref")
-    db, reference_db = f"{base}/onceexit", f"{base}/onceref"
+    db, reference_db = f"{base}/oncesync", f"{base}/onceref"
     users = ["x0", "x1"]
     for user in users:
         ingest(db, user, f"t-{user}", stream(user, 40))
@@ -343,7 +344,7 @@ def test_workers_committing_once_per_event_redo_a_killed_event_exactly_once(
         return subprocess.Popen(
             [sys.executable, "-m", "cli.main", "worker", "--db", db, "--memory", memory,
              "--data-dir", str(tmp_path / name), "--until-idle", "--poll", "0.1",
-             "--name", name, "--durability", "exit"],
+             "--name", name, "--durability", "sync"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
 
