@@ -17,7 +17,7 @@ import pytest
 from backends.local.plans_code import read_code_query
 from backends.local.task_subjects import kind_of_edit
 from tests.conftest import ROOT, proactive
-from tools import ToolRunner, build_tools
+from tests.help_bench import bench_all_pass, call
 
 EXTRACT = """\
 import csv
@@ -128,13 +128,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "outside.py").write_text("open('x')\n", encoding="utf-8")
     (root / "escape.py").symlink_to(tmp_path / "outside.py")
     return root
-
-
-def call(project: Path, tool: str, **args: object) -> str:
-    runner = ToolRunner(build_tools(project))
-    done = runner.call(tool, args)
-    assert done.ok or done.output.startswith("Error:"), done.output
-    return done.output
 
 
 def group(output: str, title: str) -> str:
@@ -958,11 +951,6 @@ def test_round4_cases_pass_through_the_real_command(tmp_path: Path) -> None:
     cases.mkdir()
     for name in ROUND4_CASES:
         shutil.copy(ROOT / "bench" / "help_cases" / f"{name}.yaml", cases)
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"])
+    report = bench_all_pass(cases)
     tools = {call["tool"] for c in report["cases"] for call in c["calls"]}
     assert {"find_calls", "evaluate_formula", "group_totals", "docs_for_need"} <= tools

@@ -14,16 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, proactive
-from tools import ToolRunner, build_tools
+from tests.help_bench import call
 from tools.schedules import CronError, describe
-
-
-def call(project: Path, tool: str, **args: object) -> str:
-    runner = ToolRunner(build_tools(project))
-    done = runner.call(tool, args)
-    assert done.ok or done.output.startswith("Error:"), done.output
-    return done.output
-
 
 # --- arguments and functions from the installed docs ----------------------------------------------
 

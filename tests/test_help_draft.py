@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, proactive
-from tools import ToolRunner, build_tools
+from tests.help_bench import call
 
 SCRIPT = '''\
 """Rename photos by the date they were taken."""
@@ -87,13 +87,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "secret.md").write_text("Budget cap: £1 password hunter2\n", encoding="utf-8")
     (root / "link.md").symlink_to(tmp_path / "secret.md")
     return root
-
-
-def call(project: Path, tool: str, **args: object) -> str:
-    runner = ToolRunner(build_tools(project))
-    done = runner.call(tool, args)
-    assert done.ok or done.output.startswith("Error:"), done.output
-    return done.output
 
 
 # --- script_interface ------------------------------------------------------------------------

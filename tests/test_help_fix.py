@@ -5,13 +5,13 @@ it, and the fix plan through the real `proactive bench help` command on the proj
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, proactive
+from tests.conftest import ROOT
+from tests.help_bench import bench_all_pass
 from tools import PROJECT_TOOLS, ToolRunner, build_tools
 
 PARTS = """\
@@ -152,12 +152,7 @@ def test_the_fix_cases_pass_through_the_real_command(tmp_path: Path) -> None:
     assert len(own) >= 9
     for case in own:
         shutil.copy(case, cases / case.name)
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    report = bench_all_pass(cases)
     by_id = {c["id"]: c for c in report["cases"]}
     for name in ("fix-json-price-string", "fix-csv-date-dotted", "fix-zero-division-empty-shift"):
         assert "error_records" in {call["tool"] for call in by_id[name]["calls"]}, name

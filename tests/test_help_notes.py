@@ -5,13 +5,11 @@ its malformed rows named; dated items in date order. The tools run as both plann
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import proactive
-from tools import ToolRunner, build_tools
+from tests.help_bench import bench_all_pass, call
 
 MINUTES = """\
 # Library friends committee, 9 June 2026
@@ -82,13 +80,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "secret.md").write_text("Decided: the password is hunter2.\n", encoding="utf-8")
     (root / "link.md").symlink_to(tmp_path / "secret.md")
     return root
-
-
-def call(project: Path, tool: str, **args: object) -> str:
-    runner = ToolRunner(build_tools(project))
-    done = runner.call(tool, args)
-    assert done.ok or done.output.startswith("Error:"), done.output
-    return done.output
 
 
 # --- meeting notes ------------------------------------------------------------------------------
@@ -320,12 +311,7 @@ def test_the_plans_do_the_work_through_the_real_command(tmp_path: Path) -> None:
     cases.mkdir()
     for name, text in CASES.items():
         (cases / name).write_text(text, encoding="utf-8")
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    report = bench_all_pass(cases)
     assert report["summary"]["seconds_per_task"]["median"] < 0.2
 
 
@@ -486,12 +472,7 @@ def test_the_restructuring_cases_pass_through_the_real_command(tmp_path: Path) -
         (cases / f"{case}.yaml").write_text(
             (shipped / f"{case}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
         )
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    report = bench_all_pass(cases)
     written = {c["id"]: c["result"] for c in report["cases"]}
     # The person's own file is left as it was; the new version goes to the drafts.
     assert "--- drafts/chores.md ---" in written["organise-chores-by-room"]
@@ -604,12 +585,7 @@ def test_the_round3_cases_pass_through_the_real_command(tmp_path: Path) -> None:
         (cases / f"{case}.yaml").write_text(
             (shipped / f"{case}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
         )
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    report = bench_all_pass(cases)
     written = {c["id"]: c["result"] for c in report["cases"]}
     assert "--- drafts/glossary.md ---" in written["organise-glossary-alphabetical"]
     assert "--- docs/glossary.md ---" not in written["organise-glossary-alphabetical"]

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, proactive
-from tools import ToolRunner, build_tools
+from tests.conftest import ROOT
+from tests.help_bench import bench_all_pass, call
 
 MEMBERS = """\
 player,email,phone,joined
@@ -84,13 +83,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "outside.md").write_text(TEMPLATE, encoding="utf-8")
     (root / "link.md").symlink_to(tmp_path / "outside.md")
     return root
-
-
-def call(project: Path, tool: str, **args: object) -> str:
-    runner = ToolRunner(build_tools(project))
-    done = runner.call(tool, args)
-    assert done.ok or done.output.startswith("Error:"), done.output
-    return done.output
 
 
 def table(report: str) -> list[list[str]]:
@@ -311,12 +303,7 @@ def test_the_organise_cases_pass_grounded_through_the_bench(tmp_path: Path) -> N
         (cases / f"{case}.yaml").write_text(
             (shipped / f"{case}.yaml").read_text(encoding="utf-8"), encoding="utf-8"
         )
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    report = bench_all_pass(cases)
     written = {c["id"]: c["result"] for c in report["cases"]}
     # The file the task names is written; the person's export stays as it was.
     assert "--- fete/volunteers.csv ---" in written["organise-volunteers-clean-file"]

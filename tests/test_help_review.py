@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, proactive
-from tools import PROJECT_TOOLS, ToolRunner, build_tools
+from tests.help_bench import bench_all_pass, call
+from tools import PROJECT_TOOLS, build_tools
 from tools.factcheck import check_facts
 
 REPORT = """\
@@ -108,13 +109,6 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "secret.md").write_text("Total: 1\n- a: 9\nTotal: 5\n", encoding="utf-8")
     (root / "link.md").symlink_to(tmp_path / "secret.md")
     return root
-
-
-def call(project: Path, tool: str, **args: object) -> str:
-    runner = ToolRunner(build_tools(project))
-    done = runner.call(tool, args)
-    assert done.ok or done.output.startswith("Error:"), done.output
-    return done.output
 
 
 def line(out: str, number: int) -> str:
@@ -366,12 +360,7 @@ def test_the_review_cases_pass_through_the_real_command(tmp_path: Path) -> None:
     assert len(own) >= 12
     for case in own:
         shutil.copy(case, cases / case.name)
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    report = bench_all_pass(cases)
     by_id = {c["id"]: c for c in report["cases"]}
     tools = {call["tool"] for call in by_id["review-newsletter-figures"]["calls"]}
     assert "fact_check" in tools

@@ -8,7 +8,6 @@ project's route-* cases run through the real `proactive bench help` command."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from backends.local.cues import cue_draft, heading_typed
 from backends.local.task_subjects import kind_of_edit
 from graphs.state import Event
-from tests.conftest import proactive
+from tests.help_bench import bench_all_pass
 from tools import ToolRunner, build_tools
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -334,12 +333,7 @@ def test_the_route_cases_pass_through_the_real_command(tmp_path: Path) -> None:
     cases.mkdir()
     for case in shipped:
         (cases / case.name).write_text(case.read_text(encoding="utf-8"), encoding="utf-8")
-    done = proactive("bench", "help", "--cases", str(cases), "--json", timeout=300)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    failing = {c["id"]: (c["failures"], c["result"]) for c in report["cases"] if not c["passed"]}
-    assert not failing, failing
-    assert all(c["grounded"] for c in report["cases"]), [c["ungrounded"] for c in report["cases"]]
+    report = bench_all_pass(cases)
     results = {c["id"]: c["result"] for c in report["cases"]}
     # The sorted table is written to the file the task names, not to the drafts.
     assert "--- library/loans_by_due.csv ---" in results["route-organise-created-csv-sorted"]
