@@ -124,7 +124,7 @@ def _parse(name: str, text: str) -> ast.Module | None:
         return None
 
 
-def _dotted(node: ast.AST) -> str:
+def dotted_name(node: ast.AST) -> str:
     """'a.b.c' for a chain of names and attributes; '' for anything else."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
@@ -153,10 +153,10 @@ def _imported_names(tree: ast.Module) -> dict[str, str]:
 def _path_like(receiver: ast.AST, path_names: set[str]) -> bool:
     """Whether `receiver.open(...)` is most likely pathlib's Path.open."""
     if isinstance(receiver, ast.Call):
-        return _dotted(receiver.func).rsplit(".", 1)[-1] in ("Path", "PurePath", "joinpath")
+        return dotted_name(receiver.func).rsplit(".", 1)[-1] in ("Path", "PurePath", "joinpath")
     if isinstance(receiver, ast.BinOp) and isinstance(receiver.op, ast.Div):
         return True  # base / "name.txt"
-    name = _dotted(receiver)
+    name = dotted_name(receiver)
     last = name.rsplit(".", 1)[-1].lower()
     if name.split(".")[0] in _NOT_PATH_OPEN:
         return False
@@ -170,7 +170,7 @@ def _path_assigned(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
             if isinstance(target, ast.Name) and _path_like(value, set()):
-                if not isinstance(value, ast.BinOp) or _dotted(value.left) in found:
+                if not isinstance(value, ast.BinOp) or dotted_name(value.left) in found:
                     found.add(target.id)
     return found
 
@@ -191,7 +191,7 @@ def _matches(call: ast.Call, query: _Query, imported: dict[str, str], paths: set
     func = call.func
     wanted = query.name.lstrip(".")
     last = wanted.rsplit(".", 1)[-1]
-    dotted = _dotted(func)
+    dotted = dotted_name(func)
     if query.text_io:
         if isinstance(func, ast.Name) and func.id == "open" and "open" not in imported:
             return "open"
@@ -625,7 +625,7 @@ def _subclasses_of(tree: ast.Module, base: str) -> list[tuple[int, str]]:
         (node.lineno, "")
         for node in ast.walk(tree)
         if isinstance(node, ast.ClassDef)
-        and any(_dotted(b).rsplit(".", 1)[-1] == last for b in node.bases)
+        and any(dotted_name(b).rsplit(".", 1)[-1] == last for b in node.bases)
     ]
 
 

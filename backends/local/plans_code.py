@@ -43,6 +43,7 @@ from backends.local.task_subjects import (
 from backends.local.text import content_words, read_event
 from graphs.state import Event
 from tools.dates import find_dates
+from tools.pyquery import dotted_name
 
 
 def explain(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> Outcome:
@@ -988,7 +989,7 @@ def _pitfall_groupby(call: ast.Call) -> str:
     if not call.args:
         return ""
     data = call.args[0]
-    if isinstance(data, ast.Call) and _dotted(data.func) in ("sorted", "list.sort"):
+    if isinstance(data, ast.Call) and dotted_name(data.func) in ("sorted", "list.sort"):
         return ""
     key = next((k.value for k in call.keywords if k.arg == "key"), None)
     if key is None and len(call.args) > 1:
@@ -1016,7 +1017,7 @@ def _pitfall_match(call: ast.Call) -> str:
 
 def _pitfall_flags_as_count(call: ast.Call) -> str:
     # re.sub(pattern, repl, string, count=0, flags=0): a fourth positional argument is count.
-    position = 3 if call.args and _dotted(call.func).endswith(("sub", "subn")) else 2
+    position = 3 if call.args and dotted_name(call.func).endswith(("sub", "subn")) else 2
     if len(call.args) > position and "re." in ast.unparse(call.args[position]):
         flag = ast.unparse(call.args[position])
         return (
@@ -1108,17 +1109,6 @@ def _method_pitfalls(tree: ast.AST, first: int) -> list[str]:
     return found
 
 
-def _dotted(node: ast.AST) -> str:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return ""
-
-
 def _function_lines(work: Work, subjects: TaskSubjects, target: str, outline: str) -> list[str]:
     """The functions the task names, explained: their code, the documentation of the library
     calls they make (and what it implies), and what they return."""
@@ -1185,7 +1175,7 @@ def _calls_explained(
     for node in sorted(
         (n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: n.lineno
     ):
-        name = _dotted(node.func)
+        name = dotted_name(node.func)
         head, _, rest = name.partition(".")
         if head in _BUILTIN_PITFALLS and not rest and head not in imported:
             full = f"builtins.{head}"
