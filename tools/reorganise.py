@@ -249,19 +249,9 @@ def _sort_value(header: str, value: str, wanted: str, is_name: bool) -> str:
     return value.strip().casefold()
 
 
-def merge_duplicates(
-    root: Path,
-    path: str,
-    key: str = "",
-    sort_by: str = "",
-    columns: list[str] | None = None,
-    names_first: bool = False,
-    dates: str = "",
-) -> str:
-    """A CSV's rows merged by a key column compared ignoring case and spaces (the fullest row
-    kept, its blanks filled from its duplicates; a date column's earliest or latest value when
-    `dates` says so), sorted by a column, only the `columns` asked; with `names_first`, names
-    written 'First Last' and emails in lower case. The CSV text."""
+def _csv_rows(root: Path, path: str) -> tuple[str, list[str], list[list[str]]] | str:
+    """A project CSV (or TSV) as its name, stripped header and non-blank data rows (at most
+    MAX_ENTRIES), or an 'Error: ...' line saying why it cannot be read as one."""
     try:
         real, text = read_text(root, path)
     except ProjectFileError as err:
@@ -275,7 +265,27 @@ def merge_duplicates(
     rows = [r for r in rows if any(v.strip() for v in r)]
     if len(rows) < 2:
         return f"Error: {name} has no data rows under its header"
-    header, data = [h.strip() for h in rows[0]], rows[1:]
+    return name, [h.strip() for h in rows[0]], rows[1:]
+
+
+def merge_duplicates(
+    root: Path,
+    path: str,
+    key: str = "",
+    sort_by: str = "",
+    columns: list[str] | None = None,
+    names_first: bool = False,
+    dates: str = "",
+) -> str:
+    """A CSV's rows merged by a key column compared ignoring case and spaces (the fullest row
+    kept, its blanks filled from its duplicates; a date column's earliest or latest value when
+    `dates` says so), sorted by a column, only the `columns` asked; with `names_first`, names
+    written 'First Last' and emails in lower case. The CSV text."""
+    read = _csv_rows(root, path)
+    if isinstance(read, str):
+        return read
+    name, header, data = read
+    delimiter = "\t" if name.lower().endswith(".tsv") else ","
     at = _column(header, key) if key else None
     if at is None and not key:
         hinted = [i for i, h in enumerate(header) if _KEY_HINTS.search(h)]
@@ -356,20 +366,11 @@ def merge_duplicates(
 def pick_columns(root: Path, path: str, columns: list[str], sort_by: str = "") -> str:
     """A CSV with only the `columns` asked, in that order (sorted by a column when asked):
     a line saying what was kept, a blank line, then the CSV text."""
-    try:
-        real, text = read_text(root, path)
-    except ProjectFileError as err:
-        return f"Error: {err}"
-    name = relative(root, real)
+    read = _csv_rows(root, path)
+    if isinstance(read, str):
+        return read
+    name, header, data = read
     delimiter = "\t" if name.lower().endswith(".tsv") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[: MAX_ENTRIES + 1]
-    except csv.Error as err:
-        return f"Error: {name} does not parse as CSV: {err}"
-    rows = [r for r in rows if any(v.strip() for v in r)]
-    if len(rows) < 2:
-        return f"Error: {name} has no data rows under its header"
-    header, data = [h.strip() for h in rows[0]], rows[1:]
     person = name_column(header, data)
     picked = [(c, _column(header, c, person)) for c in columns]
     missing = [c for c, i in picked if i is None]
