@@ -50,8 +50,8 @@ COMMON_TOOLS = frozenset(
     set_reminder list_reminders search_memory run_shell""".split()
 )
 """Tools offered to a chat model for every kind of task."""
-KIND_TOOLS: dict[str, frozenset[str]] = {
-    kind: frozenset(names.split())
+KIND_TOOLS: dict[str, tuple[str, ...]] = {
+    kind: tuple(names.split())
     for kind, names in {
         "fix_error": "locate_error suggest_fix error_records check_data_file check_csv_rows "
         "lint_file check_python python_docs find_usages module_outline",
@@ -74,8 +74,12 @@ KIND_TOOLS: dict[str, frozenset[str]] = {
         " dedupe_lines tidy_imports sort_by_deadline sort_by_priority fill_template",
     }.items()
 }
-"""The source tools a chat model is offered per kind of help: every tool's description is in
-the prompt, and a small model's window (and attention) is short."""
+"""The source tools a chat model is offered per kind of help, most useful first: every tool's
+description is in the prompt, and a small model's window (and attention) is short."""
+
+TOOL_SHARE = 0.25
+"""Most of the context window the tools' descriptions may take: past it, a kind's later tools
+are left out (with a 32,768-token window every kind's tools fit; with 8,192 about half do)."""
 
 
 GENERAL_TOOLS = frozenset(
@@ -85,10 +89,23 @@ GENERAL_TOOLS = frozenset(
 """The source tools offered for a task whose kind is not known."""
 
 
-def tools_for(kind: str, tools: Sequence[BaseTool]) -> list[BaseTool]:
-    """The tools offered to a chat model for a task of `kind`."""
-    wanted = KIND_TOOLS.get(kind, GENERAL_TOOLS)
-    return [t for t in tools if t.name in COMMON_TOOLS or t.name in wanted]
+def tools_for(kind: str, tools: Sequence[BaseTool], limit: int | None = None) -> list[BaseTool]:
+    """The tools offered to a chat model for a task of `kind`: the common ones, then the kind's
+    own in their order of use, as many as fit in `limit` characters of descriptions."""
+    wanted = KIND_TOOLS.get(kind, tuple(sorted(GENERAL_TOOLS)))
+    by_name = {t.name: t for t in tools}
+    chosen = [t for t in tools if t.name in COMMON_TOOLS]
+    chosen += [by_name[name] for name in wanted if name in by_name]
+    if limit is None:
+        return chosen
+    kept, used = [], 0
+    for tool in chosen:
+        size = len(json.dumps(convert_to_openai_tool(tool)))
+        if used + size > limit and tool.name not in COMMON_TOOLS:
+            continue
+        kept.append(tool)
+        used += size
+    return kept
 
 
 def context_tokens() -> int:
@@ -180,7 +197,8 @@ class ChatExecutor:
         self, draft: Draft, events: Sequence[Event], tools: list[BaseTool], runner: ToolRunner
     ) -> Execution:
         model: BaseChatModel = chat_model(self.spec, timeout=self.timeout)
-        tools = tools_for(draft.kind or label_kind(draft.task) or "", tools)
+        limit = int(context_tokens() * TOOL_SHARE) * CHARS_PER_TOKEN
+        tools = tools_for(draft.kind or label_kind(draft.task) or "", tools, limit)
         try:
             # "auto" is OpenAI's default, said aloud: llama-cpp-python's server makes tool
             # calls only when a request names a tool_choice.

@@ -3,16 +3,19 @@ server crashes when a prompt exceeds it)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from backends.executor import (
     CHARS_PER_TOKEN,
     COMMON_TOOLS,
     GENERAL_TOOLS,
     KIND_TOOLS,
+    TOOL_SHARE,
     context_tokens,
     fit_context,
     tools_for,
@@ -77,8 +80,22 @@ def test_every_tool_offered_per_kind_exists_and_every_tool_is_offered(tmp_path: 
     assert set().union(*KIND_TOOLS.values(), COMMON_TOOLS, GENERAL_TOOLS) == names
     for kind in KINDS:
         offered = {t.name for t in tools_for(kind, tools)}
-        assert KIND_TOOLS[kind] <= offered
+        assert set(KIND_TOOLS[kind]) <= offered
         assert len(offered) < len(names)
+
+
+def test_a_small_window_gets_the_common_tools_and_the_kinds_first_ones(tmp_path: Path) -> None:
+    """With 8,192 tokens the descriptions of every organise tool would take over half the
+    window: the kind's later tools are left out, the common ones and its first ones stay."""
+    tools = build_tools(tmp_path, memory_search=lambda query: "")
+    limit = int(8192 * TOOL_SHARE) * CHARS_PER_TOKEN
+    offered = tools_for("organise", tools, limit)
+    names = [t.name for t in offered]
+    size = sum(len(json.dumps(convert_to_openai_tool(t))) for t in offered)
+    assert COMMON_TOOLS & {t.name for t in tools} <= set(names)
+    assert KIND_TOOLS["organise"][0] in names and KIND_TOOLS["organise"][-1] not in names
+    assert size <= limit
+    assert len(tools_for("organise", tools, 10**9)) > len(offered)
 
 
 def test_a_task_of_unknown_kind_gets_the_general_tools(tmp_path: Path) -> None:
