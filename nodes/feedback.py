@@ -78,7 +78,9 @@ def review_request(state: State, draft: Draft, error: str | None = None) -> list
     details this project's own clients show (the event, the kind of help, the round, ...)."""
     event = state.events[state.current]
     why = draft.thoughts or state.decision
-    lines = [f"**The assistant offers** ({draft.kind}): {draft.task}", f"**After:** {event.text}"]
+    # The first line is plain text: Agent Inbox's list shows its first characters as they are.
+    offered = f"Offered ({draft.kind.replace('_', ' ')}): {draft.task}"
+    lines = [offered, f"**After:** {event.text}"]
     if why:
         lines.append(f"**Why:** {why}")
     if draft.response:
@@ -256,6 +258,42 @@ def ignore_cooldown(state: State, ctx: Context) -> int:
             break
         streak += 1
     return ctx.ignore_cooldown * min(2**streak, MAX_COOLDOWN_FACTOR)
+
+
+def dismissed_update(state: State, runtime: Runtime[Context] | None) -> dict[str, Any]:
+    """A proposal still waiting when the thread's next event comes was dismissed unanswered
+    (Agent Inbox's "Mark as Resolved" ends the run and records nothing): it counts as the
+    person's "ignore", so memory, the back-off and the personal model learn from it."""
+    draft = state.draft
+    if state.status != "proposed" or draft is None or not state.events:
+        return {}
+    ctx = run_settings(runtime, state)
+    answer = Feedback(
+        answer="ignore",
+        task=draft.task,
+        kind=draft.kind,
+        by="human",
+        event_index=state.current_index,
+        time=state.events[state.current].time,
+        p_accept=draft.p_accept,
+        p_silence=draft.p_silence,
+    )
+    memory(ctx).add_feedback(
+        user=ctx.user_id, thread=thread_id(), feedback=answer, time=answer.time
+    )
+    notice = personal.learn(ctx, answer)
+    proposal = Proposal(
+        event_index=state.current_index,
+        task=draft.task,
+        kind=draft.kind,
+        round=state.refinements,
+        outcome="ignore",
+    )
+    return {
+        "feedback": [answer],
+        "proposals": [proposal],
+        "cooldown": ignore_cooldown(state, ctx),
+    } | ({"errors": [notice]} if notice else {})
 
 
 def feedback(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from graphs.context import Context, recorded_settings, settings
 from graphs.state import EVENT_WINDOW, Event, State, Trim
+from nodes.feedback import dismissed_update
 from privacy.redact import redact
 
 MAX_EVENT_TEXT_CHARS = 16_384
@@ -146,12 +147,15 @@ def observe(state: State, runtime: Runtime[Context] | None = None) -> dict[str, 
     # The first event's run settings hold for the whole thread (`graphs.context.thread_settings`).
     given = runtime.context if runtime is not None else None
     pinned = {} if state.settings else {"settings": recorded_settings(settings(given))}
-    cooldown = state.cooldown
+    # A proposal left waiting counts as ignored before this event is handled.
+    dismissed = dismissed_update(state, runtime)
+    cooldown = dismissed.pop("cooldown", state.cooldown)
     if event.source == "user" and cooldown > 0:
         cooldown -= 1  # the back-off after an ignored proposal counts the user's events
     # Keep the window bounded: the oldest events leave it (they stay in memory), and the base
     # moves with them in the same update.
     drop = max(0, len(state.events) + 1 - EVENT_WINDOW)
+    pinned |= dismissed  # the dismissed proposal's records go in this same update
     return {
         "event": event,  # the raw input (with any secret) does not stay in the state
         "events": [Trim(drop=drop), event] if drop else [event],

@@ -439,12 +439,11 @@ def test_consecutive_ignores_lengthen_the_cooldown(ctx: Context) -> None:
     ctx.need_threshold, ctx.feedback_mode, ctx.ignore_cooldown = 0.0, "human", 1
     config = {"configurable": {"thread_id": "ign"}}
     cooldowns = []
-    for i in range(0, 8, 2):
+    for i in range(8):  # every proposal answered: one passed over would count as ignored too
         out = graph.invoke({"event": event(i)}, config, context=ctx)
         if "__interrupt__" in out:
             out = graph.invoke(Command(resume="ignore"), config, context=ctx)
             cooldowns.append(out["cooldown"])
-        graph.invoke({"event": event(i + 1)}, config, context=ctx)  # spent cooling down
     assert cooldowns[:2] == [1, 2]
 
 

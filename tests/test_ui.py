@@ -284,3 +284,68 @@ def test_an_inbox_run_says_what_it_processed_and_where_the_proposal_waits(tmp_pa
     waiting = done.stdout.split("waiting for your answer to: ", 1)[1].splitlines()[0]
     assert f'A proposal waits for your answer: "{waiting}"' in summary
     assert "proactive ui" in summary and "http://localhost:8765/" in summary
+
+
+# --- issue 21: the inbox in the order things happened to the person -----------------------
+
+
+def shifted(lines: list[str], seconds: int) -> list[str]:
+    """The scenario's events moved in time (a thread whose events are older or newer)."""
+    out = []
+    for line in lines:
+        item = json.loads(line)
+        out.append(json.dumps({**item, "time": item["time"] + seconds}))
+    return out
+
+
+def test_the_latest_proposal_and_the_latest_answer_come_first(tmp_path: Path) -> None:
+    """Newest first means the latest asked and the latest answered, whatever the events'
+    clocks say: a thread of older events paused (and answered) last comes first."""
+    lines = SCENARIO.read_text().splitlines()[:3]
+    paused(tmp_path, shifted(lines, 86_400), thread="tomorrow")
+    paused(tmp_path, shifted(lines, -86_400), thread="yesterday")
+    api = client(tmp_path)
+    waiting = api.get("/api/pending").json()["pending"]
+    assert [p["thread"] for p in waiting] == ["yesterday", "tomorrow"]
+    for item in reversed(waiting):  # "tomorrow" first, then "yesterday"
+        answer = {"thread": item["thread"], "proposal_id": item["proposal_id"]}
+        post(api, "/api/answer", answer | {"response": [{"type": "ignore"}]})
+    history = api.get("/api/history").json()["history"]
+    assert [(h["thread"], h["answer"]) for h in history] == [
+        ("yesterday", "ignore"),
+        ("tomorrow", "ignore"),
+    ]
+
+
+def test_a_thread_s_answers_come_latest_first(tmp_path: Path) -> None:
+    """A rejection and the acceptance of the refined proposal: same event, same time; the
+    acceptance (given after) is listed first."""
+    paused(tmp_path, SCENARIO.read_text().splitlines()[:3])
+    api = client(tmp_path)
+    [first] = api.get("/api/pending").json()["pending"]
+    reply = post(
+        api,
+        "/api/answer",
+        {"thread": "cli", "proposal_id": first["proposal_id"], "response": [{"type": "response"}]},
+    ).json()
+    [second] = reply["waiting"]
+    post(
+        api,
+        "/api/answer",
+        {"thread": "cli", "proposal_id": second["proposal_id"], "response": [{"type": "accept"}]},
+    )
+    history = api.get("/api/history").json()["history"]
+    assert [(h["answer"], h["task"]) for h in history] == [
+        ("accept", second["task"]),
+        ("reject", first["task"]),
+    ]
+    assert history[0]["execution"]["ok"]
+
+
+def test_the_pages_have_an_icon(tmp_path: Path) -> None:
+    api = client(tmp_path)
+    for path in ("/favicon.ico", "/favicon.svg"):
+        reply = api.get(path)
+        assert reply.status_code == 200 and reply.headers["content-type"].startswith("image/svg")
+        assert reply.text.startswith("<svg")
+    assert '<link rel="icon" href="/favicon.svg"' in api.get("/").text

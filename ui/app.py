@@ -8,7 +8,7 @@ must come as JSON from the app's own origin.
 
 API: `GET /api/pending`, `POST /api/answer`, `GET /api/history`, `GET /files/{path}` (the
 workspace, read-only), `GET /api/traces`, `GET /api/step`, `POST /api/annotate`,
-`GET /api/annotations/rows.jsonl`.
+`GET /api/annotations/rows.jsonl`, and the pages' icon (`/favicon.svg`, `/favicon.ico`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ from starlette.routing import Route
 
 from graphs.context import Context
 from ui import annotate, inbox
+
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="7" fill="#2f2b59"/>'
+    '<path d="M9 24V8h8a5 5 0 0 1 0 10h-8" fill="none" stroke="#fff" stroke-width="3.5"/></svg>'
+)
+"""The pages' icon (a "p" on the header's colour), served at /favicon.svg and /favicon.ico."""
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 """Host names the app answers to unless it was started for others."""
@@ -108,6 +115,7 @@ def create_app(settings: Settings) -> Starlette:
         from service import answers  # noqa: PLC0415
 
         waiting = await run_in_threadpool(answers.pending, graph, user)
+        waiting = await run_in_threadpool(inbox.newest_first, graph, waiting)
         return JSONResponse({"pending": [p.as_json() for p in waiting]})
 
     async def api_answer(request: Request) -> JSONResponse:
@@ -242,6 +250,9 @@ def create_app(settings: Settings) -> Starlette:
             headers={**_SECURITY_HEADERS, "Content-Disposition": "attachment; filename=rows.jsonl"},
         )
 
+    async def favicon(request: Request) -> Response:
+        return Response(FAVICON, media_type="image/svg+xml", headers=_SECURITY_HEADERS)
+
     async def problem(request: Request, exc: Exception) -> JSONResponse:
         status = exc.status if isinstance(exc, _Problem) else 500
         return JSONResponse({"error": str(exc)}, status_code=status)
@@ -250,6 +261,8 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/", inbox_page),
             Route("/annotate", annotate_page),
+            Route("/favicon.svg", favicon),
+            Route("/favicon.ico", favicon),  # browsers ask for it whatever the page links
             Route("/api/pending", api_pending),
             Route("/api/answer", api_answer, methods=["POST"]),
             Route("/api/history", api_history),

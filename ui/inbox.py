@@ -17,12 +17,20 @@ from service.ownership import belongs
 def history(
     graph: CompiledStateGraph, memory: Any, user: str, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """The person's latest answers (newest first), each with what was carried out for it."""
+    """The person's latest answers, the latest answered first (an answer's event time says
+    when the user did something, not when the person answered), each with what was carried
+    out for it."""
     executions: dict[tuple[str, str], dict[str, Any]] = {}
+    answered: dict[tuple[str, int, str, str], tuple[str, int]] = {}
     for thread in thread_ids(graph):
         snapshot = graph.get_state({"configurable": {"thread_id": thread}})
         if not belongs(snapshot.metadata, user):
             continue
+        # A thread's answers are in its proposals' order; the thread's last write is when
+        # its latest one was given.
+        for position, made in enumerate((snapshot.values or {}).get("proposals", [])):
+            key = (thread, made.event_index, made.task, made.outcome)
+            answered[key] = (str(snapshot.created_at or ""), position)
         for done in (snapshot.values or {}).get("executions", []):
             executions[(thread, done.task)] = {
                 "summary": done.summary,
@@ -47,7 +55,8 @@ def history(
                 ],
             }
     out = []
-    for record in memory.recent_feedback(user=user, limit=limit):
+    records = memory.recent_feedback(user=user, limit=limit)
+    for record in records:
         item = record.feedback
         done = executions.get((record.thread, item.edited_task or item.task))
         out.append(
@@ -62,7 +71,24 @@ def history(
                 "execution": done,
             }
         )
-    return out
+    order = {
+        id(row): answered.get(
+            (r.thread, r.feedback.event_index, r.feedback.task, r.feedback.answer), ("", -1)
+        )
+        for row, r in zip(out, records, strict=True)
+    }
+    # stable: answers of threads no longer in the checkpoints keep memory's order, at the end
+    return sorted(out, key=lambda row: order[id(row)], reverse=True)
+
+
+def newest_first(graph: CompiledStateGraph, waiting: list[Any]) -> list[Any]:
+    """Waiting proposals, the latest asked first (by their thread's last write, then the
+    event's time): a card's place says how new it is, whatever the events' clocks say."""
+    asked = {
+        thread: str(graph.get_state({"configurable": {"thread_id": thread}}).created_at or "")
+        for thread in {p.thread for p in waiting}
+    }
+    return sorted(waiting, key=lambda p: (asked[p.thread], p.time), reverse=True)
 
 
 def workspace_files(workspace: Path) -> list[str]:
