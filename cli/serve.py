@@ -40,7 +40,8 @@ def add_parser(sub: Any) -> None:
     )
     serve.add_argument(
         "--memory",
-        help="the shared memory the workers write (a Chroma server, http://host:port): "
+        help="the shared memory the workers write (a Chroma server, http://host:port, or "
+        "PostgreSQL with pgvector, postgresql://...): "
         "GET /memory and /profile read it",
     )
     context_args(serve)
@@ -54,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
     db = postgres_database(args, "the endpoint needs the PostgreSQL inbox the workers read")
     memory = args.memory or os.environ.get("PROACTIVE_MEMORY_SERVER", "")
-    if not memory.startswith(("http://", "https://")):
+    if not memory.startswith(("http://", "https://", "postgresql://", "postgres://")):
         raise SettingsError(
             "the endpoint needs the workers' shared memory: --memory http://host:port "
-            "(a Chroma server)"
+            "(a Chroma server) or --memory postgresql://... (PostgreSQL with pgvector)"
         )
     host, port = address(args.listen)
     directory = data_dir(args)

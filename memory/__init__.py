@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 
 from memory.embedding import HashingEmbedding
+from memory.pg import SCHEMES as PG_SCHEMES
+from memory.pg import PgMemoryStore
 from memory.store import (
     RECORD_KINDS,
     FeedbackRecord,
@@ -23,6 +25,7 @@ __all__ = [
     "FeedbackRecord",
     "HashingEmbedding",
     "MemoryStore",
+    "PgMemoryStore",
     "collection_name",
     "format_hits",
     "open_memory",
@@ -35,13 +38,20 @@ _by_name: dict[str, str | None] = {}
 
 
 def open_memory(path: str | Path | None) -> MemoryStore:
-    """The process's store for `path`, one per resolved directory; None: the shared in-memory one.
+    """The process's store for `path`, one per resolved directory; None: the shared in-memory one;
+    an http(s):// URL: a Chroma server; a postgresql:// URL: PostgreSQL with pgvector.
 
     Graph nodes call this on every step, so it must be cheap and must not open a second Chroma
     client on a directory that is already open.
     """
     if path is not None and (not isinstance(path, str | Path) or not str(path).strip()):
         raise ValueError(f"path must be a directory path or None, got {path!r}")
+    if isinstance(path, str) and path.startswith(PG_SCHEMES):
+        with _stores_lock:  # PostgreSQL with pgvector: one store (one connection) per URL
+            store = _stores.get(path)
+            if store is None or store.closed:
+                store = _stores[path] = PgMemoryStore(path)
+            return store
     if isinstance(path, str) and path.startswith(("http://", "https://")):
         with _stores_lock:  # a Chroma server: one store per URL
             store = _stores.get(path)
