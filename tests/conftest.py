@@ -63,3 +63,35 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
+
+
+SLOW_FIRST = (
+    "test_workers.py",
+    "test_real_model.py",
+    "test_resume.py",
+    "test_postgres.py",
+    "test_ui.py",
+    "test_ui_browser.py",
+    "test_trust_files.py",
+    "test_service_http.py",
+    "test_outages.py",
+    "test_hardening.py",
+    "test_trust_events.py",
+    "test_cli_bench.py",
+    "test_train.py",
+    "test_langgraph_dev.py",
+    "test_trust_settings.py",
+    "test_bench_help.py",
+)
+"""The modules that take longest (`--durations`, December 2026), longest first."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`), the longest modules are handed out first, so that no
+    worker starts a three-minute module when the others are nearly done. Workers collect the
+    order the controller hands out (`--dist loadfile --no-loadscope-reorder`); a run without
+    -n keeps pytest's own order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: place for place, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))

@@ -49,10 +49,17 @@ def langgraph_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
     if cli is None:
         pytest.fail("the langgraph CLI is not installed (pip install -e '.[dev]')")
     port = free_port()
+    # langgraph dev keeps its threads and runs in `.langgraph_api/` under its working folder and
+    # loads them at start: each server runs in a folder of its own (the project's files linked
+    # in), so servers started at once (pytest -n) or one after another share no state.
+    run_dir = Path(tempfile.mkdtemp(prefix="langgraph-dev-"))
+    for entry in ROOT.iterdir():
+        if entry.name != ".langgraph_api":
+            (run_dir / entry.name).symlink_to(entry)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [cli, "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
+            cwd=run_dir,
             env={**os.environ, **OFFLINE_ENV, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -74,6 +81,7 @@ def langgraph_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
