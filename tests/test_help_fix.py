@@ -525,3 +525,12 @@ def test_a_file_that_parses_gets_no_syntax_repair(code_project: Path) -> None:
     # The error was for an older version of the file: no line is rewritten into a guess.
     out = fix(code_project, path="label.py", line=2, error="SyntaxError: invalid syntax")
     assert out.startswith("No specific fix"), out
+
+
+def test_an_error_that_quotes_no_name_gets_a_placeholder_not_broken_words() -> None:
+    from backends.local.plans import _cause
+
+    cause, fix = _cause("KeyError", [])
+    assert "it names" not in cause + fix
+    assert cause.endswith("no key <name>") and ".get(<name>, default)" in fix
+    assert _cause("KeyError", ["total"])[1].endswith(".get('total', default)")

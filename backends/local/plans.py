@@ -678,7 +678,8 @@ def _cause(exc: str, values: Sequence[str]) -> tuple[str, str]:
     """The usual cause and fix of an exception type, worded with the quoted value."""
     if exc not in _CAUSES:
         return "", ""
-    value = f"'{values[0]}'" if values else "it names"
+    # No value quoted: a visible placeholder, not words that read as one ("no key it names").
+    value = f"'{values[0]}'" if values else "<name>"
     cause, fix = _CAUSES[exc]
     return cause.format(value=value), fix.format(value=value)
 
@@ -1171,6 +1172,9 @@ def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> 
         return items
     found = _python_docs(work, subjects)
     if found is None:
+        imported = _imports_documented(work, subjects)
+        if imported is not None:
+            return imported
         searched = _offline_search(work, subjects, events, "Docs", what="look this up on the web")
         # A behaviour asked about in words ("default list keeps old values") is often the
         # person's own script doing it: what a check of that script finds answers it first.
@@ -1199,6 +1203,50 @@ def lookup_docs(work: Work, subjects: TaskSubjects, events: Sequence[Event]) -> 
     if uses:
         lines += ["", f"Where your project uses {short}:", *uses]
     return Outcome(title=f"Docs: {name}", lines=lines, did=f"read the documentation of {name}")
+
+
+_USES_LIBRARIES = re.compile(
+    r"\b(?:librar(?:y|ies)|modules?|packages?|imports?)\b[^?!\n]{0,60}\b(?:uses?|imports?)\b"
+    r"|\b(?:it|that|this)\s+(?:uses|imports)\b",
+    re.I,
+)
+
+
+def _doc_summary(doc: str, name: str) -> str:
+    """The first sentence of a python_docs answer's first paragraph that is not its heading or
+    the signature."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", doc) if p.strip()]
+    for text in paragraphs[1:]:
+        if text.startswith(name) and "(" in text.split(" ", 1)[0]:
+            continue  # the signature
+        return re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return "(no docstring)"
+
+
+def _imports_documented(work: Work, subjects: TaskSubjects) -> Outcome | None:
+    """The installed documentation of what a named Python file imports, when the task asks
+    about the libraries it uses: each one's summary line, then where the file uses it."""
+    files = [f for f in (work.resolve(n) for n in subjects.files_with(frozenset({"py"}))) if f]
+    if not files or not _USES_LIBRARIES.search(subjects.task):
+        return None
+    outline = work.output("module_outline", path=files[0]) or ""
+    listed = re.search(r"^imports: (.+)$", outline, re.M)
+    if not listed:
+        return None
+    lines: list[str] = []
+    for name in [n.strip() for n in listed.group(1).split(",") if n.strip()][:6]:
+        doc = work.output("python_docs", name=name)
+        if not doc or doc.startswith("Error"):
+            continue
+        lines.append(f"{_code(name)}: {_doc_summary(doc, name)}")
+    if not lines:
+        return None
+    head = f"What {_code(files[0])} imports, from the documentation installed here:"
+    return Outcome(
+        title=f"Docs: libraries of {files[0]}",
+        lines=[head, *lines],
+        did=f"read the installed documentation of what {files[0]} imports",
+    )
 
 
 _CONSECUTIVE = re.compile(
