@@ -304,6 +304,7 @@ def test_a_retry_loop_is_traced_with_the_settings_its_caller_reads(tmp_path: Pat
 # --- through the real command ---------------------------------------------------------------------
 
 OWN_CASES = (
+    "docs-libraries-a-script-uses",
     "explain-cron-reports",
     "explain-cron-nicknames",
     "explain-regex-access-log",
